@@ -1,0 +1,62 @@
+"""Read a qkmsim trace (HDF5) through its documented layout only.
+
+docs/trace-format.md is the contract; this module reads nothing else.
+Requires h5py and numpy (Debian: python3-h5py).
+"""
+
+import h5py
+import numpy as np
+
+STATES = ("READY", "CHARGING", "WARNING", "EMPTY")
+CAUSES = ("initial", "generated", "supplied", "reserved", "internal",
+          "relayed", "expired", "discarded", "sample")
+NS_PER_S = 1e9
+
+
+def _text(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+class Trace:
+    """An open trace. Use as a context manager or call close()."""
+
+    def __init__(self, path):
+        self.path = path
+        self.h5 = h5py.File(path, "r")
+        meta = self.h5["metadata"].attrs
+        if int(meta.get("completed", 0)) != 1:
+            self.h5.close()
+            raise ValueError(f"{path}: the run did not complete (/metadata@completed != 1)")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.h5.close()
+
+    def metadata(self):
+        return {k: (_text(v) if isinstance(v, (bytes, str)) else v.item() if hasattr(v, "item") else v)
+                for k, v in self.h5["metadata"].attrs.items()}
+
+    def table(self, name):
+        """A table (compound dataset) as a numpy structured array."""
+        return self.h5[name][()]
+
+    def stores(self):
+        """[(index, node_id, link_id, capacity, mmin, mthr)] in store order."""
+        rows = self.table("stores")
+        return [(int(r["index"]), _text(r["node_id"]), _text(r["link_id"]),
+                 int(r["capacity"]), int(r["mmin"]), int(r["mthr"])) for r in rows]
+
+    def levels(self, store):
+        """(time in s, level in bits, cause, state) arrays of one store."""
+        lv = self.table("levels")
+        sel = lv[lv["store"] == store]
+        return (sel["time"] / NS_PER_S, sel["level"].astype(np.float64),
+                sel["cause"], sel["state"])
+
+    def end_seconds(self):
+        return int(self.h5["metadata"].attrs["end_ns"]) / NS_PER_S

@@ -1,0 +1,105 @@
+/*
+ * etsi014.h - an ETSI GS QKD 014 client pair (master SAE, slave SAE) on the
+ * two ends of one QKD link: a load generator.
+ *
+ * Model (docs/models.md, "ETSI GS QKD 014 client"): master requests
+ * arrive by a Poisson process of rate lambda (or periodically, every
+ * 1/lambda). Each is GET_KEY(number, size) to the master's KME, answered
+ * after kme_delay:
+ *   400  size < min_size or size > max_size, or number < 1 or
+ *        number > max_number (ETSI 014: size or number out of range);
+ *   503  the link's store at the master holds fewer than number * size bits
+ *        (ETSI 014: error of server, not enough key);
+ *   200  otherwise: number keys of size bits are taken from the oldest end
+ *        of the master's store (supplied), and the same ranges are set aside
+ *        at the slave's store (reserved) at the same instant, as the KMEs
+ *        agree on key IDs.
+ * After a 200, the slave calls GET_KEY_WITH_KEY_IDS(key IDs) slave_delay
+ * after it learns the IDs (the master's answer), answered after kme_delay
+ * with 200; its key moves from reserved to supplied. Key decisions are made
+ * when a request reaches the KME (its arrival); latency = response time -
+ * request time. A key ID is the identity of the key's first bit: (stream,
+ * offset), written to the request log.
+ *
+ * Random numbers: the arrivals draw from the stream "app/<id>/arrivals".
+ */
+#ifndef QKM_MODELS_ETSI014_H
+#define QKM_MODELS_ETSI014_H
+
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "models/kstore.h"
+#include "models/model.h"
+#include "sim/scenario.h"
+
+/* Request kinds and statuses, as written to the request log. */
+enum { ETSI014_GET_KEY = 1, ETSI014_GET_KEY_WITH_KEY_IDS = 2 };
+enum { ETSI014_OK = 200, ETSI014_BAD_REQUEST = 400, ETSI014_UNAVAILABLE = 503 };
+
+typedef enum etsi014_process { ETSI014_POISSON = 0, ETSI014_PERIODIC = 1 } etsi014_process_t;
+
+typedef struct etsi014_config {
+    uint64_t size;          /* bits per key */
+    uint64_t number;        /* keys per GET_KEY */
+    uint64_t min_size;      /* bits; the KME's min_key_size */
+    uint64_t max_size;      /* bits; the KME's max_key_size */
+    uint64_t max_number;    /* the KME's max_key_per_request */
+    int64_t slave_delay;    /* ns */
+    int64_t kme_delay;      /* ns */
+    int64_t start, stop;    /* ns; arrivals in [start, stop) */
+    etsi014_process_t process;
+    double rate;            /* requests per second */
+} etsi014_config_t;
+
+/* One request, as the request log records it. */
+typedef struct etsi014_record {
+    int64_t t_request;      /* ns */
+    int64_t t_response;     /* ns */
+    uint32_t app;           /* app index */
+    uint32_t node;          /* node index of the caller */
+    uint32_t kind;          /* ETSI014_GET_KEY or ETSI014_GET_KEY_WITH_KEY_IDS */
+    uint32_t status;        /* 200, 400 or 503 */
+    uint64_t number;        /* keys asked for */
+    uint64_t size;          /* bits per key asked for */
+    uint64_t bits;          /* bits delivered */
+    uint64_t key_stream;    /* first key's ID: stream ... */
+    uint64_t key_offset;    /* ... and offset (0, 0 when none) */
+} etsi014_record_t;
+
+typedef void (*etsi014_log_fn)(void *ctx, const etsi014_record_t *rec);
+
+typedef struct etsi014_stats {
+    uint64_t requests, ok, bad_request, unavailable;   /* master GET_KEY */
+    uint64_t slave_requests, slave_ok;                 /* GET_KEY_WITH_KEY_IDS */
+    uint64_t bits;                                     /* supplied to the master */
+    double latency_sum_ns;                             /* over master requests */
+} etsi014_stats_t;
+
+typedef struct etsi014 {
+    uint32_t index;
+    const char *id;             /* borrowed from the scenario */
+    uint32_t master, slave;     /* node indices */
+    kstore_t *master_store;     /* borrowed: the link's store at the master */
+    kstore_t *slave_store;      /* borrowed: the link's store at the slave */
+    etsi014_config_t cfg;
+    model_ctx_t *ctx;
+    gsl_rng *rng;               /* owned */
+    etsi014_log_fn log;
+    void *log_ctx;
+    etsi014_stats_t stats;
+    struct etsi014_pending *pending;   /* slave requests not yet answered */
+} etsi014_t;
+
+/* Reads the <etsi014> element's attributes and its <arrivals> child. */
+int etsi014_config_parse(const scn_elem_t *e, int64_t end, etsi014_config_t *cfg,
+                         sim_err_t *err);
+
+/* Creates the arrival stream and schedules the first request. */
+int etsi014_start(etsi014_t *app, sim_err_t *err);
+
+/* Frees the stream and the pending slave requests. */
+void etsi014_cleanup(etsi014_t *app);
+
+#endif

@@ -1,0 +1,362 @@
+/*
+ * kstore.c - key store: a ring buffer of key ranges, QKDNetSim states and
+ * exact accounting. See kstore.h for the model.
+ */
+#include "models/kstore.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct kstore_sub {
+    kstore_state_fn fn;
+    void *ctx;
+} kstore_sub_t;
+
+struct kstore {
+    uint32_t id;
+    kstore_config_t cfg;
+    kstore_state_t state;
+    uint64_t level;
+    kstore_accounts_t acc;
+
+    /* Ring buffer of ranges, oldest at head; cap is a power of two. */
+    kstore_range_t *ring;
+    size_t head, count, cap;
+
+    /* The last KSTORE_RISING_WINDOW - 1 levels before the current one. */
+    uint64_t history[KSTORE_RISING_WINDOW - 1];
+    size_t history_len, history_pos;
+
+    kstore_observer_fn observer;
+    void *observer_ctx;
+    kstore_sub_t subs[KSTORE_MAX_SUBSCRIBERS];
+    size_t nsubs;
+};
+
+int kstore_config_check(const kstore_config_t *cfg, sim_err_t *err)
+{
+    if (cfg->capacity == 0)
+        return sim_err_set(err, SIM_ERR_INPUT, "capacity must be positive");
+    if (cfg->mmin > cfg->mthr)
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "min (%" PRIu64 " b) exceeds threshold (%" PRIu64 " b)",
+                           cfg->mmin, cfg->mthr);
+    if (cfg->mthr > cfg->capacity)
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "threshold (%" PRIu64 " b) exceeds capacity (%" PRIu64 " b)",
+                           cfg->mthr, cfg->capacity);
+    if (cfg->initial > cfg->capacity)
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "initial (%" PRIu64 " b) exceeds capacity (%" PRIu64 " b)",
+                           cfg->initial, cfg->capacity);
+    return SIM_OK;
+}
+
+kstore_t *kstore_create(const kstore_config_t *cfg, uint32_t id)
+{
+    kstore_t *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->id = id;
+    s->cfg = *cfg;
+    s->state = KSTORE_EMPTY;
+    s->cap = 16;
+    s->ring = malloc(s->cap * sizeof *s->ring);
+    if (s->ring == NULL) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void kstore_destroy(kstore_t *store)
+{
+    if (store == NULL)
+        return;
+    free(store->ring);
+    free(store);
+}
+
+void kstore_set_observer(kstore_t *store, kstore_observer_fn fn, void *ctx)
+{
+    store->observer = fn;
+    store->observer_ctx = ctx;
+}
+
+int kstore_subscribe(kstore_t *store, kstore_state_fn fn, void *ctx, sim_err_t *err)
+{
+    if (store->nsubs == KSTORE_MAX_SUBSCRIBERS)
+        return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": too many subscribers",
+                           store->id);
+    store->subs[store->nsubs].fn = fn;
+    store->subs[store->nsubs].ctx = ctx;
+    store->nsubs++;
+    return SIM_OK;
+}
+
+/* ------------------------------------------------------------ states */
+
+static bool kstore_rising(const kstore_t *s)
+{
+    for (size_t i = 0; i < s->history_len; i++)
+        if (s->level < s->history[i])
+            return false;
+    return true;
+}
+
+static kstore_state_t kstore_next_state(const kstore_t *s)
+{
+    const kstore_state_t prev = s->state;
+    const bool between = s->level > s->cfg.mmin && s->level < s->cfg.mthr;
+
+    if (s->level >= s->cfg.mthr)
+        return KSTORE_READY;
+    if (between && ((kstore_rising(s) && prev != KSTORE_READY) || prev == KSTORE_EMPTY))
+        return KSTORE_CHARGING;
+    if (between && prev != KSTORE_CHARGING)
+        return KSTORE_WARNING;
+    if (s->level <= s->cfg.mmin)
+        return KSTORE_EMPTY;
+    return prev;
+}
+
+/* Tells the observer; a change with delta 0 (discard, sample) leaves the
+ * state and the rising window alone. */
+static void kstore_emit(const kstore_t *s, int64_t delta, uint64_t amount,
+                        kstore_cause_t cause, int64_t time)
+{
+    if (s->observer != NULL) {
+        const kstore_change_t ch = {
+            .time = time, .level = s->level, .delta = delta, .amount = amount,
+            .cause = cause, .state = s->state,
+        };
+        s->observer(s->observer_ctx, s, &ch);
+    }
+}
+
+static void kstore_notify(kstore_t *s, uint64_t old_level, uint64_t amount,
+                          kstore_cause_t cause, int64_t time)
+{
+    const kstore_state_t from = s->state;
+    kstore_state_t to;
+
+    /* The window holds the levels before the current one, the one just
+     * left included. */
+    s->history[s->history_pos] = old_level;
+    s->history_pos = (s->history_pos + 1) % (KSTORE_RISING_WINDOW - 1);
+    if (s->history_len < KSTORE_RISING_WINDOW - 1)
+        s->history_len++;
+    to = kstore_next_state(s);
+    s->state = to;
+
+    kstore_emit(s, (int64_t)s->level - (int64_t)old_level, amount, cause, time);
+    if (from != to)
+        for (size_t i = 0; i < s->nsubs; i++)
+            s->subs[i].fn(s->subs[i].ctx, s, from, to, time);
+}
+
+/* ------------------------------------------------------------ ranges */
+
+static kstore_range_t *kstore_slot(const kstore_t *s, size_t i)
+{
+    return &s->ring[(s->head + i) & (s->cap - 1)];
+}
+
+static int kstore_grow(kstore_t *s, sim_err_t *err)
+{
+    size_t ncap = s->cap * 2;
+    kstore_range_t *r = NULL;
+
+    if (ncap < s->cap || ncap > SIZE_MAX / sizeof *r)
+        return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": too many ranges", s->id);
+    r = malloc(ncap * sizeof *r);
+    if (r == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": out of memory", s->id);
+    for (size_t i = 0; i < s->count; i++)
+        r[i] = *kstore_slot(s, i);
+    free(s->ring);
+    s->ring = r;
+    s->head = 0;
+    s->cap = ncap;
+    return SIM_OK;
+}
+
+int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t cause,
+               int64_t time, uint64_t *stored, sim_err_t *err)
+{
+    const uint64_t room = store->cfg.capacity - store->level;
+    const uint64_t keep = range->length < room ? range->length : room;
+    const uint64_t lost = range->length - keep;
+    const uint64_t old = store->level;
+
+    *stored = 0;
+    if (keep > 0 && store->count == store->cap && kstore_grow(store, err) != SIM_OK)
+        return err != NULL ? err->code : SIM_ERR_RUN;
+    store->acc.generated += range->length;
+    if (keep > 0) {
+        kstore_range_t *slot = kstore_slot(store, store->count);
+        *slot = *range;
+        slot->length = keep;
+        store->count++;
+        store->level += keep;
+        kstore_notify(store, old, keep, cause, time);
+    }
+    if (lost > 0) {
+        store->acc.discarded += lost;
+        kstore_emit(store, 0, lost, KSTORE_CAUSE_DISCARDED, time);
+    }
+    *stored = keep;
+    return SIM_OK;
+}
+
+static uint64_t *kstore_account_of(kstore_t *s, kstore_cause_t cause)
+{
+    switch (cause) {
+    case KSTORE_CAUSE_SUPPLIED: return &s->acc.supplied;
+    case KSTORE_CAUSE_RESERVED: return &s->acc.reserved;
+    case KSTORE_CAUSE_INTERNAL: return &s->acc.internal;
+    case KSTORE_CAUSE_RELAYED: return &s->acc.relayed;
+    case KSTORE_CAUSE_EXPIRED: return &s->acc.expired;
+    default: return NULL;
+    }
+}
+
+int kstore_rangebuf_push(kstore_rangebuf_t *buf, const kstore_range_t *r, sim_err_t *err)
+{
+    if (buf->n == buf->cap) {
+        size_t ncap = buf->cap == 0 ? 4 : buf->cap * 2;
+        kstore_range_t *p = realloc(buf->v, ncap * sizeof *p);
+        if (p == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        buf->v = p;
+        buf->cap = ncap;
+    }
+    buf->v[buf->n++] = *r;
+    return SIM_OK;
+}
+
+void kstore_rangebuf_free(kstore_rangebuf_t *buf)
+{
+    free(buf->v);
+    buf->v = NULL;
+    buf->n = buf->cap = 0;
+}
+
+bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
+                 kstore_rangebuf_t *out, sim_err_t *err)
+{
+    uint64_t *account = kstore_account_of(store, cause);
+    const uint64_t old = store->level;
+    uint64_t left = bits;
+
+    if (account == NULL || store->level < bits)
+        return false;
+    while (left > 0) {
+        kstore_range_t *head = kstore_slot(store, 0);
+        kstore_range_t piece = *head;
+        piece.length = head->length < left ? head->length : left;
+        if (out != NULL && kstore_rangebuf_push(out, &piece, err) != SIM_OK)
+            return false;
+        left -= piece.length;
+        if (piece.length == head->length) {
+            store->head = (store->head + 1) & (store->cap - 1);
+            store->count--;
+        } else {
+            head->offset += piece.length;
+            head->length -= piece.length;
+        }
+        store->level -= piece.length;
+        *account += piece.length;
+    }
+    if (bits > 0)
+        kstore_notify(store, old, bits, cause, time);
+    return true;
+}
+
+int kstore_take_same(kstore_t *store, const kstore_range_t *ranges, size_t n,
+                     kstore_cause_t cause, int64_t time, sim_err_t *err)
+{
+    uint64_t bits = 0;
+    uint64_t *account = kstore_account_of(store, cause);
+    const uint64_t old = store->level;
+
+    if (account == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": bad cause", store->id);
+    for (size_t i = 0; i < n; i++) {
+        kstore_range_t *head = store->count > 0 ? kstore_slot(store, 0) : NULL;
+        if (head == NULL || head->stream != ranges[i].stream ||
+            head->offset != ranges[i].offset || head->length < ranges[i].length)
+            return sim_err_set(err, SIM_ERR_RUN,
+                               "store %" PRIu32 ": key %" PRIu64 ":%" PRIu64
+                               " is not at the head: the two ends of the link disagree",
+                               store->id, ranges[i].stream, ranges[i].offset);
+        if (head->length == ranges[i].length) {
+            store->head = (store->head + 1) & (store->cap - 1);
+            store->count--;
+        } else {
+            head->offset += ranges[i].length;
+            head->length -= ranges[i].length;
+        }
+        store->level -= ranges[i].length;
+        *account += ranges[i].length;
+        bits += ranges[i].length;
+    }
+    if (bits > 0)
+        kstore_notify(store, old, bits, cause, time);
+    return SIM_OK;
+}
+
+int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err)
+{
+    if (bits > store->acc.reserved)
+        return sim_err_set(err, SIM_ERR_RUN,
+                           "store %" PRIu32 ": releasing %" PRIu64 " b but only %" PRIu64
+                           " b are reserved", store->id, bits, store->acc.reserved);
+    store->acc.reserved -= bits;
+    store->acc.supplied += bits;
+    return SIM_OK;
+}
+
+void kstore_sample(const kstore_t *store, int64_t time)
+{
+    kstore_emit(store, 0, 0, KSTORE_CAUSE_SAMPLE, time);
+}
+
+uint32_t kstore_id(const kstore_t *store) { return store->id; }
+uint64_t kstore_level(const kstore_t *store) { return store->level; }
+kstore_state_t kstore_state(const kstore_t *store) { return store->state; }
+const kstore_config_t *kstore_config(const kstore_t *store) { return &store->cfg; }
+const kstore_accounts_t *kstore_accounts(const kstore_t *store) { return &store->acc; }
+size_t kstore_range_count(const kstore_t *store) { return store->count; }
+
+const kstore_range_t *kstore_range_at(const kstore_t *store, size_t i)
+{
+    return i < store->count ? kstore_slot(store, i) : NULL;
+}
+
+bool kstore_accounts_close(const kstore_t *store)
+{
+    const kstore_accounts_t *a = &store->acc;
+    uint64_t out = store->level + a->reserved + a->supplied + a->internal + a->relayed +
+                   a->expired + a->discarded;
+    uint64_t in_ranges = 0;
+
+    for (size_t i = 0; i < store->count; i++)
+        in_ranges += kstore_slot(store, i)->length;
+    return a->generated == out && in_ranges == store->level;
+}
+
+const char *kstore_state_name(kstore_state_t state)
+{
+    static const char *const names[] = { "READY", "CHARGING", "WARNING", "EMPTY" };
+    return (unsigned)state < 4 ? names[state] : "?";
+}
+
+const char *kstore_cause_name(kstore_cause_t cause)
+{
+    static const char *const names[] = { "initial", "generated", "supplied", "reserved",
+                                         "internal", "relayed", "expired", "discarded",
+                                         "sample" };
+    return (unsigned)cause < 9 ? names[cause] : "?";
+}

@@ -1,0 +1,177 @@
+/*
+ * kstore.h - a key store at one end of a QKD link.
+ *
+ * Key material is counted in bits; no key bytes are simulated. A store keeps
+ * its material as an ordered sequence of ranges of link key streams
+ * (stream, offset, length, birth time), oldest first, and serves requests
+ * from the oldest end (FIFO). Both ends of a link receive the same ranges
+ * in the same order and serve the same requests, so they hold the same
+ * identities.
+ *
+ * Levels and thresholds follow QKDNetSim's QKDBuffer (shared/REFERENCE.md):
+ * Mmax is the capacity, Mthr the threshold, Mmin the minimum. The state is
+ * re-evaluated after every change of the level:
+ *   1. level >= Mthr                                          -> READY
+ *   2. Mmin < level < Mthr and ((rising and prev != READY)
+ *                                or prev == EMPTY)            -> CHARGING
+ *   3. Mmin < level < Mthr and prev != CHARGING               -> WARNING
+ *   4. level <= Mmin                                          -> EMPTY
+ *   5. otherwise unchanged
+ * "Rising" means the new level is >= each of the KSTORE_RISING_WINDOW - 1
+ * levels before it. A new store starts EMPTY at level 0; its initial key is
+ * added as the first change. As in QKDNetSim, Mmin is informational (not
+ * reserved). Unlike QKDNetSim, a block that does not fit below Mmax is
+ * stored in part: what fits is kept and only the excess is discarded.
+ *
+ * Accounting (bits, exact, uint64):
+ *   generated = level + reserved + supplied + internal + relayed + expired
+ *               + discarded
+ * where `generated` counts every bit offered to the store (initial key
+ * included) and `reserved` holds key handed to a peer's pending request
+ * (ETSI 014: the slave's keys between the master's GET_KEY and the slave's
+ * GET_KEY_WITH_KEY_IDS). kstore_accounts_close() checks the identity.
+ *
+ * Ownership: the store owns its ranges. Observers are borrowed pointers
+ * that must outlive the store.
+ */
+#ifndef QKM_MODELS_KSTORE_H
+#define QKM_MODELS_KSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/error.h"
+
+#define KSTORE_RISING_WINDOW 5
+#define KSTORE_MAX_SUBSCRIBERS 8
+
+typedef enum kstore_state {
+    KSTORE_READY = 0,
+    KSTORE_CHARGING = 1,
+    KSTORE_WARNING = 2,
+    KSTORE_EMPTY = 3
+} kstore_state_t;
+
+/* Why a level changed; the values are written to the trace (trace-format.md). */
+typedef enum kstore_cause {
+    KSTORE_CAUSE_INITIAL = 0,    /* initial key at time 0 */
+    KSTORE_CAUSE_GENERATED = 1,  /* a block from the link */
+    KSTORE_CAUSE_SUPPLIED = 2,   /* handed to an application (SAE) */
+    KSTORE_CAUSE_RESERVED = 3,   /* set aside for a peer's pending request */
+    KSTORE_CAUSE_INTERNAL = 4,   /* consumed by the key manager itself */
+    KSTORE_CAUSE_RELAYED = 5,    /* used to relay key for others */
+    KSTORE_CAUSE_EXPIRED = 6,    /* destroyed at its maximum age */
+    KSTORE_CAUSE_DISCARDED = 7,  /* offered but over capacity (level unchanged) */
+    KSTORE_CAUSE_SAMPLE = 8      /* periodic sample, no change */
+} kstore_cause_t;
+
+typedef struct kstore_range {
+    uint64_t stream;   /* key stream id (one per link) */
+    uint64_t offset;   /* first bit of the range in the stream */
+    uint64_t length;   /* bits */
+    int64_t birth;     /* ns, when the bits were delivered */
+} kstore_range_t;
+
+typedef struct kstore_config {
+    uint64_t capacity;   /* Mmax, bits */
+    uint64_t mmin;       /* Mmin, bits */
+    uint64_t mthr;       /* Mthr, bits */
+    uint64_t initial;    /* bits present at time 0 */
+} kstore_config_t;
+
+/* QKDNetSim's defaults (REFERENCE.md). */
+#define KSTORE_DEFAULT_CAPACITY UINT64_C(1000000000)
+#define KSTORE_DEFAULT_MMIN UINT64_C(1000000)
+#define KSTORE_DEFAULT_MTHR UINT64_C(2000000)
+#define KSTORE_DEFAULT_INITIAL UINT64_C(5000000)
+
+typedef struct kstore_accounts {
+    uint64_t generated, reserved, supplied, internal, relayed, expired, discarded;
+} kstore_accounts_t;
+
+/* One change of level, as observers see it. */
+typedef struct kstore_change {
+    int64_t time;          /* ns */
+    uint64_t level;        /* bits after the change */
+    int64_t delta;         /* signed change of the level, bits */
+    uint64_t amount;       /* bits the cause concerns (for DISCARDED: bits lost) */
+    kstore_cause_t cause;
+    kstore_state_t state;  /* after the change */
+} kstore_change_t;
+
+typedef struct kstore kstore_t;
+
+typedef void (*kstore_observer_fn)(void *ctx, const kstore_t *store,
+                                   const kstore_change_t *change);
+typedef void (*kstore_state_fn)(void *ctx, kstore_t *store, kstore_state_t from,
+                                kstore_state_t to, int64_t time);
+
+/* Checks min <= threshold <= capacity and initial <= capacity.
+ * SIM_ERR_INPUT with a message naming the values otherwise. */
+int kstore_config_check(const kstore_config_t *cfg, sim_err_t *err);
+
+/* A new empty store (state EMPTY, level 0) with id (a number chosen by
+ * the caller, reported to observers through kstore_id). NULL on OOM. */
+kstore_t *kstore_create(const kstore_config_t *cfg, uint32_t id);
+void kstore_destroy(kstore_t *store);
+
+/* The level-change observer (one; NULL to remove). */
+void kstore_set_observer(kstore_t *store, kstore_observer_fn fn, void *ctx);
+/* Subscribes to state changes (threshold crossings). SIM_ERR_RUN when
+ * KSTORE_MAX_SUBSCRIBERS are already subscribed. */
+int kstore_subscribe(kstore_t *store, kstore_state_fn fn, void *ctx, sim_err_t *err);
+
+/* Offers a range delivered at `time`; stores what fits below capacity and
+ * discards the rest. `cause` is INITIAL or GENERATED. Returns the bits
+ * stored. SIM_ERR_RUN (out of memory) is reported through err. */
+int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t cause,
+               int64_t time, uint64_t *stored, sim_err_t *err);
+
+/* A growable list of ranges owned by the caller: start it zeroed, free it
+ * with kstore_rangebuf_free. */
+typedef struct kstore_rangebuf {
+    kstore_range_t *v;
+    size_t n, cap;
+} kstore_rangebuf_t;
+
+int kstore_rangebuf_push(kstore_rangebuf_t *buf, const kstore_range_t *r, sim_err_t *err);
+void kstore_rangebuf_free(kstore_rangebuf_t *buf);
+
+/* Takes `bits` from the oldest end and appends the ranges taken to out
+ * (NULL to drop them). Returns false and changes nothing when the level is
+ * below bits (err untouched). cause is SUPPLIED, RESERVED, INTERNAL,
+ * RELAYED or EXPIRED. Returns false with err set (SIM_ERR_RUN) when out of
+ * memory; the store is then inconsistent and the run must stop. */
+bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
+                 kstore_rangebuf_t *out, sim_err_t *err);
+
+/* Removes exactly `ranges` (taken at the peer end of the link) from the
+ * oldest end. SIM_ERR_RUN when this store's head does not hold the same
+ * identities - a synchronisation bug. */
+int kstore_take_same(kstore_t *store, const kstore_range_t *ranges, size_t n,
+                     kstore_cause_t cause, int64_t time, sim_err_t *err);
+
+/* Moves bits from the reserved account to supplied (the peer's request
+ * has been served). */
+int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err);
+
+/* Reports the current level to the observer with cause SAMPLE. */
+void kstore_sample(const kstore_t *store, int64_t time);
+
+uint32_t kstore_id(const kstore_t *store);
+uint64_t kstore_level(const kstore_t *store);
+kstore_state_t kstore_state(const kstore_t *store);
+const kstore_config_t *kstore_config(const kstore_t *store);
+const kstore_accounts_t *kstore_accounts(const kstore_t *store);
+size_t kstore_range_count(const kstore_t *store);
+/* The i-th range from the oldest (i < kstore_range_count). */
+const kstore_range_t *kstore_range_at(const kstore_t *store, size_t i);
+
+/* True when generated == level + every outflow. */
+bool kstore_accounts_close(const kstore_t *store);
+
+const char *kstore_state_name(kstore_state_t state);
+const char *kstore_cause_name(kstore_cause_t cause);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * model.h - what every model instance shares: the kernel, the random-stream
+ * coordinates and the run's first error.
+ *
+ * A handler that meets an error it cannot handle (out of memory, a broken
+ * invariant) calls model_fail(): the first error is kept, the kernel is asked
+ * to stop, and the run ends with exit code 1.
+ */
+#ifndef QKM_MODELS_MODEL_H
+#define QKM_MODELS_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim/error.h"
+#include "sim/kernel.h"
+
+typedef struct model_ctx {
+    sim_t *sim;
+    uint64_t seed;     /* the run's seed */
+    uint64_t run;      /* the replication number */
+    int64_t end;       /* ns, the end of the run */
+    bool failed;
+    sim_err_t err;     /* the first failure */
+} model_ctx_t;
+
+/* Records e (if it is the first failure) and stops the kernel. */
+void model_fail(model_ctx_t *ctx, const sim_err_t *e);
+
+#endif

@@ -1,0 +1,440 @@
+/*
+ * world_trace.c - the trace layout of a run (docs/trace-format.md is the
+ * contract; change both together).
+ */
+#include "models/world_impl.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "config.h"
+#include "sim/digest.h"
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+#define F(type, member, kind) { #member, kind, offsetof(type, member) }
+
+/* ------------------------------------------------------------ records */
+
+typedef struct level_rec {
+    int64_t time;
+    uint32_t store;
+    uint8_t cause, state;
+    uint64_t level;
+    int64_t delta;
+    uint64_t amount;
+} level_rec_t;
+
+static const trace_field_t level_fields[] = {
+    F(level_rec_t, time, TRACE_I64),   F(level_rec_t, store, TRACE_U32),
+    F(level_rec_t, cause, TRACE_U8),   F(level_rec_t, state, TRACE_U8),
+    F(level_rec_t, level, TRACE_U64),  F(level_rec_t, delta, TRACE_I64),
+    F(level_rec_t, amount, TRACE_U64),
+};
+
+static const trace_field_t request_fields[] = {
+    F(etsi014_record_t, t_request, TRACE_I64), F(etsi014_record_t, t_response, TRACE_I64),
+    F(etsi014_record_t, app, TRACE_U32),       F(etsi014_record_t, node, TRACE_U32),
+    F(etsi014_record_t, kind, TRACE_U32),      F(etsi014_record_t, status, TRACE_U32),
+    F(etsi014_record_t, number, TRACE_U64),    F(etsi014_record_t, size, TRACE_U64),
+    F(etsi014_record_t, bits, TRACE_U64),      F(etsi014_record_t, key_stream, TRACE_U64),
+    F(etsi014_record_t, key_offset, TRACE_U64),
+};
+
+typedef struct node_rec {
+    uint32_t index;
+    const char *id;
+    double x, y;
+} node_rec_t;
+
+static const trace_field_t node_fields[] = {
+    F(node_rec_t, index, TRACE_U32), F(node_rec_t, id, TRACE_STR),
+    F(node_rec_t, x, TRACE_F64),     F(node_rec_t, y, TRACE_F64),
+};
+
+typedef struct link_rec {
+    uint32_t index;
+    const char *id;
+    uint32_t a, b;
+    uint64_t stream;
+    double length_m, rate_bps;
+    int64_t block_ns, delay_ns;
+} link_rec_t;
+
+static const trace_field_t link_fields[] = {
+    F(link_rec_t, index, TRACE_U32),    F(link_rec_t, id, TRACE_STR),
+    F(link_rec_t, a, TRACE_U32),        F(link_rec_t, b, TRACE_U32),
+    F(link_rec_t, stream, TRACE_U64),   F(link_rec_t, length_m, TRACE_F64),
+    F(link_rec_t, rate_bps, TRACE_F64), F(link_rec_t, block_ns, TRACE_I64),
+    F(link_rec_t, delay_ns, TRACE_I64),
+};
+
+typedef struct store_rec {
+    uint32_t index, node, link;
+    const char *node_id, *link_id;
+    uint64_t capacity, mmin, mthr, initial;
+} store_rec_t;
+
+static const trace_field_t store_fields[] = {
+    F(store_rec_t, index, TRACE_U32),    F(store_rec_t, node, TRACE_U32),
+    F(store_rec_t, link, TRACE_U32),     F(store_rec_t, node_id, TRACE_STR),
+    F(store_rec_t, link_id, TRACE_STR),  F(store_rec_t, capacity, TRACE_U64),
+    F(store_rec_t, mmin, TRACE_U64),     F(store_rec_t, mthr, TRACE_U64),
+    F(store_rec_t, initial, TRACE_U64),
+};
+
+typedef struct app_rec {
+    uint32_t index;
+    const char *id, *type;
+    uint32_t master, slave, link;
+    uint64_t size, number;
+    double rate;
+} app_rec_t;
+
+static const trace_field_t app_fields[] = {
+    F(app_rec_t, index, TRACE_U32),  F(app_rec_t, id, TRACE_STR),
+    F(app_rec_t, type, TRACE_STR),   F(app_rec_t, master, TRACE_U32),
+    F(app_rec_t, slave, TRACE_U32),  F(app_rec_t, link, TRACE_U32),
+    F(app_rec_t, size, TRACE_U64),   F(app_rec_t, number, TRACE_U64),
+    F(app_rec_t, rate, TRACE_F64),
+};
+
+typedef struct store_sum {
+    uint32_t store;
+    uint64_t generated, stored, level, reserved, supplied, internal, relayed, expired,
+        discarded;
+    uint8_t closes, final_state;
+    uint64_t state_changes;
+    int64_t time_ready, time_charging, time_warning, time_empty;
+} store_sum_t;
+
+static const trace_field_t store_sum_fields[] = {
+    F(store_sum_t, store, TRACE_U32),         F(store_sum_t, generated, TRACE_U64),
+    F(store_sum_t, stored, TRACE_U64),        F(store_sum_t, level, TRACE_U64),
+    F(store_sum_t, reserved, TRACE_U64),      F(store_sum_t, supplied, TRACE_U64),
+    F(store_sum_t, internal, TRACE_U64),      F(store_sum_t, relayed, TRACE_U64),
+    F(store_sum_t, expired, TRACE_U64),       F(store_sum_t, discarded, TRACE_U64),
+    F(store_sum_t, closes, TRACE_U8),         F(store_sum_t, final_state, TRACE_U8),
+    F(store_sum_t, state_changes, TRACE_U64), F(store_sum_t, time_ready, TRACE_I64),
+    F(store_sum_t, time_charging, TRACE_I64), F(store_sum_t, time_warning, TRACE_I64),
+    F(store_sum_t, time_empty, TRACE_I64),
+};
+
+typedef struct link_sum {
+    uint32_t link;
+    uint64_t generated, blocks;
+    double mean_rate_bps;
+} link_sum_t;
+
+static const trace_field_t link_sum_fields[] = {
+    F(link_sum_t, link, TRACE_U32), F(link_sum_t, generated, TRACE_U64),
+    F(link_sum_t, blocks, TRACE_U64), F(link_sum_t, mean_rate_bps, TRACE_F64),
+};
+
+typedef struct app_sum {
+    uint32_t app;
+    uint64_t requests, ok, bad_request, unavailable, slave_requests, slave_ok, bits;
+    double mean_latency_s, served_fraction;
+} app_sum_t;
+
+static const trace_field_t app_sum_fields[] = {
+    F(app_sum_t, app, TRACE_U32),           F(app_sum_t, requests, TRACE_U64),
+    F(app_sum_t, ok, TRACE_U64),            F(app_sum_t, bad_request, TRACE_U64),
+    F(app_sum_t, unavailable, TRACE_U64),   F(app_sum_t, slave_requests, TRACE_U64),
+    F(app_sum_t, slave_ok, TRACE_U64),      F(app_sum_t, bits, TRACE_U64),
+    F(app_sum_t, mean_latency_s, TRACE_F64), F(app_sum_t, served_fraction, TRACE_F64),
+};
+
+static const trace_field_t net_sum_fields[] = {
+    F(world_report_t, end, TRACE_I64),         F(world_report_t, events, TRACE_U64),
+    F(world_report_t, generated, TRACE_U64),   F(world_report_t, stored, TRACE_U64),
+    F(world_report_t, supplied, TRACE_U64),    F(world_report_t, internal, TRACE_U64),
+    F(world_report_t, relayed, TRACE_U64),     F(world_report_t, expired, TRACE_U64),
+    F(world_report_t, discarded, TRACE_U64),   F(world_report_t, requests, TRACE_U64),
+    F(world_report_t, ok, TRACE_U64),          F(world_report_t, bad_request, TRACE_U64),
+    F(world_report_t, unavailable, TRACE_U64),
+    F(world_report_t, accounts_close, TRACE_U8),   /* _Bool: one byte holding 0 or 1 */
+};
+
+/* ------------------------------------------------------------ observers */
+
+void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *ch)
+{
+    world_store_t *s = ctx;
+    world_t *w = s->world;
+    sim_err_t err;
+
+    if (ch->state != s->last_state) {
+        s->time_in[s->last_state] += ch->time - s->state_since;
+        s->state_since = ch->time;
+        s->last_state = ch->state;
+        s->state_changes++;
+    }
+    if (w->t_levels == NULL || w->levels == WORLD_LEVELS_OFF ||
+        (w->levels == WORLD_LEVELS_SAMPLED) != (ch->cause == KSTORE_CAUSE_SAMPLE))
+        return;
+    const level_rec_t rec = {
+        .time = ch->time, .store = kstore_id(store), .cause = (uint8_t)ch->cause,
+        .state = (uint8_t)ch->state, .level = ch->level, .delta = ch->delta,
+        .amount = ch->amount,
+    };
+    if (trace_append(w->t_levels, &rec, &err) != SIM_OK)
+        model_fail(&w->ctx, &err);
+}
+
+void world_trace_request(void *ctx, const etsi014_record_t *rec)
+{
+    world_t *w = ctx;
+    sim_err_t err;
+    if (w->t_requests != NULL && trace_append(w->t_requests, rec, &err) != SIM_OK)
+        model_fail(&w->ctx, &err);
+}
+
+/* ------------------------------------------------------------ static tables */
+
+static int world_trace_nodes(world_t *w, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(w->trace, "/nodes", sizeof(node_rec_t), node_fields,
+                                          NFIELDS(node_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < w->nnodes; i++) {
+        node_rec_t r = { (uint32_t)i, w->nodes[i].id, w->nodes[i].x, w->nodes[i].y };
+        if (trace_append(t, &r, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+static int world_trace_links(world_t *w, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(w->trace, "/links", sizeof(link_rec_t), link_fields,
+                                          NFIELDS(link_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < w->nlinks; i++) {
+        const link_t *l = &w->links[i];
+        link_rec_t r = { l->index, l->id, (uint32_t)l->a, (uint32_t)l->b, l->stream,
+                         l->length_m, l->cfg.rate_bps, l->cfg.block_ns, l->cfg.delay_ns };
+        if (trace_append(t, &r, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+static int world_trace_stores(world_t *w, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(w->trace, "/stores", sizeof(store_rec_t),
+                                          store_fields, NFIELDS(store_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < w->nstores; i++) {
+        const world_store_t *s = &w->stores[i];
+        const kstore_config_t *c = kstore_config(s->ks);
+        store_rec_t r = { (uint32_t)i, s->node, s->link, w->nodes[s->node].id,
+                          w->links[s->link].id, c->capacity, c->mmin, c->mthr, c->initial };
+        if (trace_append(t, &r, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+static int world_trace_apps(world_t *w, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(w->trace, "/apps", sizeof(app_rec_t), app_fields,
+                                          NFIELDS(app_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < w->napps; i++) {
+        const etsi014_t *a = &w->apps[i];
+        app_rec_t r = { a->index, a->id, "etsi014", a->master, a->slave, w->app_links[i],
+                        a->cfg.size, a->cfg.number, a->cfg.rate };
+        if (trace_append(t, &r, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+static int world_trace_metadata(world_t *w, sim_err_t *err)
+{
+    const scn_t *s = w->scn;
+    char digest[65];
+    size_t len = 1;
+    char *overrides = NULL;
+    int rc = SIM_OK;
+
+    for (size_t i = 0; i < s->noverrides; i++)
+        len += strlen(s->overrides[i]) + 1;
+    if ((overrides = calloc(1, len)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    for (size_t i = 0; i < s->noverrides; i++) {
+        strcat(overrides, s->overrides[i]);
+        strcat(overrides, "\n");
+    }
+    digest_sha256_hex(s->text, s->text_len, digest);
+    if ((rc = trace_attr_string(w->trace, "/metadata", "program", PACKAGE_NAME, err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "version", PACKAGE_VERSION, err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "trace_format", "1", err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "scenario_path", s->path, err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "scenario_text", s->text, err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "scenario_sha256", digest, err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "effective_scenario", s->effective,
+                                err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "overrides", overrides, err)) ||
+        (rc = trace_attr_u64(w->trace, "/metadata", "seed", w->ctx.seed, err)) ||
+        (rc = trace_attr_u64(w->trace, "/metadata", "run", w->ctx.run, err)) ||
+        (rc = trace_attr_i64(w->trace, "/metadata", "end_ns", w->ctx.end, err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "levels",
+                                w->levels == WORLD_LEVELS_ON_CHANGE ? "on-change"
+                                : w->levels == WORLD_LEVELS_SAMPLED ? "sampled"
+                                                                    : "off",
+                                err)) ||
+        (rc = trace_attr_i64(w->trace, "/metadata", "completed", 0, err)))
+        goto out;
+out:
+    free(overrides);
+    return rc;
+}
+
+int world_trace_open(world_t *w, const char *output, sim_err_t *err)
+{
+    int rc;
+    if ((w->trace = trace_open(output, err)) == NULL)
+        return SIM_ERR_RUN;
+    w->t_levels = trace_table_create(w->trace, "/levels", sizeof(level_rec_t), level_fields,
+                                     NFIELDS(level_fields), err);
+    if (w->t_levels == NULL)
+        return SIM_ERR_RUN;
+    w->t_requests = trace_table_create(w->trace, "/requests", sizeof(etsi014_record_t),
+                                       request_fields, NFIELDS(request_fields), err);
+    if (w->t_requests == NULL)
+        return SIM_ERR_RUN;
+    if ((rc = world_trace_metadata(w, err)) != SIM_OK ||
+        (rc = world_trace_nodes(w, err)) != SIM_OK ||
+        (rc = world_trace_links(w, err)) != SIM_OK ||
+        (rc = world_trace_stores(w, err)) != SIM_OK ||
+        (rc = world_trace_apps(w, err)) != SIM_OK)
+        return rc;
+    return SIM_OK;
+}
+
+/* ------------------------------------------------------------ summary */
+
+static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(w->trace, "/summary/stores", sizeof(store_sum_t),
+                                          store_sum_fields, NFIELDS(store_sum_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < w->nstores; i++) {
+        world_store_t *s = &w->stores[i];
+        const kstore_accounts_t *a = kstore_accounts(s->ks);
+        const bool closes = kstore_accounts_close(s->ks);
+        s->time_in[s->last_state] += w->ctx.end - s->state_since;
+        s->state_since = w->ctx.end;
+        store_sum_t row = {
+            .store = (uint32_t)i, .generated = a->generated,
+            .stored = kstore_level(s->ks) + a->reserved, .level = kstore_level(s->ks),
+            .reserved = a->reserved, .supplied = a->supplied, .internal = a->internal,
+            .relayed = a->relayed, .expired = a->expired, .discarded = a->discarded,
+            .closes = closes, .final_state = (uint8_t)kstore_state(s->ks),
+            .state_changes = s->state_changes, .time_ready = s->time_in[KSTORE_READY],
+            .time_charging = s->time_in[KSTORE_CHARGING],
+            .time_warning = s->time_in[KSTORE_WARNING], .time_empty = s->time_in[KSTORE_EMPTY],
+        };
+        r->generated += row.generated;
+        r->stored += row.stored;
+        r->supplied += row.supplied;
+        r->internal += row.internal;
+        r->relayed += row.relayed;
+        r->expired += row.expired;
+        r->discarded += row.discarded;
+        r->accounts_close = r->accounts_close && closes;
+        if (trace_append(t, &row, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+static int world_summary_links(world_t *w, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(w->trace, "/summary/links", sizeof(link_sum_t),
+                                          link_sum_fields, NFIELDS(link_sum_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < w->nlinks; i++) {
+        const link_t *l = &w->links[i];
+        link_sum_t row = { l->index, l->generated, l->blocks,
+                           w->ctx.end > 0 ? (double)l->generated / ((double)w->ctx.end / 1e9)
+                                          : 0.0 };
+        if (trace_append(t, &row, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+static int world_summary_apps(world_t *w, world_report_t *r, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(w->trace, "/summary/apps", sizeof(app_sum_t),
+                                          app_sum_fields, NFIELDS(app_sum_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < w->napps; i++) {
+        const etsi014_stats_t *s = &w->apps[i].stats;
+        app_sum_t row = {
+            .app = (uint32_t)i, .requests = s->requests, .ok = s->ok,
+            .bad_request = s->bad_request, .unavailable = s->unavailable,
+            .slave_requests = s->slave_requests, .slave_ok = s->slave_ok, .bits = s->bits,
+            .mean_latency_s = s->requests > 0 ? s->latency_sum_ns / 1e9 / (double)s->requests
+                                              : 0.0,
+            .served_fraction = s->requests > 0 ? (double)s->ok / (double)s->requests : 0.0,
+        };
+        r->requests += s->requests;
+        r->ok += s->ok;
+        r->bad_request += s->bad_request;
+        r->unavailable += s->unavailable;
+        if (trace_append(t, &row, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+/* Both ends of every link must hold the same key identities. */
+static int world_check_link_ends(const world_t *w, sim_err_t *err)
+{
+    for (size_t i = 0; i < w->nlinks; i++) {
+        const kstore_t *a = w->links[i].store_a, *b = w->links[i].store_b;
+        bool same = kstore_range_count(a) == kstore_range_count(b);
+        for (size_t k = 0; same && k < kstore_range_count(a); k++)
+            same = memcmp(kstore_range_at(a, k), kstore_range_at(b, k),
+                          sizeof(kstore_range_t)) == 0;
+        if (!same)
+            return sim_err_set(err, SIM_ERR_RUN,
+                               "link %s: the stores at its two ends hold different keys: "
+                               "this is a bug in qkmsim", w->links[i].id);
+    }
+    return SIM_OK;
+}
+
+int world_trace_finish(world_t *w, world_report_t *r, sim_err_t *err)
+{
+    trace_table_t *t;
+    int rc;
+
+    *r = (world_report_t){ .end = w->ctx.end, .events = sim_executed(w->sim),
+                           .stores = w->nstores, .links = w->nlinks, .apps = w->napps,
+                           .accounts_close = true };
+    if ((rc = world_summary_stores(w, r, err)) != SIM_OK ||
+        (rc = world_summary_links(w, err)) != SIM_OK ||
+        (rc = world_summary_apps(w, r, err)) != SIM_OK ||
+        (rc = world_check_link_ends(w, err)) != SIM_OK)
+        return rc;
+    t = trace_table_create(w->trace, "/summary/network", sizeof *r, net_sum_fields,
+                           NFIELDS(net_sum_fields), err);
+    if (t == NULL || trace_append(t, r, err) != SIM_OK)
+        return SIM_ERR_RUN;
+    if (!r->accounts_close)
+        return sim_err_set(err, SIM_ERR_RUN,
+                           "key accounting does not close (see /summary/stores): this is "
+                           "a bug in qkmsim, please report it with the scenario");
+    return SIM_OK;
+}

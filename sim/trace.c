@@ -1,0 +1,659 @@
+/*
+ * trace.c - the HDF5 trace writer (the only file that includes hdf5.h).
+ *
+ * On-disk types. Every column is a little-endian standard type
+ * (H5T_STD_U8LE, H5T_STD_I32LE, H5T_STD_U32LE, H5T_STD_I64LE, H5T_STD_U64LE,
+ * H5T_IEEE_F64LE) or a variable-length, NUL-terminated UTF-8 string, and
+ * the compound is packed (no holes), so a file reads the same on every
+ * machine. The memory type is the native compound at the caller's offsets;
+ * HDF5 converts between the two on write.
+ *
+ * Error reporting. HDF5 prints its error stack to stderr by default, and
+ * library code must not print. Every public function saves the calling
+ * thread's automatic error handler, turns it off, and restores it before
+ * returning (quiet_enter / quiet_leave), so the process is left as found.
+ * A failure becomes a sim_err_t naming the file and the object, with the
+ * most specific description on HDF5's error stack as the reason.
+ *
+ * Object times. Objects are created without modification times
+ * (H5Pset_obj_track_times false) so that the same run writes the same
+ * bytes, which makes determinism checks simple.
+ */
+#include "sim/trace.h"
+
+#include <hdf5.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REASON_MAX 512
+
+struct trace_table {
+    trace_t *trace;
+    char *name;
+    hid_t dset;
+    hid_t mem_type;
+    size_t record_size;
+    size_t *str_offsets;       /* offsets of the TRACE_STR members */
+    size_t nstr;
+    unsigned char *batch;      /* TRACE_BATCH_RECORDS records; strings owned */
+    size_t nbatch;             /* records in batch */
+    uint64_t written;          /* records in the dataset */
+};
+
+struct trace {
+    hid_t file;
+    char *path;
+    char *partial;
+    trace_table_t **tables;
+    size_t ntables;
+    size_t cap;
+};
+
+typedef struct trace_quiet {
+    H5E_auto2_t func;
+    void *data;
+    bool saved;
+} trace_quiet_t;
+
+/* ------------------------------------------------------------- helpers */
+
+static void quiet_enter(trace_quiet_t *q)
+{
+    /* If the current handler cannot be read (it was installed with the v1
+     * API), leave it alone rather than lose it. */
+    q->saved = H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data) >= 0;
+    if (q->saved)
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void quiet_leave(const trace_quiet_t *q)
+{
+    if (q->saved)
+        H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+}
+
+/* The file drivers report an operating-system failure as "..., errno = 2,
+ * error message = 'No such file or directory', ..."; that text alone is
+ * the useful part. */
+static void os_reason(char *reason)
+{
+    static const char key[] = "error message = '";
+    char *start = strstr(reason, key);
+    char *end = start != NULL ? strchr(start + sizeof key - 1, '\'') : NULL;
+    if (end == NULL)
+        return;
+    start += sizeof key - 1;
+    memmove(reason, start, (size_t)(end - start));
+    reason[end - start] = '\0';
+}
+
+static herr_t reason_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char *reason = data;
+    if (n != 0)
+        return 0;
+    if (e->desc != NULL && e->desc[0] != '\0')
+        snprintf(reason, REASON_MAX, "%s", e->desc);
+    else if (H5Eget_msg(e->min_num, NULL, reason, REASON_MAX) < 0)
+        snprintf(reason, REASON_MAX, "HDF5 error");
+    os_reason(reason);
+    return 0;
+}
+
+/* Every HDF5 API call clears the error stack, so a helper that cleans up
+ * after a failed call saves the stack first and puts it back afterwards,
+ * for h5_fail to read. */
+static hid_t stack_save(bool failed)
+{
+    return failed ? H5Eget_current_stack() : H5I_INVALID_HID;
+}
+
+static void stack_restore(hid_t stack)
+{
+    if (stack >= 0)
+        H5Eset_current_stack(stack);   /* also closes the saved copy */
+}
+
+/* Records "<context>: <reason>" where reason is the most specific entry on
+ * HDF5's error stack (walked from the innermost call outwards). */
+__attribute__((format(printf, 2, 3)))
+static int h5_fail(sim_err_t *err, const char *fmt, ...)
+{
+    char context[SIM_ERR_MSG_MAX];
+    char reason[REASON_MAX] = "HDF5 error";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(context, sizeof context, fmt, ap);
+    va_end(ap);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, reason_cb, reason);
+    return sim_err_set(err, SIM_ERR_RUN, "%s: %s", context, reason);
+}
+
+static char *dup_string(const char *s)
+{
+    size_t len = strlen(s);
+    char *copy = malloc(len + 1);
+    if (copy != NULL)
+        memcpy(copy, s, len + 1);
+    return copy;
+}
+
+static void close_id(hid_t id, herr_t (*closer)(hid_t))
+{
+    if (id >= 0)
+        closer(id);
+}
+
+/* A variable-length UTF-8 string type; the caller closes it. */
+static hid_t string_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0)
+        return t;
+    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        H5Tclose(t);
+        return H5I_INVALID_HID;
+    }
+    return t;
+}
+
+/* Link-creation properties that create missing parent groups. */
+static hid_t parents_lcpl(void)
+{
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    if (lcpl >= 0 && H5Pset_create_intermediate_group(lcpl, 1) < 0) {
+        H5Pclose(lcpl);
+        return H5I_INVALID_HID;
+    }
+    return lcpl;
+}
+
+/* ------------------------------------------------------------- open */
+
+trace_t *trace_open(const char *path, sim_err_t *err)
+{
+    trace_quiet_t q;
+    trace_t *trace = NULL;
+    hid_t fcpl = H5I_INVALID_HID;
+    size_t len = strlen(path);
+
+    quiet_enter(&q);
+    trace = calloc(1, sizeof *trace);
+    if (trace == NULL)
+        goto oom;
+    trace->file = H5I_INVALID_HID;
+    trace->path = dup_string(path);
+    trace->partial = malloc(len + sizeof ".partial");
+    if (trace->path == NULL || trace->partial == NULL)
+        goto oom;
+    memcpy(trace->partial, path, len);
+    memcpy(trace->partial + len, ".partial", sizeof ".partial");
+
+    /* The file creation list is also the root group's creation list. */
+    fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fcpl < 0 || H5Pset_obj_track_times(fcpl, 0) < 0) {
+        h5_fail(err, "cannot create '%s'", trace->partial);
+        goto fail;
+    }
+    trace->file = H5Fcreate(trace->partial, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    if (trace->file < 0) {
+        h5_fail(err, "cannot create '%s'", trace->partial);
+        goto fail;
+    }
+    H5Pclose(fcpl);
+    quiet_leave(&q);
+    return trace;
+
+oom:
+    sim_err_set(err, SIM_ERR_RUN, "cannot create '%s.partial': out of memory", path);
+fail:
+    close_id(fcpl, H5Pclose);
+    if (trace != NULL) {
+        free(trace->path);
+        free(trace->partial);
+        free(trace);
+    }
+    quiet_leave(&q);
+    return NULL;
+}
+
+/* ------------------------------------------------------------- tables */
+
+static size_t field_size(trace_type_t type)
+{
+    switch (type) {
+    case TRACE_U8: return 1;
+    case TRACE_I32:
+    case TRACE_U32: return 4;
+    case TRACE_I64:
+    case TRACE_U64:
+    case TRACE_F64: return 8;
+    case TRACE_STR: return sizeof(const char *);
+    }
+    return 0;
+}
+
+/* The memory and on-disk member types of one column; the caller closes
+ * what it receives. TRACE_STR gets the same string type for both. */
+static int field_types(trace_type_t type, hid_t *mem, hid_t *disk)
+{
+    hid_t native, little;
+    switch (type) {
+    case TRACE_U8: native = H5T_NATIVE_UINT8; little = H5T_STD_U8LE; break;
+    case TRACE_I32: native = H5T_NATIVE_INT32; little = H5T_STD_I32LE; break;
+    case TRACE_U32: native = H5T_NATIVE_UINT32; little = H5T_STD_U32LE; break;
+    case TRACE_I64: native = H5T_NATIVE_INT64; little = H5T_STD_I64LE; break;
+    case TRACE_U64: native = H5T_NATIVE_UINT64; little = H5T_STD_U64LE; break;
+    case TRACE_F64: native = H5T_NATIVE_DOUBLE; little = H5T_IEEE_F64LE; break;
+    case TRACE_STR:
+        *mem = string_type();
+        *disk = string_type();
+        return (*mem < 0 || *disk < 0) ? -1 : 0;
+    default:
+        return -1;
+    }
+    *mem = H5Tcopy(native);
+    *disk = H5Tcopy(little);
+    return (*mem < 0 || *disk < 0) ? -1 : 0;
+}
+
+static int check_fields(const char *name, size_t record_size, const trace_field_t *fields,
+                        size_t nfields, sim_err_t *err)
+{
+    if (name == NULL || name[0] != '/')
+        return sim_err_set(err, SIM_ERR_RUN, "trace table name '%s' is not an absolute path",
+                           name ? name : "(null)");
+    if (nfields == 0 || record_size == 0)
+        return sim_err_set(err, SIM_ERR_RUN, "trace table '%s' has no fields", name);
+    for (size_t i = 0; i < nfields; i++) {
+        size_t size = field_size(fields[i].type);
+        if (fields[i].name == NULL || fields[i].name[0] == '\0' || size == 0 ||
+            fields[i].offset > record_size || record_size - fields[i].offset < size)
+            return sim_err_set(err, SIM_ERR_RUN,
+                               "trace table '%s': field %zu is unnamed, of an unknown type "
+                               "or outside the %zu-byte record", name, i, record_size);
+    }
+    if (record_size > SIZE_MAX / TRACE_BATCH_RECORDS)
+        return sim_err_set(err, SIM_ERR_RUN, "trace table '%s': records too large", name);
+    return SIM_OK;
+}
+
+static int insert_field(hid_t mem_compound, hid_t disk_compound, const trace_field_t *f)
+{
+    hid_t mem = H5I_INVALID_HID, disk = H5I_INVALID_HID;
+    bool ok = field_types(f->type, &mem, &disk) == 0 &&
+              H5Tinsert(mem_compound, f->name, f->offset, mem) >= 0 &&
+              H5Tinsert(disk_compound, f->name, f->offset, disk) >= 0;
+    hid_t stack = stack_save(!ok);
+    close_id(mem, H5Tclose);
+    close_id(disk, H5Tclose);
+    stack_restore(stack);
+    return ok ? 0 : -1;
+}
+
+/* Builds the native compound (kept in table->mem_type) and the packed
+ * little-endian file compound (returned). */
+static hid_t table_types(trace_table_t *table, const trace_field_t *fields, size_t nfields)
+{
+    hid_t unpacked = H5Tcreate(H5T_COMPOUND, table->record_size);
+    hid_t packed = H5I_INVALID_HID;
+
+    table->mem_type = H5Tcreate(H5T_COMPOUND, table->record_size);
+    bool ok = unpacked >= 0 && table->mem_type >= 0;
+    for (size_t i = 0; ok && i < nfields; i++)
+        ok = insert_field(table->mem_type, unpacked, &fields[i]) == 0;
+    if (ok)
+        packed = H5Tcopy(unpacked);
+    ok = packed >= 0 && H5Tpack(packed) >= 0;
+
+    hid_t stack = stack_save(!ok);
+    close_id(unpacked, H5Tclose);
+    if (!ok) {
+        close_id(packed, H5Tclose);
+        packed = H5I_INVALID_HID;
+    }
+    stack_restore(stack);
+    return packed;
+}
+
+/* A 1-D dataset of 0 records, extendible without limit, chunked by batch. */
+static hid_t table_dataset(hid_t file, const char *name, hid_t file_type)
+{
+    hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = TRACE_BATCH_RECORDS;
+    hid_t space = H5Screate_simple(1, &dims, &maxdims);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t lcpl = parents_lcpl();
+    hid_t dset = H5I_INVALID_HID;
+    if (space >= 0 && dcpl >= 0 && lcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0 &&
+        H5Pset_obj_track_times(dcpl, 0) >= 0)
+        dset = H5Dcreate2(file, name, file_type, space, lcpl, dcpl, H5P_DEFAULT);
+    hid_t stack = stack_save(dset < 0);
+    close_id(space, H5Sclose);
+    close_id(dcpl, H5Pclose);
+    close_id(lcpl, H5Pclose);
+    stack_restore(stack);
+    return dset;
+}
+
+/* Frees the strings that the batch owns and empties it. */
+static void batch_clear(trace_table_t *table)
+{
+    for (size_t r = 0; r < table->nbatch; r++) {
+        unsigned char *rec = table->batch + r * table->record_size;
+        for (size_t s = 0; s < table->nstr; s++) {
+            char *str;
+            memcpy(&str, rec + table->str_offsets[s], sizeof str);
+            free(str);
+        }
+    }
+    table->nbatch = 0;
+}
+
+static void table_free(trace_table_t *table)
+{
+    if (table == NULL)
+        return;
+    if (table->batch != NULL)
+        batch_clear(table);
+    close_id(table->dset, H5Dclose);
+    close_id(table->mem_type, H5Tclose);
+    free(table->batch);
+    free(table->str_offsets);
+    free(table->name);
+    free(table);
+}
+
+static int register_table(trace_t *trace, trace_table_t *table)
+{
+    if (trace->ntables == trace->cap) {
+        size_t cap = trace->cap ? 2 * trace->cap : 8;
+        trace_table_t **tables = realloc(trace->tables, cap * sizeof *tables);
+        if (tables == NULL)
+            return -1;
+        trace->tables = tables;
+        trace->cap = cap;
+    }
+    trace->tables[trace->ntables++] = table;
+    return 0;
+}
+
+trace_table_t *trace_table_create(trace_t *trace, const char *name, size_t record_size,
+                                  const trace_field_t *fields, size_t nfields,
+                                  sim_err_t *err)
+{
+    trace_quiet_t q;
+    trace_table_t *table = NULL;
+    hid_t file_type = H5I_INVALID_HID;
+
+    quiet_enter(&q);
+    if (check_fields(name, record_size, fields, nfields, err) != SIM_OK)
+        goto fail;
+    table = calloc(1, sizeof *table);
+    if (table == NULL)
+        goto oom;
+    table->trace = trace;
+    table->dset = H5I_INVALID_HID;
+    table->mem_type = H5I_INVALID_HID;
+    table->record_size = record_size;
+    table->name = dup_string(name);
+    table->str_offsets = malloc(nfields * sizeof *table->str_offsets);
+    table->batch = calloc(TRACE_BATCH_RECORDS, record_size);
+    if (table->name == NULL || table->str_offsets == NULL || table->batch == NULL)
+        goto oom;
+    for (size_t i = 0; i < nfields; i++)
+        if (fields[i].type == TRACE_STR)
+            table->str_offsets[table->nstr++] = fields[i].offset;
+
+    file_type = table_types(table, fields, nfields);
+    if (file_type < 0) {
+        h5_fail(err, "cannot create table '%s' in '%s': record type", name, trace->partial);
+        goto fail;
+    }
+    table->dset = table_dataset(trace->file, name, file_type);
+    if (table->dset < 0) {
+        h5_fail(err, "cannot create table '%s' in '%s'", name, trace->partial);
+        goto fail;
+    }
+    if (register_table(trace, table) != 0)
+        goto oom;
+    H5Tclose(file_type);
+    quiet_leave(&q);
+    return table;
+
+oom:
+    sim_err_set(err, SIM_ERR_RUN, "cannot create table '%s' in '%s': out of memory", name,
+                trace->partial);
+fail:
+    close_id(file_type, H5Tclose);
+    table_free(table);
+    quiet_leave(&q);
+    return NULL;
+}
+
+/* Writes the buffered records at the end of the dataset. The batch is
+ * emptied whatever happens: after a failure the trace is incomplete and
+ * the caller is expected to close it with complete=false. */
+static int table_flush(trace_table_t *table, sim_err_t *err)
+{
+    hsize_t start = table->written, count = table->nbatch, extent = start + count;
+    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    int rc = SIM_OK;
+
+    if (table->nbatch == 0)
+        return SIM_OK;
+    if (H5Dset_extent(table->dset, &extent) < 0 ||
+        (fspace = H5Dget_space(table->dset)) < 0 ||
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+        (mspace = H5Screate_simple(1, &count, NULL)) < 0 ||
+        H5Dwrite(table->dset, table->mem_type, mspace, fspace, H5P_DEFAULT, table->batch) < 0) {
+        rc = h5_fail(err, "cannot write table '%s' in '%s'", table->name,
+                     table->trace->partial);
+        goto out;
+    }
+    table->written += table->nbatch;
+out:
+    close_id(fspace, H5Sclose);
+    close_id(mspace, H5Sclose);
+    batch_clear(table);
+    return rc;
+}
+
+/* Copies the TRACE_STR members of the record in slot, which points at the
+ * caller's strings, so that the batch owns them. */
+static int slot_own_strings(trace_table_t *table, unsigned char *slot)
+{
+    for (size_t s = 0; s < table->nstr; s++) {
+        const char *str;
+        memcpy(&str, slot + table->str_offsets[s], sizeof str);
+        char *copy = dup_string(str != NULL ? str : "");   /* NULL is stored as "" */
+        if (copy == NULL) {
+            /* Only the copies made so far are owned; free them alone. */
+            for (size_t i = 0; i < s; i++) {
+                memcpy(&copy, slot + table->str_offsets[i], sizeof copy);
+                free(copy);
+            }
+            return -1;
+        }
+        memcpy(slot + table->str_offsets[s], &copy, sizeof copy);
+    }
+    return 0;
+}
+
+int trace_append(trace_table_t *table, const void *record, sim_err_t *err)
+{
+    unsigned char *slot = table->batch + table->nbatch * table->record_size;
+    trace_quiet_t q;
+    int rc;
+
+    memcpy(slot, record, table->record_size);
+    if (slot_own_strings(table, slot) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "cannot append to table '%s': out of memory",
+                           table->name);
+    if (++table->nbatch < TRACE_BATCH_RECORDS)
+        return SIM_OK;
+    quiet_enter(&q);
+    rc = table_flush(table, err);
+    quiet_leave(&q);
+    return rc;
+}
+
+uint64_t trace_table_rows(const trace_table_t *table)
+{
+    return table->written + table->nbatch;
+}
+
+/* ------------------------------------------------------------- attributes */
+
+/* Whether obj and every group on its way exist (H5Lexists fails rather than
+ * answering "no" when a parent is missing). */
+static bool object_exists(hid_t file, const char *obj)
+{
+    size_t len = strlen(obj);
+    char *buf = dup_string(obj);
+    bool exists = buf != NULL;
+    for (size_t i = 1; exists && i <= len; i++) {
+        if (obj[i] != '/' && obj[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        exists = H5Lexists(file, buf, H5P_DEFAULT) > 0;
+        buf[i] = obj[i];
+    }
+    free(buf);
+    return exists;
+}
+
+/* Opens obj, creating it (and its parents) as a group if it is missing. */
+static hid_t object_open(hid_t file, const char *obj)
+{
+    if (strcmp(obj, "/") == 0 || object_exists(file, obj))
+        return H5Oopen(file, obj, H5P_DEFAULT);
+    hid_t lcpl = parents_lcpl();
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    hid_t group = H5I_INVALID_HID;
+    if (lcpl >= 0 && gcpl >= 0 && H5Pset_obj_track_times(gcpl, 0) >= 0)
+        group = H5Gcreate2(file, obj, lcpl, gcpl, H5P_DEFAULT);
+    hid_t stack = stack_save(group < 0);
+    close_id(lcpl, H5Pclose);
+    close_id(gcpl, H5Pclose);
+    stack_restore(stack);
+    return group;
+}
+
+/* Writes scalar attribute obj@name, replacing an old one of that name. */
+static int attr_write(trace_t *trace, const char *obj, const char *name, hid_t disk_type,
+                      hid_t mem_type, const void *value, sim_err_t *err)
+{
+    hid_t oid = H5I_INVALID_HID, space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
+    int rc = SIM_OK;
+
+    if (obj == NULL || obj[0] != '/' || name == NULL || name[0] == '\0')
+        return sim_err_set(err, SIM_ERR_RUN, "bad trace attribute '%s@%s'",
+                           obj ? obj : "(null)", name ? name : "(null)");
+    if (disk_type < 0 || mem_type < 0 ||
+        (oid = object_open(trace->file, obj)) < 0 ||
+        (H5Aexists(oid, name) > 0 && H5Adelete(oid, name) < 0) ||
+        (space = H5Screate(H5S_SCALAR)) < 0 ||
+        (attr = H5Acreate2(oid, name, disk_type, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        H5Awrite(attr, mem_type, value) < 0)
+        rc = h5_fail(err, "cannot write attribute '%s@%s' in '%s'", obj, name, trace->partial);
+    close_id(attr, H5Aclose);
+    close_id(space, H5Sclose);
+    close_id(oid, H5Oclose);
+    return rc;
+}
+
+int trace_attr_string(trace_t *trace, const char *obj, const char *name, const char *value,
+                      sim_err_t *err)
+{
+    trace_quiet_t q;
+    quiet_enter(&q);
+    const char *v = value != NULL ? value : "";
+    hid_t type = string_type();
+    int rc = attr_write(trace, obj, name, type, type, &v, err);
+    close_id(type, H5Tclose);
+    quiet_leave(&q);
+    return rc;
+}
+
+int trace_attr_i64(trace_t *trace, const char *obj, const char *name, int64_t value,
+                   sim_err_t *err)
+{
+    trace_quiet_t q;
+    quiet_enter(&q);
+    int rc = attr_write(trace, obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, err);
+    quiet_leave(&q);
+    return rc;
+}
+
+int trace_attr_u64(trace_t *trace, const char *obj, const char *name, uint64_t value,
+                   sim_err_t *err)
+{
+    trace_quiet_t q;
+    quiet_enter(&q);
+    int rc = attr_write(trace, obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value, err);
+    quiet_leave(&q);
+    return rc;
+}
+
+int trace_attr_f64(trace_t *trace, const char *obj, const char *name, double value,
+                   sim_err_t *err)
+{
+    trace_quiet_t q;
+    quiet_enter(&q);
+    int rc = attr_write(trace, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, err);
+    quiet_leave(&q);
+    return rc;
+}
+
+/* ------------------------------------------------------------- close */
+
+/* Flushes every table and then, last, marks the file complete. */
+static int trace_finish(trace_t *trace, sim_err_t *err)
+{
+    for (size_t i = 0; i < trace->ntables; i++)
+        if (table_flush(trace->tables[i], err) != SIM_OK)
+            return SIM_ERR_RUN;
+    int64_t one = 1;
+    return attr_write(trace, "/metadata", "completed", H5T_STD_I64LE, H5T_NATIVE_INT64, &one,
+                      err);
+}
+
+int trace_close(trace_t *trace, bool complete, sim_err_t *err)
+{
+    trace_quiet_t q;
+    int rc = SIM_OK;
+
+    if (trace == NULL)
+        return SIM_OK;
+    quiet_enter(&q);
+    if (complete)
+        rc = trace_finish(trace, err);
+    for (size_t i = 0; i < trace->ntables; i++)
+        table_free(trace->tables[i]);
+    if (H5Fclose(trace->file) < 0 && rc == SIM_OK)
+        rc = h5_fail(err, "cannot close '%s'", trace->partial);
+
+    if (complete && rc == SIM_OK) {
+        if (rename(trace->partial, trace->path) != 0)
+            rc = sim_err_set(err, SIM_ERR_RUN, "cannot rename '%s' to '%s': %s",
+                             trace->partial, trace->path, strerror(errno));
+    }
+    /* A failed run, or a complete one that could not be finalised, leaves
+     * nothing behind: the partial file already says completed=1 when only
+     * the rename failed. */
+    if (!complete || rc != SIM_OK) {
+        if (remove(trace->partial) != 0 && rc == SIM_OK)
+            rc = sim_err_set(err, SIM_ERR_RUN, "cannot remove '%s': %s", trace->partial,
+                             strerror(errno));
+    }
+    free(trace->tables);
+    free(trace->path);
+    free(trace->partial);
+    free(trace);
+    quiet_leave(&q);
+    return rc;
+}

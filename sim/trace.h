@@ -1,0 +1,82 @@
+/*
+ * trace.h - the run's output file: HDF5 stops here.
+ *
+ * A trace is one HDF5 file made of tables (1-D chunked, extendible datasets
+ * of a compound type described by trace_field_t) and attributes. Callers
+ * describe their records as plain C structs; this module maps them to HDF5
+ * types. Appends are buffered and written in batches of
+ * TRACE_BATCH_RECORDS records (one HDF5 write per batch, never per record);
+ * the dataset chunk holds the same number of records.
+ *
+ * Crash safety: the file is written as "<path>.partial". trace_close(...,
+ * complete=true) flushes every table, writes the attribute
+ * /metadata@completed = 1 last, closes the file and renames it to <path>.
+ * trace_close(..., complete=false) (a run that failed) closes it and deletes
+ * the partial file, so no file that looks valid is ever left behind.
+ *
+ * Ownership: trace_t owns its tables; table pointers stay valid until
+ * trace_close. Strings passed in are copied.
+ */
+#ifndef QKM_SIM_TRACE_H
+#define QKM_SIM_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/error.h"
+
+#define TRACE_BATCH_RECORDS 8192
+
+typedef enum trace_type {
+    TRACE_U8,
+    TRACE_I32,
+    TRACE_U32,
+    TRACE_I64,
+    TRACE_U64,
+    TRACE_F64,
+    TRACE_STR     /* const char * member, stored as a variable-length UTF-8 string */
+} trace_type_t;
+
+typedef struct trace_field {
+    const char *name;     /* column name in the compound type */
+    trace_type_t type;
+    size_t offset;        /* offsetof(record, member) */
+} trace_field_t;
+
+typedef struct trace trace_t;
+typedef struct trace_table trace_table_t;
+
+/* Creates "<path>.partial" (replacing any old one). NULL on failure. */
+trace_t *trace_open(const char *path, sim_err_t *err);
+
+/* Creates table `name` (an absolute path such as "/levels" or
+ * "/summary/stores"; missing groups are created) whose records are
+ * record_size bytes with the given fields. NULL on failure. */
+trace_table_t *trace_table_create(trace_t *trace, const char *name, size_t record_size,
+                                  const trace_field_t *fields, size_t nfields,
+                                  sim_err_t *err);
+
+/* Copies one record into the table's batch; writes the batch when full.
+ * TRACE_STR members are copied too. */
+int trace_append(trace_table_t *table, const void *record, sim_err_t *err);
+
+/* Records appended so far (written or buffered). */
+uint64_t trace_table_rows(const trace_table_t *table);
+
+/* Attributes on a group or dataset (created with its parents if needed):
+ * obj is an absolute path such as "/metadata". */
+int trace_attr_string(trace_t *trace, const char *obj, const char *name,
+                      const char *value, sim_err_t *err);
+int trace_attr_i64(trace_t *trace, const char *obj, const char *name, int64_t value,
+                   sim_err_t *err);
+int trace_attr_u64(trace_t *trace, const char *obj, const char *name, uint64_t value,
+                   sim_err_t *err);
+int trace_attr_f64(trace_t *trace, const char *obj, const char *name, double value,
+                   sim_err_t *err);
+
+/* Flushes, finalises and closes (see above); frees trace in every case.
+ * Returns SIM_OK or SIM_ERR_RUN. */
+int trace_close(trace_t *trace, bool complete, sim_err_t *err);
+
+#endif

@@ -1,0 +1,190 @@
+"""Checks of a qkmsim trace, used by the scenario tests.
+
+  check_trace.py check TRACE.h5 SCENARIO.xml [--all-states]
+  check_trace.py same A.h5 B.h5      (every dataset bit-identical)
+  check_trace.py differ A.h5 B.h5    (the request logs differ)
+
+The checks recompute from the trace what the summary claims, and replay the
+key store state machine of shared/REFERENCE.md independently of the C code.
+Exit status 0 when every check passed, 1 otherwise (each failure printed).
+"""
+
+import hashlib
+import sys
+
+import h5py
+import numpy as np
+
+STATES = {"READY": 0, "CHARGING": 1, "WARNING": 2, "EMPTY": 3}
+C = {n: i for i, n in enumerate(["initial", "generated", "supplied", "reserved", "internal",
+                                 "relayed", "expired", "discarded", "sample"])}
+RISING_WINDOW = 5
+TABLES = ["nodes", "links", "stores", "apps", "levels", "requests", "summary/stores",
+          "summary/links", "summary/apps", "summary/network"]
+
+failures = []
+
+
+def expect(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+def next_state(prev, level, history, mmin, mthr):
+    """QKDNetSim's rules, as shared/REFERENCE.md gives them."""
+    rising = all(level >= h for h in history)
+    between = mmin < level < mthr
+    if level >= mthr:
+        return STATES["READY"]
+    if between and ((rising and prev != STATES["READY"]) or prev == STATES["EMPTY"]):
+        return STATES["CHARGING"]
+    if between and prev != STATES["CHARGING"]:
+        return STATES["WARNING"]
+    if level <= mmin:
+        return STATES["EMPTY"]
+    return prev
+
+
+def check_store(s, rows, summary):
+    idx, cap, mmin, mthr = int(s["index"]), int(s["capacity"]), int(s["mmin"]), int(s["mthr"])
+    level, state, history = 0, STATES["EMPTY"], []
+    amounts = np.zeros(len(C), dtype=np.uint64)
+    seen = set()
+    for r in rows:
+        cause = int(r["cause"])
+        amounts[cause] += np.uint64(r["amount"])
+        if cause == C["discarded"]:
+            expect(r["delta"] == 0 and level == cap,
+                   f"store {idx}: discard at t={r['time']} while not full")
+            continue
+        new = level + int(r["delta"])
+        expect(new == int(r["level"]), f"store {idx}: level does not follow its deltas at t={r['time']}")
+        expect(0 <= new <= cap, f"store {idx}: level {new} outside [0, {cap}]")
+        expect(abs(int(r["delta"])) == int(r["amount"]), f"store {idx}: |delta| != amount")
+        history = (history + [level])[-(RISING_WINDOW - 1):]
+        state = next_state(state, new, history, mmin, mthr)
+        level = new
+        expect(state == int(r["state"]),
+               f"store {idx}: state {int(r['state'])} at t={r['time']}, the rules give {state}")
+        seen.add(state)
+    generated = int(amounts[C["initial"]] + amounts[C["generated"]] + amounts[C["discarded"]])
+    expect(generated == int(summary["generated"]), f"store {idx}: generated differs from the trace")
+    expect(level == int(summary["level"]), f"store {idx}: final level differs from the trace")
+    expect(int(amounts[C["discarded"]]) == int(summary["discarded"]), f"store {idx}: discarded differs")
+    out = sum(int(summary[k]) for k in ["stored", "supplied", "internal", "relayed", "expired", "discarded"])
+    expect(int(summary["generated"]) == out, f"store {idx}: accounting does not close")
+    expect(int(summary["closes"]) == 1, f"store {idx}: summary says accounts do not close")
+    expect(int(summary["stored"]) == int(summary["level"]) + int(summary["reserved"]),
+           f"store {idx}: stored != level + reserved")
+    # Everything taken (supplied at the master, reserved at the slave) is
+    # accounted for as supplied or still reserved.
+    taken = int(amounts[C["supplied"]] + amounts[C["reserved"]])
+    expect(taken == int(summary["supplied"]) + int(summary["reserved"]),
+           f"store {idx}: supplied + reserved differs from the trace")
+    return seen
+
+
+def check(path, scenario, all_states):
+    with h5py.File(path, "r") as f:
+        for t in TABLES:
+            expect(t in f, f"missing dataset /{t}")
+        meta = f["metadata"].attrs
+        expect(int(meta["completed"]) == 1, "completed flag not set")
+        text = meta["scenario_text"]
+        text = text.encode() if isinstance(text, str) else text
+        with open(scenario, "rb") as sf:
+            expect(text == sf.read(), "scenario_text is not the scenario file")
+        expect(meta["scenario_sha256"] == hashlib.sha256(text).hexdigest(), "scenario_sha256 wrong")
+        if failures:
+            return
+        stores, levels, summ = f["stores"][()], f["levels"][()], f["summary/stores"][()]
+        expect(len(summ) == len(stores), "summary/stores has a row per store")
+        all_seen = []
+        for s in stores:
+            rows = levels[levels["store"] == s["index"]]
+            expect(np.all(np.diff(rows["time"]) >= 0), f"store {s['index']}: time goes back")
+            all_seen.append(check_store(s, rows, summ[int(s["index"])]))
+        if all_states:
+            expect(any(len(x) == 4 for x in all_seen), "no store went through all four states")
+        check_requests(f)
+        check_links(f)
+        net = f["summary/network"][()][0]
+        for k in ["generated", "stored", "supplied", "discarded"]:
+            expect(int(net[k]) == int(summ[k].sum()), f"network {k} is not the sum over stores")
+
+
+def check_requests(f):
+    req, apps, summ = f["requests"][()], f["apps"][()], f["summary/apps"][()]
+    expect(np.all(np.isin(req["status"], [200, 400, 503])), "a status other than 200/400/503")
+    expect(np.all(req["t_response"] >= req["t_request"]), "negative latency")
+    ok = req["status"] == 200
+    expect(np.all(req["bits"][ok] == req["number"][ok] * req["size"][ok]), "a 200 without its key")
+    expect(np.all(req["bits"][~ok] == 0), "a refused request delivered key")
+    for a in apps:
+        i = int(a["index"])
+        mine = req[(req["app"] == i) & (req["kind"] == 1)]
+        slave = req[(req["app"] == i) & (req["kind"] == 2)]
+        s = summ[i]
+        expect(len(mine) == int(s["requests"]), f"app {i}: request count differs from the log")
+        expect(int((mine["status"] == 200).sum()) == int(s["ok"]), f"app {i}: ok count differs")
+        expect(int((mine["status"] == 503).sum()) == int(s["unavailable"]), f"app {i}: 503 differs")
+        expect(len(slave) == int(s["slave_requests"]), f"app {i}: slave count differs")
+        expect(len(slave) <= int(s["ok"]), f"app {i}: more slave calls than served keys")
+        # Each slave call names the keys of one served master call.
+        served = set(zip(mine["key_stream"][mine["status"] == 200], mine["key_offset"][mine["status"] == 200]))
+        expect(all((a_, b_) in served for a_, b_ in zip(slave["key_stream"], slave["key_offset"])),
+               f"app {i}: a slave asked for keys its master never got")
+
+
+def check_links(f):
+    links, summ, end = f["links"][()], f["summary/links"][()], int(f["metadata"].attrs["end_ns"])
+    for l, s in zip(links, summ):
+        # floor(R * k * block) bits after k blocks: within one bit of the rate.
+        k = end // int(l["block_ns"])
+        expect(int(s["blocks"]) == k, f"link {l['index']}: {s['blocks']} blocks, expected {k}")
+        want = int(np.floor(l["rate_bps"] * k * int(l["block_ns"]) / 1e9))
+        expect(abs(int(s["generated"]) - want) <= 1, f"link {l['index']}: generated {s['generated']}, expected {want}")
+
+
+def datasets(f):
+    out = {}
+    f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def same(a, b):
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        da, db = datasets(fa), datasets(fb)
+        expect(sorted(da) == sorted(db), "the two traces have different datasets")
+        for k in da:
+            if k in db:
+                expect(da[k].tobytes() == db[k].tobytes() if da[k].dtype.hasobject is False
+                       else list(map(tuple, da[k])) == list(map(tuple, db[k])), f"/{k} differs")
+        expect(len(da.get("requests", [])) > 0, "no requests to compare")
+
+
+def differ(a, b):
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        ra, rb = fa["requests"][()], fb["requests"][()]
+        expect(len(ra) != len(rb) or ra.tobytes() != rb.tobytes(), "request logs are identical")
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "check" and len(argv) >= 4:
+        check(argv[2], argv[3], "--all-states" in argv[4:])
+    elif cmd == "same" and len(argv) == 4:
+        same(argv[2], argv[3])
+    elif cmd == "differ" and len(argv) == 4:
+        differ(argv[2], argv[3])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    for msg in failures[:50]:
+        print("FAIL:", msg)
+    print(f"{cmd}: {'FAILED' if failures else 'ok'} ({len(failures)} failures)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,564 @@
+/*
+ * test_kernel.c - the event kernel (sim/kernel.h): ordering, FIFO ties,
+ * cancellation and stale handles, stop and resume, run-until, and a
+ * randomized comparison against a sorted-array model.
+ */
+#include <CUnit/Basic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/kernel.h"
+
+/* Records the arg and the clock of every handler call. */
+typedef struct log {
+    uint64_t *ids;
+    sim_time_t *times;
+    size_t n, cap;
+} log_t;
+
+static void log_init(log_t *lg, size_t cap)
+{
+    lg->ids = malloc(cap * sizeof *lg->ids);
+    lg->times = malloc(cap * sizeof *lg->times);
+    lg->n = 0;
+    lg->cap = cap;
+    CU_ASSERT_FATAL(lg->ids != NULL && lg->times != NULL);
+}
+
+static void log_free(log_t *lg)
+{
+    free(lg->ids);
+    free(lg->times);
+}
+
+static void on_log(sim_t *sim, void *object, uint64_t arg)
+{
+    log_t *lg = object;
+    if (lg->n < lg->cap) {
+        lg->ids[lg->n] = arg;
+        lg->times[lg->n] = sim_now(sim);
+    }
+    lg->n++;
+}
+
+static sim_t *new_sim(void)
+{
+    sim_t *sim = sim_create();
+    CU_ASSERT_FATAL(sim != NULL);
+    CU_ASSERT_EQUAL(sim_now(sim), 0);
+    CU_ASSERT_EQUAL(sim_pending(sim), 0);
+    return sim;
+}
+
+/* xorshift64*: the tests' own deterministic numbers. */
+static uint64_t next_rand(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * UINT64_C(2685821657736338717);
+}
+
+/* ------------------------------------------------ basic ordering */
+
+static void test_empty(void)
+{
+    sim_t *sim = new_sim();
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL(sim_executed(sim), 0);
+    CU_ASSERT_EQUAL(sim_now(sim), 0);
+    sim_destroy(sim);
+    sim_destroy(NULL);
+}
+
+static void test_time_order(void)
+{
+    enum { N = 100000 };
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, N);
+    uint64_t s = 12345;
+    size_t failed = 0;
+    for (uint64_t i = 0; i < N; i++) {
+        sim_time_t t = (sim_time_t)(next_rand(&s) % (1000 * SIM_S));
+        failed += sim_schedule_at(sim, t, on_log, &lg, (uint64_t)t) == 0;
+    }
+    CU_ASSERT_EQUAL(failed, 0);
+    CU_ASSERT_EQUAL(sim_pending(sim), N);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL_FATAL(lg.n, N);
+    CU_ASSERT_EQUAL(sim_executed(sim), N);
+    CU_ASSERT_EQUAL(sim_pending(sim), 0);
+    size_t bad_order = 0, bad_clock = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (i > 0 && lg.times[i] < lg.times[i - 1])
+            bad_order++;
+        /* Each handler saw the clock at its own event's time. */
+        if ((uint64_t)lg.times[i] != lg.ids[i])
+            bad_clock++;
+    }
+    CU_ASSERT_EQUAL(bad_order, 0);
+    CU_ASSERT_EQUAL(bad_clock, 0);
+    CU_ASSERT_EQUAL(sim_now(sim), lg.times[N - 1]);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+static void test_fifo_equal_times(void)
+{
+    enum { N = 5000 };
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 2 * N);
+    /* Interleave two times so that equal-time events are not contiguous in
+     * scheduling order. */
+    size_t failed = 0;
+    for (uint64_t i = 0; i < N; i++) {
+        failed += sim_schedule_at(sim, 7 * SIM_S, on_log, &lg, i) == 0;
+        failed += sim_schedule_at(sim, 3 * SIM_S, on_log, &lg, N + i) == 0;
+    }
+    CU_ASSERT_EQUAL(failed, 0);
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 2 * N);
+    size_t bad = 0;
+    for (uint64_t i = 0; i < N; i++) {
+        bad += lg.ids[i] != N + i;
+        bad += lg.ids[N + i] != i;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+/* A handler that schedules arg + 100 at the current time, once. */
+static void on_log_and_follow(sim_t *sim, void *object, uint64_t arg)
+{
+    on_log(sim, object, arg);
+    if (arg < 100) {
+        CU_ASSERT(sim_schedule_in(sim, 0, on_log, object, arg + 100) != 0);
+        CU_ASSERT(sim_schedule_at(sim, sim_now(sim), on_log, object, arg + 200) != 0);
+    }
+}
+
+static void test_same_time_from_handler(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    sim_schedule_at(sim, 10, on_log_and_follow, &lg, 1);
+    sim_schedule_at(sim, 10, on_log_and_follow, &lg, 2);
+    sim_schedule_at(sim, 11, on_log, &lg, 3);
+    sim_run(sim, SIM_TIME_MAX);
+    static const uint64_t want[] = { 1, 2, 101, 201, 102, 202, 3 };
+    CU_ASSERT_EQUAL_FATAL(lg.n, 7);
+    CU_ASSERT_EQUAL(memcmp(lg.ids, want, sizeof want), 0);
+    CU_ASSERT_EQUAL(lg.times[5], 10);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+/* ------------------------------------------------ cancel and handles */
+
+static void test_cancel(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    sim_handle_t a = sim_schedule_at(sim, 5, on_log, &lg, 1);
+    sim_handle_t b = sim_schedule_at(sim, 6, on_log, &lg, 2);
+    sim_handle_t c = sim_schedule_at(sim, 7, on_log, &lg, 3);
+    CU_ASSERT(a != 0 && b != 0 && c != 0);
+    CU_ASSERT(a != b && b != c && a != c);
+    CU_ASSERT(sim_is_pending(sim, b));
+    CU_ASSERT_TRUE(sim_cancel(sim, b));
+    CU_ASSERT_FALSE(sim_is_pending(sim, b));
+    CU_ASSERT_EQUAL(sim_pending(sim), 2);
+    CU_ASSERT_FALSE(sim_cancel(sim, b));
+    CU_ASSERT_FALSE(sim_cancel(sim, 0));
+    CU_ASSERT_FALSE(sim_is_pending(sim, 0));
+    /* Handles never issued: an unknown slot, and a wrong generation. */
+    CU_ASSERT_FALSE(sim_cancel(sim, UINT64_C(0xffffffff)));
+    CU_ASSERT_FALSE(sim_cancel(sim, a + (UINT64_C(1) << 32)));
+    CU_ASSERT_EQUAL(sim_pending(sim), 2);
+
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 2);
+    CU_ASSERT_EQUAL(lg.ids[0], 1);
+    CU_ASSERT_EQUAL(lg.ids[1], 3);
+    /* Events that ran are no longer pending and cannot be cancelled. */
+    CU_ASSERT_FALSE(sim_is_pending(sim, a));
+    CU_ASSERT_FALSE(sim_cancel(sim, a));
+    CU_ASSERT_FALSE(sim_cancel(sim, c));
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+static void test_stale_handle_reused_slot(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    sim_handle_t old = sim_schedule_at(sim, 5, on_log, &lg, 1);
+    CU_ASSERT_TRUE(sim_cancel(sim, old));
+    /* The only free slot is the old one, so the new event reuses it. */
+    sim_handle_t fresh = sim_schedule_at(sim, 5, on_log, &lg, 2);
+    CU_ASSERT(fresh != 0 && fresh != old);
+    CU_ASSERT_EQUAL(fresh & UINT32_MAX, old & UINT32_MAX);
+    CU_ASSERT_FALSE(sim_is_pending(sim, old));
+    CU_ASSERT_FALSE(sim_cancel(sim, old));
+    CU_ASSERT_TRUE(sim_is_pending(sim, fresh));
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 1);
+    CU_ASSERT_EQUAL(lg.ids[0], 2);
+
+    /* Same after the event ran rather than being cancelled. */
+    sim_handle_t again = sim_schedule_at(sim, 9, on_log, &lg, 3);
+    CU_ASSERT_EQUAL(again & UINT32_MAX, fresh & UINT32_MAX);
+    CU_ASSERT_FALSE(sim_cancel(sim, fresh));
+    CU_ASSERT_TRUE(sim_is_pending(sim, again));
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+typedef struct self_check {
+    sim_handle_t own;
+    bool own_pending;
+    sim_handle_t next;
+    int runs;
+} self_check_t;
+
+/* Checks its own handle, then reschedules itself once (reusing its slot). */
+static void on_self(sim_t *sim, void *object, uint64_t arg)
+{
+    (void)arg;
+    self_check_t *sc = object;
+    sc->own_pending = sim_is_pending(sim, sc->own);
+    sc->runs++;
+    if (sc->runs == 1) {
+        sc->next = sim_schedule_in(sim, 1, on_self, sc, 0);
+        sc->own = sc->next;
+    }
+}
+
+static void test_own_handle_in_handler(void)
+{
+    sim_t *sim = new_sim();
+    self_check_t sc = { 0, true, 0, 0 };
+    sim_handle_t first = sim_schedule_at(sim, 1, on_self, &sc, 0);
+    sc.own = first;
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(sc.runs, 2);
+    CU_ASSERT_FALSE(sc.own_pending);
+    CU_ASSERT(sc.next != 0 && sc.next != first);
+    /* The slot was released before the handler ran, so it was reused. */
+    CU_ASSERT_EQUAL(sc.next & UINT32_MAX, first & UINT32_MAX);
+    CU_ASSERT_EQUAL(sim_now(sim), 2);
+    sim_destroy(sim);
+}
+
+/* Cancels the event whose handle is in arg's slot of an array. */
+typedef struct canceller {
+    sim_handle_t victim;
+    bool result;
+    log_t *lg;
+} canceller_t;
+
+static void on_cancel(sim_t *sim, void *object, uint64_t arg)
+{
+    canceller_t *c = object;
+    c->result = sim_cancel(sim, c->victim);
+    on_log(sim, c->lg, arg);
+}
+
+static void test_cancel_from_handler(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    canceller_t c = { 0, false, &lg };
+    sim_schedule_at(sim, 1, on_cancel, &c, 1);
+    c.victim = sim_schedule_at(sim, 1, on_log, &lg, 2);
+    sim_schedule_at(sim, 2, on_log, &lg, 3);
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_TRUE(c.result);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 2);
+    CU_ASSERT_EQUAL(lg.ids[0], 1);
+    CU_ASSERT_EQUAL(lg.ids[1], 3);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+/* ------------------------------------------------ stop and until */
+
+static void on_log_stop_at_3(sim_t *sim, void *object, uint64_t arg)
+{
+    on_log(sim, object, arg);
+    if (arg == 3)
+        sim_stop(sim);
+}
+
+static void test_stop_and_resume(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    for (uint64_t i = 1; i <= 10; i++)
+        sim_schedule_at(sim, (sim_time_t)i * SIM_MS, on_log_stop_at_3, &lg, i);
+    /* A stop requested outside a run is cleared when the run starts. */
+    sim_stop(sim);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_STOPPED);
+    CU_ASSERT_EQUAL(lg.n, 3);
+    CU_ASSERT_EQUAL(sim_executed(sim), 3);
+    CU_ASSERT_EQUAL(sim_pending(sim), 7);
+    CU_ASSERT_EQUAL(sim_now(sim), 3 * SIM_MS);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 10);
+    for (uint64_t i = 0; i < 10; i++)
+        CU_ASSERT_EQUAL(lg.ids[i], i + 1);
+    CU_ASSERT_EQUAL(sim_now(sim), 10 * SIM_MS);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+static void test_run_until(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    sim_schedule_at(sim, 5, on_log, &lg, 5);
+    sim_schedule_at(sim, 10, on_log, &lg, 10);
+    sim_schedule_at(sim, 10, on_log, &lg, 11);
+    sim_schedule_at(sim, 15, on_log, &lg, 15);
+    CU_ASSERT_EQUAL(sim_run(sim, 10), SIM_RUN_UNTIL);
+    CU_ASSERT_EQUAL(lg.n, 3);                  /* events at exactly 10 run */
+    CU_ASSERT_EQUAL(sim_now(sim), 10);
+    CU_ASSERT_EQUAL(sim_pending(sim), 1);
+    CU_ASSERT_EQUAL(sim_run(sim, 12), SIM_RUN_UNTIL);
+    CU_ASSERT_EQUAL(lg.n, 3);
+    CU_ASSERT_EQUAL(sim_now(sim), 12);
+    /* Relative scheduling counts from the advanced clock. */
+    sim_schedule_in(sim, 1, on_log, &lg, 13);
+    /* An `until` in the past runs nothing and leaves the clock alone. */
+    CU_ASSERT_EQUAL(sim_run(sim, 4), SIM_RUN_UNTIL);
+    CU_ASSERT_EQUAL(sim_now(sim), 12);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 5);
+    CU_ASSERT_EQUAL(lg.ids[3], 13);
+    CU_ASSERT_EQUAL(lg.times[3], 13);
+    CU_ASSERT_EQUAL(lg.ids[4], 15);
+    CU_ASSERT_EQUAL(sim_now(sim), 15);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+static void test_past_and_overflow(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    sim_schedule_at(sim, 10, on_log, &lg, 1);
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(sim_now(sim), 10);
+    CU_ASSERT_EQUAL(sim_schedule_at(sim, 9, on_log, &lg, 2), 0);
+    CU_ASSERT_EQUAL(sim_schedule_at(sim, -1, on_log, &lg, 2), 0);
+    CU_ASSERT_EQUAL(sim_schedule_in(sim, -1, on_log, &lg, 2), 0);
+    CU_ASSERT_EQUAL(sim_schedule_in(sim, SIM_TIME_MAX, on_log, &lg, 2), 0);
+    CU_ASSERT_EQUAL(sim_schedule_in(sim, SIM_TIME_MAX - 11, on_log, &lg, 2) != 0, 1);
+    CU_ASSERT_EQUAL(sim_schedule_in(sim, SIM_TIME_MAX - 10, on_log, &lg, 3) != 0, 1);
+    CU_ASSERT_EQUAL(sim_schedule_at(sim, 10, on_log, &lg, 4) != 0, 1);
+    CU_ASSERT_EQUAL(sim_pending(sim), 3);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 4);
+    CU_ASSERT_EQUAL(lg.ids[1], 4);
+    CU_ASSERT_EQUAL(lg.ids[3], 3);
+    CU_ASSERT_EQUAL(sim_now(sim), SIM_TIME_MAX);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+static void test_two_kernels(void)
+{
+    sim_t *x = new_sim(), *y = new_sim();
+    log_t lx, ly;
+    log_init(&lx, 16);
+    log_init(&ly, 16);
+    sim_schedule_at(x, 5, on_log, &lx, 1);
+    sim_schedule_at(y, 3, on_log, &ly, 2);
+    sim_schedule_at(y, 8, on_log, &ly, 3);
+    CU_ASSERT_EQUAL(sim_run(x, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL(sim_now(x), 5);
+    CU_ASSERT_EQUAL(sim_now(y), 0);
+    CU_ASSERT_EQUAL(sim_pending(y), 2);
+    CU_ASSERT_EQUAL(sim_run(y, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL(lx.n, 1);
+    CU_ASSERT_EQUAL(ly.n, 2);
+    CU_ASSERT_EQUAL(sim_executed(x), 1);
+    log_free(&lx);
+    log_free(&ly);
+    sim_destroy(x);
+    sim_destroy(y);
+}
+
+/* ------------------------------------------------ randomized model */
+
+typedef struct model_ev {
+    sim_time_t time;
+    uint64_t seq;
+    uint64_t id;
+    sim_handle_t handle;
+} model_ev_t;
+
+static int model_cmp(const void *pa, const void *pb)
+{
+    const model_ev_t *a = pa, *b = pb;
+    if (a->time != b->time)
+        return a->time < b->time ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Random schedule / cancel / run-until operations; after each run the
+ * handlers' log must equal the model's pending events sorted by (time,
+ * schedule order) up to `until`, and is_pending must agree throughout. */
+static void test_random_against_model(void)
+{
+    enum { OPS = 10000, CAP = OPS + 1 };
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, CAP);
+    model_ev_t *pend = malloc(CAP * sizeof *pend);
+    sim_handle_t *dead = malloc(CAP * sizeof *dead);
+    uint64_t *expect = malloc(CAP * sizeof *expect);
+    CU_ASSERT_FATAL(pend != NULL && dead != NULL && expect != NULL);
+    size_t np = 0, nd = 0;
+    uint64_t seq = 0, s = 99;
+    size_t mismatches = 0, checks = 0;
+
+    for (int op = 0; op < OPS; op++) {
+        uint64_t r = next_rand(&s) % 100;
+        sim_time_t now = sim_now(sim);
+        if (r < 60) {
+            /* Few distinct times, so ties are common. */
+            sim_time_t t = now + (sim_time_t)(next_rand(&s) % 50);
+            sim_handle_t h = sim_schedule_at(sim, t, on_log, &lg, seq);
+            CU_ASSERT_FATAL(h != 0);
+            pend[np++] = (model_ev_t){ t, seq, seq, h };
+            seq++;
+        } else if (r < 85 && np > 0) {
+            size_t k = (size_t)(next_rand(&s) % np);
+            mismatches += !sim_cancel(sim, pend[k].handle);
+            dead[nd++] = pend[k].handle;
+            pend[k] = pend[--np];
+        } else if (r < 90 && nd > 0) {
+            sim_handle_t h = dead[next_rand(&s) % nd];
+            mismatches += sim_cancel(sim, h);
+            mismatches += sim_is_pending(sim, h);
+        } else {
+            sim_time_t until = now + (sim_time_t)(next_rand(&s) % 20);
+            qsort(pend, np, sizeof *pend, model_cmp);
+            size_t ne = 0;
+            while (ne < np && pend[ne].time <= until) {
+                expect[ne] = pend[ne].id;
+                dead[nd++] = pend[ne].handle;
+                ne++;
+            }
+            lg.n = 0;
+            sim_run_result_t rr = sim_run(sim, until);
+            CU_ASSERT_EQUAL(rr, ne == np ? SIM_RUN_EMPTY : SIM_RUN_UNTIL);
+            CU_ASSERT_EQUAL_FATAL(lg.n, ne);
+            mismatches += memcmp(lg.ids, expect, ne * sizeof *expect) != 0;
+            memmove(pend, pend + ne, (np - ne) * sizeof *pend);
+            np -= ne;
+        }
+        checks++;
+        mismatches += sim_pending(sim) != np;
+        if (np > 0)
+            mismatches += !sim_is_pending(sim, pend[next_rand(&s) % np].handle);
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(checks, OPS);
+    free(pend);
+    free(dead);
+    free(expect);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+/* ------------------------------------------------ benchmark model */
+
+static void test_bench_hold(void)
+{
+    uint64_t executed = 1;
+    CU_ASSERT_EQUAL(sim_bench_hold(1000, 50000, 1, &executed), 0);
+    CU_ASSERT_EQUAL(executed, 50000);
+    CU_ASSERT_EQUAL(sim_bench_hold(1, 10, 2, &executed), 0);
+    CU_ASSERT_EQUAL(executed, 10);
+    CU_ASSERT_EQUAL(sim_bench_hold(100, 0, 3, &executed), 0);
+    CU_ASSERT_EQUAL(executed, 0);
+}
+
+typedef struct hold {
+    uint64_t remaining;
+    size_t pending;
+    size_t drift;
+    sim_time_t last;
+    size_t backwards;
+} hold_t;
+
+/* The hold model through the public API, checking the pending count and
+ * the clock at every event. */
+static void on_hold(sim_t *sim, void *object, uint64_t arg)
+{
+    hold_t *h = object;
+    h->backwards += sim_now(sim) < h->last;
+    h->last = sim_now(sim);
+    /* The running event has left the set; its successor is not in yet. */
+    h->drift += sim_pending(sim) != h->pending - 1;
+    sim_schedule_in(sim, (sim_time_t)((arg * 7919u) % 1000u), on_hold, h, arg + 1);
+    if (--h->remaining == 0)
+        sim_stop(sim);
+}
+
+static void test_hold_pending_constant(void)
+{
+    sim_t *sim = new_sim();
+    hold_t h = { 20000, 500, 0, 0, 0 };
+    for (uint64_t i = 0; i < h.pending; i++)
+        sim_schedule_at(sim, (sim_time_t)((i * 104729u) % 1000u), on_hold, &h, i);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_STOPPED);
+    CU_ASSERT_EQUAL(sim_executed(sim), 20000);
+    CU_ASSERT_EQUAL(sim_pending(sim), 500);
+    CU_ASSERT_EQUAL(h.drift, 0);
+    CU_ASSERT_EQUAL(h.backwards, 0);
+    sim_destroy(sim);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("kernel", NULL, NULL);
+    if (s == NULL
+        || !CU_add_test(s, "empty kernel", test_empty)
+        || !CU_add_test(s, "time order", test_time_order)
+        || !CU_add_test(s, "FIFO among equal times", test_fifo_equal_times)
+        || !CU_add_test(s, "same time from a handler", test_same_time_from_handler)
+        || !CU_add_test(s, "cancel", test_cancel)
+        || !CU_add_test(s, "stale handle of a reused slot", test_stale_handle_reused_slot)
+        || !CU_add_test(s, "own handle inside the handler", test_own_handle_in_handler)
+        || !CU_add_test(s, "cancel from a handler", test_cancel_from_handler)
+        || !CU_add_test(s, "stop and resume", test_stop_and_resume)
+        || !CU_add_test(s, "run until", test_run_until)
+        || !CU_add_test(s, "past and overflow", test_past_and_overflow)
+        || !CU_add_test(s, "two kernels", test_two_kernels)
+        || !CU_add_test(s, "random operations against a model", test_random_against_model)
+        || !CU_add_test(s, "bench hold", test_bench_hold)
+        || !CU_add_test(s, "hold model keeps pending constant", test_hold_pending_constant)) {
+        CU_cleanup_registry();
+        return 1;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
