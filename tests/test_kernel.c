@@ -483,6 +483,219 @@ static void test_random_against_model(void)
     sim_destroy(sim);
 }
 
+/* ------------------------------------------------ differential test */
+
+/* The same event program runs on the kernel and on a naive reference (a
+ * list scanned for the minimum of (time, schedule order)). Each event,
+ * from its id alone, schedules 0-3 successors (some at the current time),
+ * may cancel an earlier event by id, and may stop the run. Both runs must
+ * produce the same trace: ids, times, cancel results and pending counts. */
+enum { DIFF_MAX_IDS = 20000, DIFF_TRACE = 5 * DIFF_MAX_IDS };
+
+typedef struct ref_ev {
+    sim_time_t time;
+    uint64_t id;
+    bool alive;
+} ref_ev_t;
+
+typedef struct diff_world {
+    bool use_ref;
+    sim_t *sim;
+    sim_time_t ref_now;
+    bool ref_stop;
+    size_t ref_pending;
+    ref_ev_t *ref;          /* indexed by id: ids are issued in order */
+    sim_handle_t *handle;   /* kernel handles by id */
+    uint64_t next_id;
+    int64_t *trace;
+    size_t nt;
+} diff_world_t;
+
+static void diff_record(diff_world_t *w, int64_t v)
+{
+    if (w->nt < DIFF_TRACE)
+        w->trace[w->nt] = v;
+    w->nt++;
+}
+
+static uint64_t diff_hash(uint64_t x)
+{
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+static void diff_event(sim_t *sim, void *object, uint64_t id);
+
+static sim_time_t diff_now(diff_world_t *w)
+{
+    return w->use_ref ? w->ref_now : sim_now(w->sim);
+}
+
+static size_t diff_pending(diff_world_t *w)
+{
+    return w->use_ref ? w->ref_pending : sim_pending(w->sim);
+}
+
+static void diff_schedule(diff_world_t *w, sim_time_t t)
+{
+    if (w->next_id >= DIFF_MAX_IDS)
+        return;
+    uint64_t id = w->next_id++;
+    if (w->use_ref) {
+        w->ref[id] = (ref_ev_t){ t, id, true };
+        w->ref_pending++;
+    } else
+        w->handle[id] = sim_schedule_at(w->sim, t, diff_event, w, id);
+}
+
+static bool diff_cancel(diff_world_t *w, uint64_t id)
+{
+    if (!w->use_ref)
+        return sim_cancel(w->sim, w->handle[id]);
+    bool was = w->ref[id].alive;
+    w->ref[id].alive = false;
+    w->ref_pending -= was;
+    return was;
+}
+
+static void diff_program(diff_world_t *w, uint64_t id)
+{
+    uint64_t r = diff_hash(id);
+    diff_record(w, (int64_t)id);
+    diff_record(w, diff_now(w));
+    diff_record(w, (int64_t)diff_pending(w));
+    int succ = (int)(r % 4);
+    for (int k = 0; k < succ; k++)
+        diff_schedule(w, diff_now(w) + (sim_time_t)((r >> (8 + 4 * k)) % 4) * 3);
+    if ((r >> 32) % 3 == 0 && w->next_id > 0)
+        diff_record(w, diff_cancel(w, (r >> 40) % w->next_id));
+    if ((r >> 48) % 97 == 0) {
+        if (w->use_ref)
+            w->ref_stop = true;
+        else
+            sim_stop(w->sim);
+    }
+}
+
+static void diff_event(sim_t *sim, void *object, uint64_t id)
+{
+    (void)sim;
+    diff_program(object, id);
+}
+
+/* The reference run loop: the alive event of least (time, id). */
+static void diff_ref_run(diff_world_t *w, sim_time_t until)
+{
+    w->ref_stop = false;
+    for (;;) {
+        ref_ev_t *best = NULL;
+        for (uint64_t i = 0; i < w->next_id; i++)
+            if (w->ref[i].alive && (best == NULL || w->ref[i].time < best->time))
+                best = &w->ref[i];
+        if (best == NULL || best->time > until)
+            break;
+        best->alive = false;
+        w->ref_pending--;
+        w->ref_now = best->time;
+        diff_program(w, best->id);
+        if (w->ref_stop)
+            break;
+    }
+    if (until > w->ref_now && !w->ref_stop && w->ref_pending > 0)
+        w->ref_now = until;
+}
+
+static void diff_play(diff_world_t *w)
+{
+    for (int i = 0; i < 20; i++)
+        diff_schedule(w, (sim_time_t)(diff_hash(1000 + (uint64_t)i) % 30));
+    for (int round = 0; round < 400; round++) {
+        sim_time_t until = diff_now(w) + (sim_time_t)(diff_hash((uint64_t)round) % 40);
+        if (w->use_ref)
+            diff_ref_run(w, until);
+        else
+            sim_run(w->sim, until);
+        diff_record(w, -1);
+        diff_record(w, diff_now(w));
+        /* Keep the set from running dry between rounds. */
+        if (diff_pending(w) == 0)
+            diff_schedule(w, diff_now(w) + 1);
+    }
+}
+
+static void test_differential(void)
+{
+    diff_world_t w[2];
+    for (int k = 0; k < 2; k++) {
+        w[k] = (diff_world_t){ .use_ref = k == 1 };
+        w[k].sim = new_sim();
+        w[k].ref = calloc(DIFF_MAX_IDS, sizeof *w[k].ref);
+        w[k].handle = calloc(DIFF_MAX_IDS, sizeof *w[k].handle);
+        w[k].trace = malloc(DIFF_TRACE * sizeof *w[k].trace);
+        CU_ASSERT_FATAL(w[k].ref != NULL && w[k].handle != NULL && w[k].trace != NULL);
+        diff_play(&w[k]);
+    }
+    /* The program must have exercised a good number of events. */
+    CU_ASSERT(sim_executed(w[0].sim) > 5000);
+    CU_ASSERT(w[0].nt <= DIFF_TRACE);
+    CU_ASSERT_EQUAL(w[0].nt, w[1].nt);
+    size_t n = w[0].nt < w[1].nt ? w[0].nt : w[1].nt;
+    if (n > DIFF_TRACE)
+        n = DIFF_TRACE;
+    size_t first_diff = n;
+    for (size_t i = 0; i < n && first_diff == n; i++)
+        if (w[0].trace[i] != w[1].trace[i])
+            first_diff = i;
+    CU_ASSERT_EQUAL(first_diff, n);
+    for (int k = 0; k < 2; k++) {
+        free(w[k].ref);
+        free(w[k].handle);
+        free(w[k].trace);
+        sim_destroy(w[k].sim);
+    }
+}
+
+/* A handler that runs the kernel itself: the nested run must see the
+ * outer event as gone and leave the kernel consistent. */
+typedef struct nested {
+    log_t *lg;
+    sim_run_result_t inner;
+    size_t pending_inside;
+} nested_t;
+
+static void on_nested(sim_t *sim, void *object, uint64_t arg)
+{
+    nested_t *ne = object;
+    on_log(sim, ne->lg, arg);
+    ne->pending_inside = sim_pending(sim);
+    ne->inner = sim_run(sim, 5);
+    sim_schedule_in(sim, 0, on_log, ne->lg, 99);
+}
+
+static void test_nested_run(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    nested_t ne = { &lg, SIM_RUN_EMPTY, 0 };
+    sim_schedule_at(sim, 1, on_nested, &ne, 1);
+    sim_schedule_at(sim, 2, on_log, &lg, 2);
+    sim_schedule_at(sim, 5, on_log, &lg, 5);
+    sim_schedule_at(sim, 8, on_log, &lg, 8);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL(ne.pending_inside, 3);
+    CU_ASSERT_EQUAL(ne.inner, SIM_RUN_UNTIL);
+    static const uint64_t want[] = { 1, 2, 5, 99, 8 };
+    CU_ASSERT_EQUAL_FATAL(lg.n, 5);
+    CU_ASSERT_EQUAL(memcmp(lg.ids, want, sizeof want), 0);
+    CU_ASSERT_EQUAL(lg.times[3], 5);
+    CU_ASSERT_EQUAL(sim_executed(sim), 5);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
 /* ------------------------------------------------ benchmark model */
 
 static void test_bench_hold(void)
@@ -551,6 +764,8 @@ int main(void)
         || !CU_add_test(s, "past and overflow", test_past_and_overflow)
         || !CU_add_test(s, "two kernels", test_two_kernels)
         || !CU_add_test(s, "random operations against a model", test_random_against_model)
+        || !CU_add_test(s, "event program against a reference kernel", test_differential)
+        || !CU_add_test(s, "sim_run from a handler", test_nested_run)
         || !CU_add_test(s, "bench hold", test_bench_hold)
         || !CU_add_test(s, "hold model keeps pending constant", test_hold_pending_constant)) {
         CU_cleanup_registry();

@@ -1,0 +1,68 @@
+#!/bin/sh
+# tests/bench/run.sh - the event kernel's hold-model benchmark (not a test).
+#
+# Runs `qkmsim bench kernel` at a few (pending, events) sizes and prints
+# what it reports, then, when valgrind is installed, the instruction count
+# per event from callgrind. Instruction counts are deterministic and so
+# comparable between commits on any machine; wall rates are not (they move
+# with the CPU, its caches and whatever else runs).
+#
+# Usage: tests/bench/run.sh            (from the build directory)
+#   QKMSIM=path/to/qkmsim   the program (default ./qkmsim)
+#   BENCH_SIZES="P:E ..."   pending:events pairs (default below)
+#   BENCH_SEED=S            the stream seed (default 1)
+#   BENCH_CALLGRIND=0       skip the callgrind count
+set -eu
+
+QKMSIM=${QKMSIM:-./qkmsim}
+SIZES=${BENCH_SIZES:-"100:10000000 10000:10000000 100000:10000000 1000000:5000000"}
+SEED=${BENCH_SEED:-1}
+CG_PENDING=100000
+CG_EVENTS=1000000
+
+if [ ! -x "$QKMSIM" ]; then
+    echo "run.sh: $QKMSIM is not an executable; build it or set QKMSIM" >&2
+    exit 2
+fi
+
+echo "== qkmsim bench kernel (hold model: Exp(1 s) holds, seed $SEED)"
+for size in $SIZES; do
+    pending=${size%%:*}
+    events=${size#*:}
+    "$QKMSIM" bench kernel --pending "$pending" --events "$events" --seed "$SEED"
+done
+
+if [ "${BENCH_CALLGRIND:-1}" = 0 ]; then
+    exit 0
+fi
+if ! command -v valgrind >/dev/null 2>&1; then
+    echo "== callgrind: valgrind not found, skipped"
+    exit 0
+fi
+# A libtool wrapper script would be profiled instead of the program.
+if [ "$(head -c 4 "$QKMSIM" | od -An -c | tr -d ' ')" != '177ELF' ]; then
+    echo "== callgrind: $QKMSIM is not an ELF binary (a libtool wrapper?), skipped"
+    exit 0
+fi
+
+# Total instructions of one run (callgrind's "refs" line).
+cg_refs() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$QKMSIM" bench kernel --pending "$1" --events "$2" --seed "$SEED" 2>&1 >/dev/null |
+        awk '/ refs:/ { gsub(",", "", $NF); print $NF }'
+}
+
+# Two runs that differ only in the number of events: their difference is
+# the steady-state cost of one event, free of start-up and the initial
+# scheduling of `pending` events.
+echo "== callgrind (pending=$CG_PENDING, $CG_EVENTS and $((2 * CG_EVENTS)) events)"
+r1=$(cg_refs "$CG_PENDING" "$CG_EVENTS")
+r2=$(cg_refs "$CG_PENDING" "$((2 * CG_EVENTS))")
+if [ -z "$r1" ] || [ -z "$r2" ]; then
+    echo "run.sh: could not read callgrind's instruction count" >&2
+    exit 1
+fi
+awk -v r1="$r1" -v r2="$r2" -v e="$CG_EVENTS" 'BEGIN {
+    printf "instructions: %d for %d events, %.0f per event overall, %.0f per event marginal\n",
+           r1, e, r1 / e, (r2 - r1) / e
+}'
