@@ -14,7 +14,8 @@
 /* A slave request waiting for its time: the keys reserved at the slave. */
 typedef struct etsi014_pending {
     etsi014_t *app;
-    uint64_t bits;
+    uint64_t bits;          /* taken from the store, waste included */
+    uint64_t waste;
     uint64_t key_stream, key_offset;
     uint64_t number, size;
     struct etsi014_pending *prev, *next;
@@ -47,6 +48,8 @@ int etsi014_config_parse(const scn_elem_t *e, int64_t end, etsi014_config_t *cfg
         return scn_error(e, err, "min-size exceeds max-size");
     if (cfg->stop < cfg->start)
         return scn_error(e, err, "stop is before start");
+    if (cfg->size > 0 && cfg->number > UINT64_MAX / cfg->size)
+        return scn_error(e, err, "number * size overflows 64 bits");
     if (arr == NULL)
         return scn_error(e, err, "missing <arrivals>");
     if ((rc = scn_attr_enum(arr, "process", false, etsi014_processes, &process, err)) !=
@@ -65,7 +68,8 @@ static int64_t etsi014_gap(etsi014_t *app)
     double mean_ns = 1e9 / app->cfg.rate;
     double gap = app->cfg.process == ETSI014_POISSON ? gsl_ran_exponential(app->rng, mean_ns)
                                                      : mean_ns;
-    int64_t ns = (int64_t)llround(gap);
+    /* Gaps past ~292 years are as good as never; keep them representable. */
+    int64_t ns = gap < 9e18 ? (int64_t)llround(gap) : (int64_t)9e18;
     return ns > 0 ? ns : 1;   /* two requests never share an instant by rounding */
 }
 
@@ -83,14 +87,15 @@ static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
     sim_err_t err;
     (void)arg;
 
-    if (kstore_release_reserved(app->slave_store, p->bits, &err) != SIM_OK) {
+    if (kstore_release_reserved(app->slave_store, p->bits, &err) != SIM_OK ||
+        kstore_count_waste(app->slave_store, p->waste, &err) != SIM_OK) {
         etsi014_fail(app, &err);
         return;
     }
     const etsi014_record_t rec = {
         .t_request = now, .t_response = now + app->cfg.kme_delay, .app = app->index,
         .node = app->slave, .kind = ETSI014_GET_KEY_WITH_KEY_IDS, .status = ETSI014_OK,
-        .number = p->number, .size = p->size, .bits = p->bits,
+        .number = p->number, .size = p->size, .bits = p->bits - p->waste,
         .key_stream = p->key_stream, .key_offset = p->key_offset,
     };
     app->stats.slave_requests++;
@@ -111,18 +116,23 @@ static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
 static uint32_t etsi014_serve(etsi014_t *app, int64_t now, etsi014_record_t *rec,
                               sim_err_t *err)
 {
-    const uint64_t bits = app->cfg.number * app->cfg.size;
+    const kformat_t *format = &kstore_config(app->master_store)->format;
+    uint64_t bits = 0, waste = 0;
     kstore_rangebuf_t taken = { 0 };
     etsi014_pending_t *p = NULL;
     uint32_t status = ETSI014_UNAVAILABLE;
 
     sim_err_clear(err);
+    if (!kformat_request(format, app->cfg.size, app->cfg.number, &bits, &waste))
+        goto out;   /* more key than a store can ever hold: not enough key */
     if (!kstore_take(app->master_store, bits, KSTORE_CAUSE_SUPPLIED, now, &taken, err))
         goto out;   /* err->code says whether it was a failure or a shortage */
-    if (kstore_take_same(app->slave_store, taken.v, taken.n, KSTORE_CAUSE_RESERVED, now,
+    if (kstore_count_waste(app->master_store, waste, err) != SIM_OK ||
+        kstore_take_same(app->slave_store, taken.v, taken.n, KSTORE_CAUSE_RESERVED, now,
                          err) != SIM_OK)
         goto out;
-    rec->bits = bits;
+    rec->bits = bits - waste;
+    app->stats.wasted += waste;
     rec->key_stream = taken.v[0].stream;
     rec->key_offset = taken.v[0].offset;
     status = ETSI014_OK;
@@ -132,7 +142,8 @@ static uint32_t etsi014_serve(etsi014_t *app, int64_t now, etsi014_record_t *rec
         sim_err_set(err, SIM_ERR_RUN, "out of memory");
         goto out;
     }
-    *p = (etsi014_pending_t){ .app = app, .bits = bits, .key_stream = rec->key_stream,
+    *p = (etsi014_pending_t){ .app = app, .bits = bits, .waste = waste,
+                              .key_stream = rec->key_stream,
                               .key_offset = rec->key_offset, .number = app->cfg.number,
                               .size = app->cfg.size, .next = app->pending };
     if (sim_schedule_at(app->ctx->sim, now + app->cfg.kme_delay + app->cfg.slave_delay,
@@ -167,7 +178,7 @@ static void etsi014_on_arrival(sim_t *sim, void *object, uint64_t arg)
         etsi014_fail(app, &err);
         return;
     }
-    if (c->size < c->min_size || c->size > c->max_size || c->number < 1 ||
+    if (c->size == 0 || c->size < c->min_size || c->size > c->max_size || c->number < 1 ||
         c->number > c->max_number) {
         rec.status = ETSI014_BAD_REQUEST;
     } else {
@@ -199,7 +210,7 @@ int etsi014_start(etsi014_t *app, sim_err_t *err)
     /* A Poisson process observed from `start` has its first arrival one
      * exponential gap later; a periodic one fires at start + period. */
     first = etsi014_gap(app);
-    if (app->cfg.start > app->cfg.stop - first)
+    if (app->cfg.start >= app->cfg.stop - first)
         return SIM_OK;   /* no request falls inside [start, stop) */
     if (sim_schedule_at(app->ctx->sim, app->cfg.start + first, etsi014_on_arrival, app, 0) ==
         0)

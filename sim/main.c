@@ -7,12 +7,14 @@
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "models/linkrate.h"
 #include "models/world.h"
 #include "sim/kernel.h"
 #include "sim/scenario.h"
@@ -37,6 +39,7 @@ static const char usage_main[] =
     "  run FILE        run a scenario and write its HDF5 trace\n"
     "  validate FILE   check a scenario without running it\n"
     "  bench kernel    the event kernel's hold-model benchmark\n"
+    "  model link-rate the secret-key rate of a QKD link rate model\n"
     "\n"
     "Options:\n"
     "  -h, --help      this help; `qkmsim COMMAND --help` for a command's\n"
@@ -85,6 +88,20 @@ static const char usage_bench[] =
     "  -s, --seed S      seed of the exponential draws (default 1)\n"
     "  -h, --help        this help\n";
 
+static const char usage_model[] =
+    "Usage: qkmsim model link-rate --model NAME [--length L] [--param NAME=VALUE ...]\n"
+    "Prints the secret-key rate of a QKD link rate model (docs/link-models.md): the\n"
+    "model, the length and every parameter used, then the rate in bit/s alone on\n"
+    "the last line.\n"
+    "\n"
+    "  -m, --model NAME        the rate model (below)\n"
+    "  -l, --length L          fibre length with a unit (e.g. 25km); required by the\n"
+    "                          models that compute the rate from it\n"
+    "  -p, --param NAME=VALUE  a model parameter, written as the <generation>\n"
+    "                          attribute of the same name (e.g. -p mu=0.5\n"
+    "                          -p pulse-rate=2GHz); repeatable\n"
+    "  -h, --help              this help\n";
+
 static int cli_usage_error(const char *usage, const char *fmt, const char *arg)
 {
     fprintf(stderr, "qkmsim: ");
@@ -103,12 +120,17 @@ static bool cli_parse_u64(const char *text, uint64_t *out)
  * an exit status. */
 static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_t *c)
 {
-    static const struct option longopts[] = {
+    static const struct option run_opts[] = {
         { "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
         { "run", required_argument, NULL, 'r' },    { "until", required_argument, NULL, 'u' },
         { "param", required_argument, NULL, 'p' },  { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
     };
+    static const struct option validate_opts[] = {
+        { "param", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+    };
+    const struct option *longopts = is_run ? run_opts : validate_opts;
     int ch;
     sim_err_t err;
 
@@ -240,9 +262,13 @@ static int cli_bench(int argc, char **argv)
             fputs(usage_bench, stdout);
             return 0;
         }
-        if (ch == '?' || !cli_parse_u64(optarg, target))
-            return cli_usage_error(usage_bench, "bench: bad option value '%s'",
-                                   ch == '?' ? "" : optarg);
+        if (ch == '?') {
+            fputs(usage_bench, stderr);
+            return EXIT_USAGE;
+        }
+        if (!cli_parse_u64(optarg, target))
+            return cli_usage_error(usage_bench, "bench: '%s' is not an unsigned integer",
+                                   optarg);
     }
     if (optind != argc - 1)
         return cli_usage_error(usage_bench, "bench: unexpected argument '%s'", argv[optind + 1]);
@@ -257,6 +283,142 @@ static int cli_bench(int argc, char **argv)
     printf("kernel hold: pending=%" PRIu64 " events=%" PRIu64 " wall_s=%.3f rate=%.0f ev/s\n",
            pending, executed, wall, wall > 0 ? (double)executed / wall : 0.0);
     return 0;
+}
+
+/* The models and their parameters, from the table in models/linkrate.c. */
+static void cli_model_list(FILE *out)
+{
+    fputs("\nModels and parameters (default):\n", out);
+    for (size_t i = 0; linkrate_model_at(i) != NULL; i++) {
+        const linkrate_model_t *m = linkrate_model_at(i);
+        fprintf(out, "  %s: %s%s\n", m->name, m->title,
+                m->needs_length ? "; needs --length" : "");
+        for (size_t j = 0; j < m->nparams; j++) {
+            const linkrate_param_t *p = &m->params[j];
+            char def[64];
+            if (p->optimised)
+                snprintf(def, sizeof def, "optimised");
+            else if (isnan(p->def))
+                snprintf(def, sizeof def, "required");
+            else
+                snprintf(def, sizeof def, "%g%s%s", p->def, p->unit[0] ? " " : "", p->unit);
+            fprintf(out, "    %-11s %s (%s)\n", p->name, p->what, def);
+        }
+    }
+}
+
+/* Prints what was used and the rate; the rate alone on the last line. */
+static void cli_model_print(const linkrate_model_t *m, const double *given, const double *used,
+                            double length_m, double rate)
+{
+    printf("model: %s (%s)\n", m->name, m->title);
+    if (!isnan(length_m))
+        printf("length: %g km\n", length_m / 1000.0);
+    else
+        printf("length: not given\n");
+    for (size_t j = 0; j < m->nparams; j++) {
+        const linkrate_param_t *p = &m->params[j];
+        const bool defaulted = isnan(given[j]) || given[j] == p->def;
+        printf("  %s = %.6g%s%s (%s)\n", p->name, used[j], p->unit[0] ? " " : "", p->unit,
+               p->optimised && isnan(given[j]) ? "optimised"
+               : defaulted                          ? "default"
+                                                    : "given");
+    }
+    printf("secret-key rate (bit/s):\n%.10g\n", rate);
+}
+
+static int cli_model(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "model", required_argument, NULL, 'm' }, { "length", required_argument, NULL, 'l' },
+        { "param", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const linkrate_model_t *m = NULL;
+    const char *model = NULL, *length = NULL;
+    const char **params = NULL;
+    size_t nparams = 0;
+    double v[LINKRATE_MAX_PARAMS], used[LINKRATE_MAX_PARAMS], length_m = NAN, rate;
+    char list[256];
+    sim_err_t err = { 0 };
+    int ch, rc = EXIT_USAGE;
+
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage_model, stdout);
+        cli_model_list(stdout);
+        return 0;
+    }
+    if (argc < 2 || strcmp(argv[1], "link-rate") != 0)
+        return cli_usage_error(usage_model, "model: unknown command '%s' (expected link-rate)",
+                               argc >= 2 ? argv[1] : "");
+    if ((params = calloc((size_t)argc, sizeof *params)) == NULL)
+        return 1;
+    optind = 1;
+    while ((ch = getopt_long(argc - 1, argv + 1, "m:l:p:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'm': model = optarg; break;
+        case 'l': length = optarg; break;
+        case 'p': params[nparams++] = optarg; break;
+        case 'h':
+            fputs(usage_model, stdout);
+            cli_model_list(stdout);
+            rc = 0;
+            goto out;
+        default: fputs(usage_model, stderr); goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        rc = cli_usage_error(usage_model, "model link-rate: unexpected argument '%s'",
+                             argv[optind + 1]);
+        goto out;
+    }
+    if (model == NULL) {
+        rc = cli_usage_error(usage_model, "model link-rate: no --model given%s", "");
+        goto out;
+    }
+    if ((m = linkrate_find(model)) == NULL) {
+        sim_err_set(&err, SIM_ERR_INPUT, "model link-rate: unknown model '%s' (expected one of: %s)",
+                    model, linkrate_names(list, sizeof list));
+        goto out;
+    }
+    if (length != NULL && units_parse_length(length, &length_m, &err) != SIM_OK) {
+        sim_err_prefix(&err, "model link-rate: --length");
+        goto out;
+    }
+    linkrate_defaults(m, v);
+    for (size_t i = 0; i < nparams; i++) {
+        const char *eq = strchr(params[i], '=');
+        char name[64];
+        int j;
+        if (eq == NULL || (size_t)(eq - params[i]) >= sizeof name) {
+            sim_err_set(&err, SIM_ERR_INPUT, "model link-rate: --param '%s': expected NAME=VALUE",
+                        params[i]);
+            goto out;
+        }
+        snprintf(name, sizeof name, "%.*s", (int)(eq - params[i]), params[i]);
+        if ((j = linkrate_param_index(m, name)) < 0) {
+            sim_err_set(&err, SIM_ERR_INPUT,
+                        "model link-rate: model '%s' has no parameter '%s' (its parameters: %s)",
+                        m->name, name, linkrate_param_names(m, list, sizeof list));
+            goto out;
+        }
+        if (linkrate_parse(m, (size_t)j, eq + 1, v, &err) != SIM_OK) {
+            sim_err_prefix(&err, "model link-rate");
+            goto out;
+        }
+    }
+    if ((rc = linkrate_compute(m, v, length_m, used, &rate, &err)) != SIM_OK) {
+        sim_err_prefix(&err, "model link-rate");
+        goto out;
+    }
+    cli_model_print(m, v, used, length_m, rate);
+out:
+    if (rc != SIM_OK && err.msg[0] != '\0') {
+        fprintf(stderr, "qkmsim: %s\n", err.msg);
+        rc = err.code;
+    }
+    free(params);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -279,6 +441,8 @@ int main(int argc, char **argv)
         rc = cli_simulate(argc - 1, argv + 1, false);
     else if (strcmp(argv[1], "bench") == 0)
         rc = cli_bench(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "model") == 0)
+        rc = cli_model(argc - 1, argv + 1);
     else
         rc = cli_usage_error(usage_main, "unknown command '%s'", argv[1]);
     scn_library_cleanup();

@@ -82,6 +82,8 @@ static const units_unit_t units_frequency[] = {
     { "/h", 1.0 / 3600.0, 0 },
     { "Hz", 1.0, 0 },
     { "kHz", 1e3, 0 },
+    { "MHz", 1e6, 0 },
+    { "GHz", 1e9, 0 },
     { NULL, 0.0, 0 },
 };
 
@@ -98,7 +100,7 @@ static const units_kind_t kind_length = {
     "length", units_length, "m, km", 1
 };
 static const units_kind_t kind_frequency = {
-    "frequency", units_frequency, "/s, /min, /h, Hz, kHz", 1
+    "frequency", units_frequency, "/s, /min, /h, Hz, kHz, MHz, GHz", 1
 };
 
 /* A scanned value: the number and the unit as spans of the text. */
@@ -236,6 +238,11 @@ static int units_parse_real(const char *text, const units_kind_t *kind, double *
     x = v.number * (unit != NULL ? unit->factor : 1.0);
     if (!isfinite(x))
         return sim_err_set(err, SIM_ERR_INPUT, "'%s' is out of range", text);
+    /* "1.001kbps" is 1001 bit/s, but 1.001 * 1000 is 1000.9999999999999 in
+     * binary floating point: a product within a few ulps of an integer is
+     * that integer, so decimal values scaled by a unit stay exact. */
+    if (fabs(x - nearbyint(x)) <= 4.0 * DBL_EPSILON * fabs(x))
+        x = nearbyint(x);
     *out = x;
     return SIM_OK;
 }

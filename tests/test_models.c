@@ -140,6 +140,22 @@ static void test_bad_request(void)
     CU_ASSERT_EQUAL(r.supplied, 0);
 }
 
+static void test_no_request_at_stop(void)
+{
+    world_report_t r;
+    sim_err_t err = { 0 };
+    /* Periodic 1/s with stop = 1 s: the only candidate, t = 1 s, lies at
+     * stop, outside [start, stop). */
+    int rc = run("<scenario name='t' duration='10s'>" TWO_NODES
+                 "<links><link id='AB' a='A' b='B'>"
+                 "<generation model='constant' rate='100kbps'/>"
+                 "</link></links><apps><etsi014 id='x' master='A' slave='B' stop='1s'>"
+                 "<arrivals process='periodic' rate='1/s'/></etsi014></apps></scenario>",
+                 &r, &err);
+    CU_ASSERT_EQUAL_FATAL(rc, SIM_OK);
+    CU_ASSERT_EQUAL(r.requests, 0);
+}
+
 /* A scenario that must be refused with SIM_ERR_INPUT and a message that
  * contains `want` and the line of the offending element. */
 static void refused(const char *body, const char *want, const char *line)
@@ -199,6 +215,7 @@ int main(void)
     CU_add_test(s, "demand above supply: served = supply", test_throughput_above_supply);
     CU_add_test(s, "Poisson arrival count", test_poisson_count);
     CU_add_test(s, "400 for a size out of range", test_bad_request);
+    CU_add_test(s, "no request at stop", test_no_request_at_stop);
     CU_add_test(s, "errors found by the models", test_model_errors);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

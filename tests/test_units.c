@@ -256,6 +256,14 @@ static void test_rate(void)
     real_is(units_parse_rate, "1Gbps", 1e9);
     real_is(units_parse_rate, "42", 42.0);          /* a bare number is bit/s */
     real_is(units_parse_rate, "0.5 kbps", 500.0);
+    {
+        /* Exactly a whole number: 1.001 * 1000 alone is 1000.9999999999999. */
+        double x = 0.0;
+        CU_ASSERT_EQUAL(units_parse_rate("1.001kbps", &x, NULL), SIM_OK);
+        CU_ASSERT_EQUAL(x, 1001.0);
+        CU_ASSERT_EQUAL(units_parse_rate("0.3kbps", &x, NULL), SIM_OK);
+        CU_ASSERT_EQUAL(x, 300.0);
+    }
     real_fails(units_parse_rate, "10kb/s",
                "unknown unit 'kb/s' in '10kb/s' (expected one of: bps, kbps, Mbps, Gbps)");
     real_fails(units_parse_rate, "10Kbps", "unknown unit 'Kbps'");
@@ -284,9 +292,11 @@ static void test_frequency(void)
     real_is(units_parse_frequency, "1/h", 1.0 / 3600.0);
     real_is(units_parse_frequency, "5Hz", 5.0);
     real_is(units_parse_frequency, "5 kHz", 5000.0);
+    real_is(units_parse_frequency, "2.5MHz", 2.5e6);
+    real_is(units_parse_frequency, "1GHz", 1e9);
     real_is(units_parse_frequency, "10 /s", 10.0);
     real_fails(units_parse_frequency, "10",
-               "'10' has no unit (expected one of: /s, /min, /h, Hz, kHz)");
+               "'10' has no unit (expected one of: /s, /min, /h, Hz, kHz, MHz, GHz)");
     real_fails(units_parse_frequency, "10/ms", "unknown unit '/ms'");
     real_fails(units_parse_frequency, "5hz", "unknown unit 'hz'");
     real_fails(units_parse_frequency, "10/s/s", "unknown unit '/s/s'");
