@@ -6,14 +6,21 @@
  * arrive by a Poisson process of rate lambda (or periodically, every
  * 1/lambda). Each is GET_KEY(number, size) to the master's KME, answered
  * after kme_delay:
- *   400  size < min_size or size > max_size, or number < 1 or
+ *   400  size is 0, size < min_size or size > max_size, or number < 1 or
  *        number > max_number (ETSI 014: size or number out of range);
- *   503  the link's store at the master holds fewer than number * size bits
- *        (ETSI 014: error of server, not enough key);
+ *   503  the link's store at the master cannot give the key: it holds
+ *        fewer than the bits the request takes, or it reserves Mmin and the
+ *        request would cut into it (ETSI 014: error of server, not enough
+ *        key);
  *   200  otherwise: number keys of size bits are taken from the oldest end
  *        of the master's store (supplied), and the same ranges are set aside
  *        at the slave's store (reserved) at the same instant, as the KMEs
  *        agree on key IDs.
+ * The bits a request takes follow the store's key format (kformat.h):
+ * number * key_bits(size) >= number * size; the excess is waste, counted
+ * in the master's store at once and in the slave's store when the slave
+ * fetches the keys, and in the app's stats. `bits` in the request log is
+ * the key delivered to the SAE, number * size.
  * After a 200, the slave calls GET_KEY_WITH_KEY_IDS(key IDs) slave_delay
  * after it learns the IDs (the master's answer), answered after kme_delay
  * with 200; its key moves from reserved to supplied. Key decisions are made
@@ -75,6 +82,7 @@ typedef struct etsi014_stats {
     uint64_t slave_requests, slave_ok;                 /* GET_KEY_WITH_KEY_IDS */
     uint64_t bits;                                     /* supplied to the master */
     double latency_sum_ns;                             /* over master requests */
+    uint64_t wasted;        /* format waste of the served requests, bits (one end) */
 } etsi014_stats_t;
 
 typedef struct etsi014 {

@@ -32,7 +32,13 @@ struct kstore {
     void *observer_ctx;
     kstore_sub_t subs[KSTORE_MAX_SUBSCRIBERS];
     size_t nsubs;
+
+    kstore_timer_fn timer;
+    void *timer_ctx;
+    int64_t timer_due;   /* the pending wake-up, KSTORE_NO_TIMER when none */
 };
+
+#define KSTORE_NO_TIMER INT64_MAX
 
 int kstore_config_check(const kstore_config_t *cfg, sim_err_t *err)
 {
@@ -50,6 +56,30 @@ int kstore_config_check(const kstore_config_t *cfg, sim_err_t *err)
         return sim_err_set(err, SIM_ERR_INPUT,
                            "initial (%" PRIu64 " b) exceeds capacity (%" PRIu64 " b)",
                            cfg->initial, cfg->capacity);
+    if (cfg->max_age < 0)
+        return sim_err_set(err, SIM_ERR_INPUT, "max-age must not be negative");
+    return kformat_check(&cfg->format, err);
+}
+
+int kstore_config_parse_options(const scn_elem_t *store, kstore_config_t *cfg,
+                                sim_err_t *err)
+{
+    /* xs:boolean spellings; the index's parity is the value. */
+    static const char *const booleans[] = { "false", "true", "0", "1", NULL };
+    int reserve = 0;
+    int rc;
+
+    cfg->max_age = 0;
+    cfg->reserve_min = false;
+    if (store == NULL)
+        return kformat_parse(NULL, &cfg->format, err);
+    if ((rc = scn_attr_time(store, "max-age", false, &cfg->max_age, err)) != SIM_OK ||
+        (rc = scn_attr_enum(store, "reserve-min", false, booleans, &reserve, err)) != SIM_OK ||
+        (rc = kformat_parse(store, &cfg->format, err)) != SIM_OK)
+        return rc;
+    if (scn_attr(store, "max-age") != NULL && cfg->max_age <= 0)
+        return scn_error(store, err, "attribute 'max-age': must be positive");
+    cfg->reserve_min = reserve % 2 == 1;
     return SIM_OK;
 }
 
@@ -61,6 +91,7 @@ kstore_t *kstore_create(const kstore_config_t *cfg, uint32_t id)
     s->id = id;
     s->cfg = *cfg;
     s->state = KSTORE_EMPTY;
+    s->timer_due = KSTORE_NO_TIMER;
     s->cap = 16;
     s->ring = malloc(s->cap * sizeof *s->ring);
     if (s->ring == NULL) {
@@ -182,15 +213,89 @@ static int kstore_grow(kstore_t *s, sim_err_t *err)
     return SIM_OK;
 }
 
+/* ------------------------------------------------------------ lifecycle */
+
+/* When r expires; INT64_MAX when never (no max age, or not representable). */
+static int64_t kstore_expiry_of(const kstore_t *s, const kstore_range_t *r)
+{
+    if (s->cfg.max_age <= 0 || r->birth > INT64_MAX - s->cfg.max_age)
+        return INT64_MAX;
+    return r->birth + s->cfg.max_age;
+}
+
+int64_t kstore_next_expiry(const kstore_t *store)
+{
+    return store->count > 0 ? kstore_expiry_of(store, kstore_slot(store, 0)) : INT64_MAX;
+}
+
+/* Removes every range due at `now` from the oldest end, as one change.
+ * Ranges are in birth order, so the first one not due ends the scan. */
+static void kstore_expire_due(kstore_t *s, int64_t now)
+{
+    const uint64_t old = s->level;
+    uint64_t bits = 0;
+
+    while (s->count > 0 && kstore_expiry_of(s, kstore_slot(s, 0)) <= now) {
+        bits += kstore_slot(s, 0)->length;
+        s->head = (s->head + 1) & (s->cap - 1);
+        s->count--;
+    }
+    if (bits == 0)
+        return;
+    s->level -= bits;
+    s->acc.expired += bits;
+    kstore_notify(s, old, bits, KSTORE_CAUSE_EXPIRED, now);
+}
+
+/* Requests a wake-up for the oldest range unless one is pending. */
+static int kstore_arm(kstore_t *s, sim_err_t *err)
+{
+    const int64_t due = kstore_next_expiry(s);
+
+    if (s->timer == NULL || s->timer_due != KSTORE_NO_TIMER || due == INT64_MAX)
+        return SIM_OK;
+    s->timer_due = due;
+    return s->timer(s->timer_ctx, s, due, err);
+}
+
+int kstore_set_timer(kstore_t *store, kstore_timer_fn fn, void *ctx, sim_err_t *err)
+{
+    store->timer = fn;
+    store->timer_ctx = ctx;
+    store->timer_due = KSTORE_NO_TIMER;
+    return kstore_arm(store, err);
+}
+
+int kstore_on_timer(kstore_t *store, int64_t now, sim_err_t *err)
+{
+    /* The pending wake-up may be early (its range was taken meanwhile):
+     * then nothing is due and the next one is requested. */
+    store->timer_due = KSTORE_NO_TIMER;
+    kstore_expire_due(store, now);
+    return kstore_arm(store, err);
+}
+
+/* ------------------------------------------------------------ adding */
+
 int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t cause,
                int64_t time, uint64_t *stored, sim_err_t *err)
 {
-    const uint64_t room = store->cfg.capacity - store->level;
-    const uint64_t keep = range->length < room ? range->length : room;
-    const uint64_t lost = range->length - keep;
-    const uint64_t old = store->level;
+    uint64_t room, keep, lost, old;
 
     *stored = 0;
+    kstore_expire_due(store, time);
+    if (store->cfg.max_age > 0 && store->count > 0 &&
+        range->birth < kstore_slot(store, store->count - 1)->birth)
+        return sim_err_set(err, SIM_ERR_RUN,
+                           "store %" PRIu32 ": key born at %" PRId64
+                           " ns arrived after key born at %" PRId64
+                           " ns: expiry needs ranges in birth order",
+                           store->id, range->birth,
+                           kstore_slot(store, store->count - 1)->birth);
+    room = store->cfg.capacity - store->level;
+    keep = range->length < room ? range->length : room;
+    lost = range->length - keep;
+    old = store->level;
     if (keep > 0 && store->count == store->cap && kstore_grow(store, err) != SIM_OK)
         return err != NULL ? err->code : SIM_ERR_RUN;
     store->acc.generated += range->length;
@@ -207,7 +312,8 @@ int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t caus
         kstore_emit(store, 0, lost, KSTORE_CAUSE_DISCARDED, time);
     }
     *stored = keep;
-    return SIM_OK;
+    kstore_expire_due(store, time);   /* a range that arrived past its age */
+    return kstore_arm(store, err);
 }
 
 static uint64_t *kstore_account_of(kstore_t *s, kstore_cause_t cause)
@@ -243,14 +349,23 @@ void kstore_rangebuf_free(kstore_rangebuf_t *buf)
     buf->n = buf->cap = 0;
 }
 
+/* True when taking `bits` for `cause` would cut into a reserved Mmin. */
+static bool kstore_cuts_reserve(const kstore_t *s, uint64_t bits, kstore_cause_t cause)
+{
+    const bool guarded = cause == KSTORE_CAUSE_SUPPLIED || cause == KSTORE_CAUSE_RESERVED ||
+                         cause == KSTORE_CAUSE_RELAYED;
+    return s->cfg.reserve_min && guarded && s->level - bits < s->cfg.mmin;
+}
+
 bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
                  kstore_rangebuf_t *out, sim_err_t *err)
 {
     uint64_t *account = kstore_account_of(store, cause);
-    const uint64_t old = store->level;
-    uint64_t left = bits;
+    uint64_t old, left = bits;
 
-    if (account == NULL || store->level < bits)
+    kstore_expire_due(store, time);
+    old = store->level;
+    if (account == NULL || store->level < bits || kstore_cuts_reserve(store, bits, cause))
         return false;
     while (left > 0) {
         kstore_range_t *head = kstore_slot(store, 0);
@@ -279,8 +394,10 @@ int kstore_take_same(kstore_t *store, const kstore_range_t *ranges, size_t n,
 {
     uint64_t bits = 0;
     uint64_t *account = kstore_account_of(store, cause);
-    const uint64_t old = store->level;
+    uint64_t old;
 
+    kstore_expire_due(store, time);
+    old = store->level;
     if (account == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": bad cause", store->id);
     for (size_t i = 0; i < n; i++) {
@@ -318,6 +435,17 @@ int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err)
     return SIM_OK;
 }
 
+int kstore_count_waste(kstore_t *store, uint64_t bits, sim_err_t *err)
+{
+    if (bits > store->acc.supplied - store->acc.wasted)
+        return sim_err_set(err, SIM_ERR_RUN,
+                           "store %" PRIu32 ": %" PRIu64 " b of waste exceed the %" PRIu64
+                           " b supplied and not yet counted as waste",
+                           store->id, bits, store->acc.supplied - store->acc.wasted);
+    store->acc.wasted += bits;
+    return SIM_OK;
+}
+
 void kstore_sample(const kstore_t *store, int64_t time)
 {
     kstore_emit(store, 0, 0, KSTORE_CAUSE_SAMPLE, time);
@@ -344,7 +472,7 @@ bool kstore_accounts_close(const kstore_t *store)
 
     for (size_t i = 0; i < store->count; i++)
         in_ranges += kstore_slot(store, i)->length;
-    return a->generated == out && in_ranges == store->level;
+    return a->generated == out && in_ranges == store->level && a->wasted <= a->supplied;
 }
 
 const char *kstore_state_name(kstore_state_t state)

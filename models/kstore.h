@@ -20,8 +20,21 @@
  * "Rising" means the new level is >= each of the KSTORE_RISING_WINDOW - 1
  * levels before it. A new store starts EMPTY at level 0; its initial key is
  * added as the first change. As in QKDNetSim, Mmin is informational (not
- * reserved). Unlike QKDNetSim, a block that does not fit below Mmax is
- * stored in part: what fits is kept and only the excess is discarded.
+ * reserved) by default; with reserve_min, a take for an application or a
+ * relay (SUPPLIED, RESERVED, RELAYED) that would leave less than Mmin is
+ * refused, so Mmin stays for the key manager's own use (INTERNAL). Unlike
+ * QKDNetSim, a block that does not fit below Mmax is stored in part: what
+ * fits is kept and only the excess is discarded.
+ *
+ * Lifecycle (docs/storage-models.md, "Key lifecycle"): with max_age > 0 a
+ * range leaves the store, cause EXPIRED, at the instant birth + max_age.
+ * Ranges are kept in birth order, so only the oldest range's expiry needs
+ * a wake-up: the store asks its owner for one (kstore_set_timer) and the
+ * owner calls kstore_on_timer at that time; at most one wake-up is pending
+ * per store. Every add and take first expires what is due at its time, so
+ * no event order at equal times can hand out key at or past its maximum
+ * age. Both ends of a link hold ranges of equal births, so they expire the
+ * same identities at the same instants.
  *
  * Accounting (bits, exact, uint64):
  *   generated = level + reserved + supplied + internal + relayed + expired
@@ -29,7 +42,10 @@
  * where `generated` counts every bit offered to the store (initial key
  * included) and `reserved` holds key handed to a peer's pending request
  * (ETSI 014: the slave's keys between the master's GET_KEY and the slave's
- * GET_KEY_WITH_KEY_IDS). kstore_accounts_close() checks the identity.
+ * GET_KEY_WITH_KEY_IDS). `wasted` is not a term of its own: it is the part
+ * of `supplied` that a key format handed out beyond what the applications
+ * asked for (kformat.h), so wasted <= supplied and the key the applications
+ * received is supplied - wasted. kstore_accounts_close() checks both.
  *
  * Ownership: the store owns its ranges. Observers are borrowed pointers
  * that must outlive the store.
@@ -41,7 +57,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "models/kformat.h"
 #include "sim/error.h"
+#include "sim/scenario.h"
 
 #define KSTORE_RISING_WINDOW 5
 #define KSTORE_MAX_SUBSCRIBERS 8
@@ -78,6 +96,11 @@ typedef struct kstore_config {
     uint64_t mmin;       /* Mmin, bits */
     uint64_t mthr;       /* Mthr, bits */
     uint64_t initial;    /* bits present at time 0 */
+    /* The members below default to zero (a zeroed config keeps the
+     * behaviour of a store without them). */
+    int64_t max_age;     /* ns a range may stay in the store; 0 = for ever */
+    bool reserve_min;    /* refuse supply and relay that would cut into Mmin */
+    kformat_t format;    /* how supply cuts keys (for the clients) */
 } kstore_config_t;
 
 /* QKDNetSim's defaults (REFERENCE.md). */
@@ -88,6 +111,7 @@ typedef struct kstore_config {
 
 typedef struct kstore_accounts {
     uint64_t generated, reserved, supplied, internal, relayed, expired, discarded;
+    uint64_t wasted;     /* part of supplied: format waste (not a separate term) */
 } kstore_accounts_t;
 
 /* One change of level, as observers see it. */
@@ -107,9 +131,17 @@ typedef void (*kstore_observer_fn)(void *ctx, const kstore_t *store,
 typedef void (*kstore_state_fn)(void *ctx, kstore_t *store, kstore_state_t from,
                                 kstore_state_t to, int64_t time);
 
-/* Checks min <= threshold <= capacity and initial <= capacity.
- * SIM_ERR_INPUT with a message naming the values otherwise. */
+/* Checks min <= threshold <= capacity, initial <= capacity, max_age >= 0
+ * and the format (kformat_check). SIM_ERR_INPUT with a message naming the
+ * values otherwise. */
 int kstore_config_check(const kstore_config_t *cfg, sim_err_t *err);
+
+/* Reads the lifecycle and supply attributes of a <store> element into cfg:
+ * max-age (time, > 0; absent = for ever), reserve-min (boolean, default
+ * false), format and block-sizes (kformat_parse). The other members of cfg
+ * are left alone. Errors name the element. */
+int kstore_config_parse_options(const scn_elem_t *store, kstore_config_t *cfg,
+                                sim_err_t *err);
 
 /* A new empty store (state EMPTY, level 0) with id (a number chosen by
  * the caller, reported to observers through kstore_id). NULL on OOM. */
@@ -122,9 +154,32 @@ void kstore_set_observer(kstore_t *store, kstore_observer_fn fn, void *ctx);
  * KSTORE_MAX_SUBSCRIBERS are already subscribed. */
 int kstore_subscribe(kstore_t *store, kstore_state_fn fn, void *ctx, sim_err_t *err);
 
+/* Asks the owner for one call of kstore_on_timer(store, due) at time `due`
+ * (ns, never before the time of the call that caused the request). A
+ * failure (SIM_ERR_RUN) is returned by the store call that asked. The
+ * owner may skip a wake-up past the end of the run. */
+typedef int (*kstore_timer_fn)(void *ctx, kstore_t *store, int64_t due, sim_err_t *err);
+
+/* Sets the wake-up provider (needed only with max_age > 0; without one,
+ * key still expires, lazily, at the next add or take). When the store
+ * already holds key, the first wake-up is requested at once. */
+int kstore_set_timer(kstore_t *store, kstore_timer_fn fn, void *ctx, sim_err_t *err);
+
+/* The wake-up: expires every range whose birth + max_age <= now (one
+ * change, cause EXPIRED, when any) and requests the next wake-up for the
+ * new oldest range. SIM_ERR_RUN when that request fails. */
+int kstore_on_timer(kstore_t *store, int64_t now, sim_err_t *err);
+
+/* When the oldest range expires (ns): INT64_MAX when the store is empty,
+ * has no max_age, or the time is not representable. */
+int64_t kstore_next_expiry(const kstore_t *store);
+
 /* Offers a range delivered at `time`; stores what fits below capacity and
  * discards the rest. `cause` is INITIAL or GENERATED. Returns the bits
- * stored. SIM_ERR_RUN (out of memory) is reported through err. */
+ * stored. SIM_ERR_RUN (out of memory) is reported through err. Key due
+ * to expire at `time` leaves first (it makes room); with max_age > 0, a
+ * range born before the newest one held is SIM_ERR_RUN, and a range
+ * already past its age leaves at once (stored, then EXPIRED). */
 int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t cause,
                int64_t time, uint64_t *stored, sim_err_t *err);
 
@@ -139,22 +194,28 @@ int kstore_rangebuf_push(kstore_rangebuf_t *buf, const kstore_range_t *r, sim_er
 void kstore_rangebuf_free(kstore_rangebuf_t *buf);
 
 /* Takes `bits` from the oldest end and appends the ranges taken to out
- * (NULL to drop them). Returns false and changes nothing when the level is
- * below bits (err untouched). cause is SUPPLIED, RESERVED, INTERNAL,
+ * (NULL to drop them). Key due to expire at `time` leaves first. Returns
+ * false and takes nothing (err untouched) when the level is below bits,
+ * or when reserve_min is set, cause is SUPPLIED, RESERVED or RELAYED and
+ * the level would fall below Mmin. cause is SUPPLIED, RESERVED, INTERNAL,
  * RELAYED or EXPIRED. Returns false with err set (SIM_ERR_RUN) when out of
  * memory; the store is then inconsistent and the run must stop. */
 bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
                  kstore_rangebuf_t *out, sim_err_t *err);
 
 /* Removes exactly `ranges` (taken at the peer end of the link) from the
- * oldest end. SIM_ERR_RUN when this store's head does not hold the same
- * identities - a synchronisation bug. */
+ * oldest end, after expiring what is due at `time`. SIM_ERR_RUN when this
+ * store's head does not hold the same identities - a synchronisation bug. */
 int kstore_take_same(kstore_t *store, const kstore_range_t *ranges, size_t n,
                      kstore_cause_t cause, int64_t time, sim_err_t *err);
 
 /* Moves bits from the reserved account to supplied (the peer's request
  * has been served). */
 int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err);
+
+/* Records that `bits` of what this store supplied were format waste.
+ * SIM_ERR_RUN when wasted would exceed supplied. */
+int kstore_count_waste(kstore_t *store, uint64_t bits, sim_err_t *err);
 
 /* Reports the current level to the observer with cause SAMPLE. */
 void kstore_sample(const kstore_t *store, int64_t time);
@@ -168,7 +229,8 @@ size_t kstore_range_count(const kstore_t *store);
 /* The i-th range from the oldest (i < kstore_range_count). */
 const kstore_range_t *kstore_range_at(const kstore_t *store, size_t i);
 
-/* True when generated == level + every outflow. */
+/* True when generated == level + every outflow, the ranges hold the level
+ * and wasted <= supplied. */
 bool kstore_accounts_close(const kstore_t *store);
 
 const char *kstore_state_name(kstore_state_t state);

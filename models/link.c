@@ -1,53 +1,401 @@
 /*
- * link.c - constant-rate QKD link delivering key in blocks (see link.h).
+ * link.c - QKD links made of devices that deliver key in blocks, with rate
+ * models, fluctuation and outages (see link.h and docs/link-models.md).
  */
 #include "models/link.h"
 
+#include <gsl/gsl_randist.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static const char *const link_models[] = { "constant", NULL };
+#include "sim/rng.h"
 
-int link_config_parse(const scn_elem_t *gen, link_config_t *cfg, sim_err_t *err)
+/* ============================================================ parsing */
+
+static const char *const link_law_names[] = { "none", "lognormal", "gamma", NULL };
+
+const char *link_law_name(link_law_t law)
 {
-    int model = 0;
+    return law >= LINK_LAW_NONE && law <= LINK_LAW_GAMMA ? link_law_names[law] : "?";
+}
+
+static bool link_common_attr(const char *name)
+{
+    return strcmp(name, "model") == 0 || strcmp(name, "block") == 0 ||
+           strcmp(name, "delay") == 0;
+}
+
+/* Reads one model parameter with the typed reader of its kind, so that
+ * errors look like every other attribute error. */
+static int link_read_param(const scn_elem_t *gen, const linkrate_model_t *m, size_t i,
+                           double *v, sim_err_t *err)
+{
+    const char *name = m->params[i].name;
+    switch (m->params[i].kind) {
+    case LINKRATE_RATE: return scn_attr_rate(gen, name, false, &v[i], err);
+    case LINKRATE_FREQUENCY: return scn_attr_frequency(gen, name, false, &v[i], err);
+    default: return scn_attr_double(gen, name, false, &v[i], err);
+    }
+}
+
+/* The model, its parameters and its rate at the link's length. */
+static int link_read_model(const link_t *link, const scn_elem_t *gen,
+                           link_device_config_t *cfg, sim_err_t *err)
+{
+    const char *name = "constant";
+    const linkrate_model_t *m;
+    double v[LINKRATE_MAX_PARAMS];
+    char list[256];
+    sim_err_t why;
     int rc;
 
-    cfg->rate_bps = 0.0;
+    if ((rc = scn_attr_string(gen, "model", false, &name, err)) != SIM_OK)
+        return rc;
+    if ((m = linkrate_find(name)) == NULL)
+        return scn_error(gen, err, "attribute 'model': unknown model '%s' (expected one of: %s)",
+                         name, linkrate_names(list, sizeof list));
+    linkrate_defaults(m, v);
+    for (size_t i = 0; i < gen->nattrs; i++) {
+        const char *key = gen->keys[i];
+        int j;
+        if (link_common_attr(key))
+            continue;
+        j = linkrate_param_index(m, key);
+        if (j < 0)
+            return scn_error(gen, err,
+                             "attribute '%s' is not a parameter of model '%s' (its "
+                             "parameters: %s)",
+                             key, m->name, linkrate_param_names(m, list, sizeof list));
+        if ((rc = link_read_param(gen, m, (size_t)j, v, err)) != SIM_OK)
+            return rc;
+    }
+    if (m->needs_length && isnan(link->length_m))
+        return scn_error(gen, err,
+                         "link '%s' has no length: model '%s' computes the rate from the "
+                         "fibre length (give <link length=\"...\">, or the GraphML edge "
+                         "attribute)",
+                         link->id, m->name);
+    if ((rc = linkrate_compute(m, v, link->length_m, cfg->params, &cfg->rate_bps, &why)) !=
+        SIM_OK)
+        return rc == SIM_ERR_INPUT ? scn_error(gen, err, "%s", why.msg)
+                                   : sim_err_set(err, rc, "%s", why.msg);
+    cfg->model = m;
+    return SIM_OK;
+}
+
+static int link_read_fluctuation(const scn_elem_t *fl, link_device_config_t *cfg,
+                                 sim_err_t *err)
+{
+    int law = LINK_LAW_NONE;
+    int rc;
+
+    cfg->law = LINK_LAW_NONE;
+    cfg->cv = LINK_DEFAULT_CV;
+    if (fl == NULL)
+        return SIM_OK;
+    if ((rc = scn_attr_enum(fl, "law", true, link_law_names, &law, err)) != SIM_OK ||
+        (rc = scn_attr_double(fl, "cv", false, &cfg->cv, err)) != SIM_OK)
+        return rc;
+    cfg->law = (link_law_t)law;
+    if (cfg->law != LINK_LAW_NONE && !(cfg->cv > 0.0))
+        return scn_error(fl, err,
+                         "attribute 'cv': the coefficient of variation must be positive "
+                         "(use law=\"none\" for no fluctuation)");
+    return SIM_OK;
+}
+
+static int link_interval_cmp(const void *a, const void *b)
+{
+    const link_interval_t *x = a, *y = b;
+    return x->from < y->from ? -1 : x->from > y->from ? 1 : 0;
+}
+
+/* Reads every <outage>, then sorts them and merges those that overlap or
+ * touch, so that the device's scheduled down time is their union. */
+static int link_read_outages(const scn_elem_t *gen, link_device_config_t *cfg,
+                             sim_err_t *err)
+{
+    size_t n = scn_count_children(gen, "outage"), m = 0;
+    int rc;
+
+    if (n == 0)
+        return SIM_OK;
+    if ((cfg->outages = calloc(n, sizeof *cfg->outages)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    for (const scn_elem_t *o = scn_child(gen, "outage"); o != NULL;
+         o = scn_next_sibling(o, "outage")) {
+        link_interval_t *iv = &cfg->outages[cfg->noutages];
+        if ((rc = scn_attr_time(o, "from", true, &iv->from, err)) != SIM_OK ||
+            (rc = scn_attr_time(o, "to", true, &iv->to, err)) != SIM_OK)
+            return rc;
+        if (iv->to <= iv->from)
+            return scn_error(o, err, "attribute 'to': an outage must end after it begins");
+        cfg->noutages++;
+    }
+    qsort(cfg->outages, n, sizeof *cfg->outages, link_interval_cmp);
+    for (size_t i = 1; i < n; i++) {
+        if (cfg->outages[i].from <= cfg->outages[m].to) {
+            if (cfg->outages[i].to > cfg->outages[m].to)
+                cfg->outages[m].to = cfg->outages[i].to;
+        } else {
+            cfg->outages[++m] = cfg->outages[i];
+        }
+    }
+    cfg->noutages = m + 1;
+    return SIM_OK;
+}
+
+static int link_read_failures(const scn_elem_t *fa, link_device_config_t *cfg,
+                              sim_err_t *err)
+{
+    int rc;
+    if (fa == NULL)
+        return SIM_OK;
+    if ((rc = scn_attr_time(fa, "mtbf", true, &cfg->mtbf_ns, err)) != SIM_OK ||
+        (rc = scn_attr_time(fa, "mttr", true, &cfg->mttr_ns, err)) != SIM_OK)
+        return rc;
+    if (cfg->mtbf_ns <= 0)
+        return scn_error(fa, err, "attribute 'mtbf': the mean time between failures must be "
+                                  "positive");
+    if (cfg->mttr_ns <= 0)
+        return scn_error(fa, err, "attribute 'mttr': the mean time to repair must be positive");
+    return SIM_OK;
+}
+
+static int link_read_device(const link_t *link, const scn_elem_t *gen,
+                            link_device_config_t *cfg, sim_err_t *err)
+{
+    int rc;
+
     cfg->block_ns = LINK_DEFAULT_BLOCK_NS;
     cfg->delay_ns = 0;
-    if ((rc = scn_attr_enum(gen, "model", false, link_models, &model, err)) != SIM_OK)
-        return rc;
-    if ((rc = scn_attr_rate(gen, "rate", true, &cfg->rate_bps, err)) != SIM_OK ||
+    if ((rc = link_read_model(link, gen, cfg, err)) != SIM_OK ||
         (rc = scn_attr_time(gen, "block", false, &cfg->block_ns, err)) != SIM_OK ||
         (rc = scn_attr_time(gen, "delay", false, &cfg->delay_ns, err)) != SIM_OK)
         return rc;
     if (cfg->block_ns <= 0)
         return scn_error(gen, err, "attribute 'block': the block interval must be positive");
+    if ((rc = link_read_fluctuation(scn_child(gen, "fluctuation"), cfg, err)) != SIM_OK ||
+        (rc = link_read_outages(gen, cfg, err)) != SIM_OK ||
+        (rc = link_read_failures(scn_child(gen, "failures"), cfg, err)) != SIM_OK)
+        return rc;
     return SIM_OK;
 }
 
-/* Bits generated from time 0 to the close of block k: floor(R * k * block).
- * Integer rates (the usual case) are computed exactly in 128-bit integers,
- * so that 1000 bit/s over 33 blocks of 300 ms gives 9900 bits, not 9899;
- * other rates in long double. */
-static uint64_t link_cumulative(const link_t *link, uint64_t k)
+int link_parse(link_t *link, const scn_elem_t *e, sim_err_t *err)
 {
-    const double r = link->cfg.rate_bps;
+    size_t n = scn_count_children(e, "generation");
+    int rc;
+
+    if (n == 0)
+        return scn_error(e, err, "missing <generation>");
+    if ((link->devices = calloc(n, sizeof *link->devices)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    for (const scn_elem_t *g = scn_child(e, "generation"); g != NULL;
+         g = scn_next_sibling(g, "generation")) {
+        link_device_t *d = &link->devices[link->ndevices];
+        d->index = (uint32_t)link->ndevices;
+        link->ndevices++;   /* from here on, link_cleanup frees what it holds */
+        if ((rc = link_read_device(link, g, &d->cfg, err)) != SIM_OK)
+            return rc;
+    }
+    link->devices[0].stream = link->stream;
+    return SIM_OK;
+}
+
+void link_cleanup(link_t *link)
+{
+    for (size_t i = 0; i < link->ndevices; i++) {
+        free(link->devices[i].cfg.outages);
+        if (link->devices[i].fluct != NULL)
+            gsl_rng_free(link->devices[i].fluct);
+        if (link->devices[i].fail != NULL)
+            gsl_rng_free(link->devices[i].fail);
+    }
+    free(link->devices);
+    link->devices = NULL;
+    link->ndevices = 0;
+}
+
+double link_nominal_rate(const link_t *link)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < link->ndevices; i++)
+        sum += link->devices[i].cfg.rate_bps;
+    return sum;
+}
+
+/* ============================================================ up and down */
+
+static bool link_dev_down(const link_device_t *d)
+{
+    return d->sched_down || d->fail_down;
+}
+
+int64_t link_device_up_ns(const link_device_t *d, int64_t t)
+{
+    return d->up_ns + (link_dev_down(d) ? 0 : t - d->up_since);
+}
+
+int64_t link_up_ns(const link_t *link, int64_t t)
+{
+    return link->up_ns + (link->devices_up == 0 ? 0 : t - link->up_since);
+}
+
+/* The next change of either outage process, INT64_MAX when none. */
+static int64_t link_next_transition(const link_device_t *d)
+{
+    int64_t t = d->fail_at;
+    if (d->next_outage < d->cfg.noutages) {
+        const link_interval_t *o = &d->cfg.outages[d->next_outage];
+        const int64_t s = d->sched_down ? o->to : o->from;
+        if (s < t)
+            t = s;
+    }
+    return t;
+}
+
+static int64_t link_next_tick(const link_device_t *d)
+{
+    if (d->next_k > (uint64_t)(INT64_MAX / d->cfg.block_ns))
+        return INT64_MAX;
+    return (int64_t)d->next_k * d->cfg.block_ns;
+}
+
+/* from + an exponential duration of mean mean_ns, at least 1 ns (an
+ * outage or an up time is never empty), INT64_MAX when past the end of
+ * representable time. */
+static int64_t link_draw_end(gsl_rng *r, int64_t mean_ns, int64_t from)
+{
+    double x = gsl_ran_exponential(r, (double)mean_ns);
+    /* Doubles near 2^63 are 1024 apart: keep well clear of overflow. */
+    if (x >= (double)(INT64_MAX - from) - 4096.0)
+        return INT64_MAX;
+    return from + (x < 1.0 ? 1 : (int64_t)llround(x));
+}
+
+static void link_report_outage(const link_device_t *d, link_outage_kind_t kind, int64_t from,
+                               int64_t to)
+{
+    const link_t *l = d->link;
+    const link_outage_rec_t rec = { l->index, d->index, (uint8_t)kind, from, to };
+    if (l->on_outage != NULL)
+        l->on_outage(l->obs_ctx, &rec);
+}
+
+/* Applies the one change due at t (scheduled outages first when both are
+ * due), keeping the up-time integrals of the device and the link. */
+static void link_apply_transition(link_device_t *d, int64_t t)
+{
+    link_t *l = d->link;
+    const bool was_down = link_dev_down(d);
+    const link_interval_t *o =
+        d->next_outage < d->cfg.noutages ? &d->cfg.outages[d->next_outage] : NULL;
+
+    if (o != NULL && t == (d->sched_down ? o->to : o->from)) {
+        if (!d->sched_down) {
+            d->sched_down = true;
+            d->outages++;
+            link_report_outage(d, LINK_OUTAGE_SCHEDULED, o->from, o->to);
+        } else {
+            d->sched_down = false;
+            d->next_outage++;
+        }
+    } else if (!d->fail_down) {
+        d->fail_down = true;
+        d->fail_at = link_draw_end(d->fail, d->cfg.mttr_ns, t);
+        d->outages++;
+        link_report_outage(d, LINK_OUTAGE_FAILURE, t, d->fail_at);
+    } else {
+        d->fail_down = false;
+        d->fail_at = link_draw_end(d->fail, d->cfg.mtbf_ns, t);
+    }
+    if (was_down == link_dev_down(d))
+        return;
+    if (!was_down) {
+        d->up_ns += t - d->up_since;
+        if (--l->devices_up == 0)
+            l->up_ns += t - l->up_since;
+    } else {
+        d->up_since = t;
+        if (l->devices_up++ == 0)
+            l->up_since = t;
+    }
+}
+
+/* ============================================================ blocks */
+
+/* floor(R * up_ns / 1e9): whole rates (the usual case) exactly in 128-bit
+ * integers, so that 1000 bit/s over 33 blocks of 300 ms gives 9900 bits,
+ * not 9899; other rates in long double. */
+static uint64_t link_bits_in(double r, int64_t up_ns)
+{
     if (r == floor(r) && r < 9007199254740992.0) {
-        unsigned __int128 bits = (unsigned __int128)(uint64_t)r * k *
-                                 (uint64_t)link->cfg.block_ns / 1000000000u;
+        unsigned __int128 bits = (unsigned __int128)(uint64_t)r * (uint64_t)up_ns / 1000000000u;
         return (uint64_t)bits;
     }
-    long double t = (long double)k * (long double)link->cfg.block_ns / 1e9L;
+    long double t = (long double)up_ns / 1e9L;
     return (uint64_t)floorl((long double)r * t);
+}
+
+/* A block's rate: mean R, coefficient of variation cv.
+ * lognormal: sigma^2 = ln(1 + cv^2), mu = ln R - sigma^2 / 2;
+ * gamma: shape k = 1 / cv^2, scale R / k. */
+static double link_draw_rate(link_device_t *d)
+{
+    const double mean = d->cfg.rate_bps, cv = d->cfg.cv;
+    if (mean <= 0.0)
+        return 0.0;
+    if (d->cfg.law == LINK_LAW_LOGNORMAL) {
+        const double s2 = log1p(cv * cv);
+        return gsl_ran_lognormal(d->fluct, log(mean) - s2 / 2.0, sqrt(s2));
+    }
+    const double k = 1.0 / (cv * cv);
+    return gsl_ran_gamma(d->fluct, k, mean / k);
+}
+
+/* Block next_k ends at t: its key joins the held key. */
+static void link_tick(link_device_t *d, int64_t t)
+{
+    const int64_t up = link_device_up_ns(d, t);
+    uint64_t bits;
+    double rate;
+
+    if (d->cfg.law == LINK_LAW_NONE) {
+        const uint64_t cum = link_bits_in(d->cfg.rate_bps, up);
+        rate = d->cfg.rate_bps;
+        bits = cum - d->cum_bits;
+        d->cum_bits = cum;
+    } else {
+        /* One draw per block, outage or not, so that the k-th block always
+         * has the k-th draw of the stream. */
+        double amount, whole;
+        rate = link_draw_rate(d);
+        amount = d->carry + rate * ((double)(up - d->up_at_tick) / 1e9);
+        whole = amount < 1.8e19 ? floor(amount) : 1.8e19;
+        bits = (uint64_t)whole;
+        d->carry = amount - whole < 1.0 ? amount - whole : 0.0;
+    }
+    d->up_at_tick = up;
+    d->blocks++;
+    d->link->blocks++;
+    if (bits > 0) {
+        d->held_bits += bits;
+        d->held_block = d->next_k;
+        d->held_rate = rate;
+    }
+    d->next_k++;
 }
 
 static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
 {
-    link_t *link = object;
+    link_device_t *d = object;
+    link_t *link = d->link;
     sim_err_t err;
     const kstore_range_t range = {
-        .stream = link->stream, .offset = link->next_offset, .length = bits,
+        .stream = d->stream, .offset = d->next_offset, .length = bits,
         .birth = sim_now(sim),
     };
     uint64_t kept_a = 0, kept_b = 0;
@@ -59,7 +407,7 @@ static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
         model_fail(link->ctx, &err);
         return;
     }
-    link->next_offset += bits;
+    d->next_offset += bits;
     if (kept_a != kept_b) {
         sim_err_set(&err, SIM_ERR_RUN,
                     "link %s: the two ends kept different parts of a block", link->id);
@@ -67,27 +415,95 @@ static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
     }
 }
 
-static void link_on_block(sim_t *sim, void *object, uint64_t k)
+/* Closes the held block at t and sends it to the stores. */
+static int link_close(link_device_t *d, int64_t t, sim_err_t *err)
 {
-    link_t *link = object;
-    const uint64_t bits = link_cumulative(link, k) - link_cumulative(link, k - 1);
-    sim_err_t err;
+    link_t *l = d->link;
+    const link_block_rec_t rec = { t, l->index, d->index, d->held_block, d->held_bits,
+                                   d->held_rate };
 
-    link->closed_k = k;
-    link->blocks++;
-    link->generated += bits;
-    if (bits > 0 &&
-        sim_schedule_in(sim, link->cfg.delay_ns, link_on_deliver, link, bits) == 0)
-        goto fail;
-    if (sim_schedule_in(sim, link->cfg.block_ns, link_on_block, link, k + 1) == 0)
-        goto fail;
-    return;
-fail:
-    /* Running past the end of representable time is not a failure. */
-    if (sim_now(sim) > SIM_TIME_MAX - link->cfg.block_ns - link->cfg.delay_ns)
-        return;
-    sim_err_set(&err, SIM_ERR_RUN, "link %s: out of memory", link->id);
-    model_fail(link->ctx, &err);
+    d->generated += d->held_bits;
+    l->generated += d->held_bits;
+    d->closed++;
+    if (l->on_block != NULL)
+        l->on_block(l->obs_ctx, &rec);
+    /* A block that would arrive after the end never does: no event. */
+    if (d->cfg.delay_ns <= l->ctx->end - t &&
+        sim_schedule_at(l->ctx->sim, t + d->cfg.delay_ns, link_on_deliver, d, d->held_bits) ==
+            0)
+        return sim_err_set(err, SIM_ERR_RUN, "link %s: out of memory", l->id);
+    d->held_bits = 0;
+    return SIM_OK;
+}
+
+static void link_on_device(sim_t *sim, void *object, uint64_t arg);
+
+/* The device's next event: its next block end or outage change, if that
+ * lies within the run. */
+static int link_schedule(link_device_t *d, sim_err_t *err)
+{
+    int64_t next = link_next_tick(d), tr = link_next_transition(d);
+    if (tr < next)
+        next = tr;
+    if (next > d->link->ctx->end)
+        return SIM_OK;
+    if (sim_schedule_at(d->link->ctx->sim, next, link_on_device, d, 0) == 0)
+        return sim_err_set(err, SIM_ERR_RUN, "link %s: out of memory", d->link->id);
+    return SIM_OK;
+}
+
+/* At one instant: outage changes first, then the block end, then the held
+ * key closes if the device is up. So a block that ends exactly when an
+ * outage begins is held, and one that ends exactly when it ends closes. */
+static void link_on_device(sim_t *sim, void *object, uint64_t arg)
+{
+    link_device_t *d = object;
+    const int64_t now = sim_now(sim);
+    sim_err_t err;
+    (void)arg;
+
+    while (link_next_transition(d) <= now)
+        link_apply_transition(d, link_next_transition(d));
+    if (link_next_tick(d) == now)
+        link_tick(d, now);
+    if ((!link_dev_down(d) && d->held_bits > 0 && link_close(d, now, &err) != SIM_OK) ||
+        link_schedule(d, &err) != SIM_OK)
+        model_fail(d->link->ctx, &err);
+}
+
+/* ============================================================ start */
+
+static gsl_rng *link_stream(const link_t *link, uint32_t device, const char *what,
+                            sim_err_t *err)
+{
+    size_t len = strlen(link->id) + strlen(what) + 48;
+    char *name = malloc(len);
+    gsl_rng *r = NULL;
+
+    if (name != NULL) {
+        snprintf(name, len, "link/%s/device/%u/%s", link->id, (unsigned)device, what);
+        r = rng_stream_create(link->ctx->seed, link->ctx->run, name);
+        free(name);
+    }
+    if (r == NULL)
+        sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    return r;
+}
+
+static int link_start_device(link_t *link, link_device_t *d, sim_err_t *err)
+{
+    d->link = link;
+    d->next_k = 1;
+    d->fail_at = INT64_MAX;
+    if (d->cfg.law != LINK_LAW_NONE &&
+        (d->fluct = link_stream(link, d->index, "fluctuation", err)) == NULL)
+        return SIM_ERR_RUN;
+    if (d->cfg.mtbf_ns > 0) {
+        if ((d->fail = link_stream(link, d->index, "failures", err)) == NULL)
+            return SIM_ERR_RUN;
+        d->fail_at = link_draw_end(d->fail, d->cfg.mtbf_ns, 0);
+    }
+    return link_schedule(d, err);
 }
 
 int link_start(link_t *link, uint64_t initial, sim_err_t *err)
@@ -98,7 +514,8 @@ int link_start(link_t *link, uint64_t initial, sim_err_t *err)
     uint64_t kept = 0;
     int rc;
 
-    link->next_offset = initial;
+    link->devices_up = link->ndevices;
+    link->devices[0].next_offset = initial;
     if (initial > 0) {
         if ((rc = kstore_add(link->store_a, &range, KSTORE_CAUSE_INITIAL, 0, &kept, err)) !=
                 SIM_OK ||
@@ -106,7 +523,8 @@ int link_start(link_t *link, uint64_t initial, sim_err_t *err)
                 SIM_OK)
             return rc;
     }
-    if (sim_schedule_at(link->ctx->sim, link->cfg.block_ns, link_on_block, link, 1) == 0)
-        return sim_err_set(err, SIM_ERR_RUN, "link %s: out of memory", link->id);
+    for (size_t i = 0; i < link->ndevices; i++)
+        if ((rc = link_start_device(link, &link->devices[i], err)) != SIM_OK)
+            return rc;
     return SIM_OK;
 }

@@ -1,60 +1,175 @@
 /*
- * link.h - a QKD link: a key stream delivered in post-processing blocks to
- * the key stores at both ends.
+ * link.h - a QKD link: one or more QKD devices, each delivering its own
+ * key stream in post-processing blocks to the key stores at both ends.
  *
- * Model (docs/models.md, "QKD link"): the link runs at a secret-key rate R
- * (bit/s). Post-processing closes a block every `block` ns; block k (k >= 1)
- * covers (t_{k-1}, t_k] with t_k = k * block and holds
- *     floor(R * t_k) - floor(R * t_{k-1})   bits  (t in seconds),
- * so the cumulative key never drifts from R * t by a bit or more. The block
- * reaches both stores `delay` ns after it closes. The bits are the next
- * range of the link's key stream (stream id = link index + 1); offsets
- * [0, initial) of the stream are the stores' initial key.
+ * Model (docs/link-models.md; the constant case in docs/models.md, "QKD
+ * link"). Each device (one <generation> element) has a rate model
+ * (models/linkrate.h) that gives its mean secret-key rate R (bit/s) while
+ * it is up, a block interval and a processing delay, an optional
+ * fluctuation law, and optional outages (scheduled, and random on/off
+ * failures). Its block k (k >= 1) covers (t_{k-1}, t_k], t_k = k * block.
+ * Let U(t) be the device's up time in [0, t] (ns):
+ *   - no fluctuation: block k holds floor(R U(t_k)) - floor(R U(t_{k-1}))
+ *     bits (t in seconds), so the cumulative key never drifts from R U by
+ *     a bit or more; without outages U(t) = t;
+ *   - fluctuation: block k's rate r_k is drawn with mean R and the given
+ *     coefficient of variation, and the block holds the whole bits of
+ *     c + r_k (U(t_k) - U(t_{k-1})), the fraction c carried on to the next.
+ * A block that ends while the device is down is held and closes when the
+ * device is up again (its key is only the up-time part). A closed block
+ * with bits > 0 reaches both stores `delay` ns after it closes, as the
+ * next range of the device's key stream.
  *
- * Ownership: the link borrows its stores and its model context; both must
- * outlive it.
+ * Key streams: device 0 of link i uses stream i + 1, whose offsets
+ * [0, initial) are the stores' initial key; the world numbers the other
+ * devices' streams after all links (world.c), so ranges stay identities.
+ *
+ * Random streams (sim/rng.h): "link/<id>/device/<k>/fluctuation" and
+ * "link/<id>/device/<k>/failures", k the device's 0-based index.
+ *
+ * Ownership: the link owns its devices (their outage lists and random
+ * generators: free with link_cleanup) and borrows its id, its stores, its
+ * model context and its observers, which must outlive it.
  */
 #ifndef QKM_MODELS_LINK_H
 #define QKM_MODELS_LINK_H
 
+#include <gsl/gsl_rng.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "models/kstore.h"
+#include "models/linkrate.h"
 #include "models/model.h"
 #include "sim/scenario.h"
 
-typedef struct link_config {
-    double rate_bps;    /* secret-key rate, bit/s */
-    int64_t block_ns;   /* post-processing block interval, > 0 */
-    int64_t delay_ns;   /* post-processing delay, >= 0 */
-} link_config_t;
-
 #define LINK_DEFAULT_BLOCK_NS ((int64_t)1000000000)
+#define LINK_DEFAULT_CV 0.2
+
+typedef enum link_law {
+    LINK_LAW_NONE = 0,
+    LINK_LAW_LOGNORMAL = 1,
+    LINK_LAW_GAMMA = 2
+} link_law_t;
+
+typedef enum link_outage_kind {
+    LINK_OUTAGE_SCHEDULED = 0,   /* an <outage from to> */
+    LINK_OUTAGE_FAILURE = 1      /* a random failure of <failures> */
+} link_outage_kind_t;
+
+/* [from, to), ns: down at from, up again at to. */
+typedef struct link_interval {
+    int64_t from, to;
+} link_interval_t;
+
+typedef struct link_device_config {
+    const linkrate_model_t *model;
+    double params[LINKRATE_MAX_PARAMS];   /* as used (optimised values filled in) */
+    double rate_bps;          /* the model's rate: the mean rate while up, bit/s */
+    int64_t block_ns;         /* > 0 */
+    int64_t delay_ns;         /* >= 0 */
+    link_law_t law;
+    double cv;                /* coefficient of variation (> 0 unless law NONE) */
+    link_interval_t *outages; /* owned; sorted, overlapping ones merged */
+    size_t noutages;
+    int64_t mtbf_ns, mttr_ns; /* mean up and down times; 0: no random failures */
+} link_device_config_t;
+
+/* One closed block (the /link_blocks trace record). */
+typedef struct link_block_rec {
+    int64_t time;       /* ns, when the block closed */
+    uint32_t link, device;
+    uint64_t block;     /* k: the block interval (t_{k-1}, t_k] it covers */
+    uint64_t bits;      /* > 0 */
+    double rate_bps;    /* the rate of that block (drawn, or the model's) */
+} link_block_rec_t;
+
+/* One outage as it begins (the /link_outages trace record). */
+typedef struct link_outage_rec {
+    uint32_t link, device;
+    uint8_t kind;       /* link_outage_kind_t */
+    int64_t from, to;   /* ns; to may lie past the end of the run */
+} link_outage_rec_t;
+
+typedef void (*link_block_fn)(void *ctx, const link_block_rec_t *rec);
+typedef void (*link_outage_fn)(void *ctx, const link_outage_rec_t *rec);
+
+struct link;
+
+typedef struct link_device {
+    struct link *link;        /* set by link_start */
+    uint32_t index;           /* 0-based position among the link's devices */
+    uint64_t stream;          /* key stream id, unique in the run */
+    link_device_config_t cfg;
+    gsl_rng *fluct, *fail;    /* owned; NULL when not needed */
+
+    /* run state */
+    uint64_t next_k;          /* the next block to end */
+    bool sched_down, fail_down;
+    size_t next_outage;       /* the next scheduled outage to begin or end */
+    int64_t fail_at;          /* next change of the failure process; INT64_MAX: none */
+    int64_t up_ns, up_since;  /* up time before up_since; up since then (if up) */
+    int64_t up_at_tick;       /* U(t) at the last block end */
+    uint64_t cum_bits;        /* no fluctuation: floor(R U(up_at_tick)) */
+    double carry;             /* fluctuation: fraction of a bit carried */
+    uint64_t held_bits, held_block;
+    double held_rate;
+
+    /* counters (bits and blocks) */
+    uint64_t next_offset;     /* first stream bit not yet delivered */
+    uint64_t generated;       /* bits in closed blocks (initial key excluded) */
+    uint64_t blocks;          /* block intervals ended */
+    uint64_t closed;          /* blocks closed with bits > 0 */
+    uint64_t outages;         /* outages begun (both kinds) */
+} link_device_t;
 
 typedef struct link {
     uint32_t index;
-    const char *id;          /* borrowed from the scenario */
+    const char *id;          /* borrowed */
     size_t a, b;             /* node indices */
     double length_m;         /* NaN when not given */
-    link_config_t cfg;
-    uint64_t stream;         /* key stream id */
+    uint64_t stream;         /* device 0's key stream id (index + 1) */
     kstore_t *store_a;       /* the store at node a */
     kstore_t *store_b;       /* the store at node b */
     model_ctx_t *ctx;
 
-    uint64_t next_offset;    /* first stream bit not yet generated */
-    uint64_t generated;      /* bits generated by QKD (initial key excluded) */
-    uint64_t blocks;         /* blocks closed */
-    uint64_t closed_k;       /* index of the last block closed */
+    link_device_t *devices;  /* owned */
+    size_t ndevices;
+
+    link_block_fn on_block;  /* observers, may be NULL */
+    link_outage_fn on_outage;
+    void *obs_ctx;
+
+    uint64_t generated;      /* sum over devices */
+    uint64_t blocks;         /* sum over devices */
+    size_t devices_up;
+    int64_t up_ns, up_since; /* time with at least one device up */
 } link_t;
 
-/* Reads <generation> (model, rate, block, delay) into cfg; errors name the
- * element. */
-int link_config_parse(const scn_elem_t *generation, link_config_t *cfg, sim_err_t *err);
+/* Reads the <generation> children of e (a <link> or <link-defaults>) into
+ * link->devices. link->id, ->index, ->stream and ->length_m must be set.
+ * Errors name the element (file, line) and the link. On error the caller
+ * still calls link_cleanup. */
+int link_parse(link_t *link, const scn_elem_t *e, sim_err_t *err);
 
-/* Places `initial` bits of the stream in both stores at time 0 (offsets
- * [0, initial)) and schedules the first block. */
+/* Creates the random streams from (ctx->seed, ctx->run), places `initial`
+ * bits of device 0's stream in both stores at time 0 (offsets
+ * [0, initial)) and schedules each device's first event. */
 int link_start(link_t *link, uint64_t initial, sim_err_t *err);
+
+/* Frees what the link owns (safe on a zeroed or partly parsed link). */
+void link_cleanup(link_t *link);
+
+/* Sum of the devices' model rates, bit/s. */
+double link_nominal_rate(const link_t *link);
+
+/* Up time in [0, t] (t >= the time of the last event run): of one device,
+ * and of the link (at least one device up). */
+int64_t link_device_up_ns(const link_device_t *d, int64_t t);
+int64_t link_up_ns(const link_t *link, int64_t t);
+
+/* "none", "lognormal", "gamma". */
+const char *link_law_name(link_law_t law);
 
 #endif

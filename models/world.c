@@ -126,7 +126,8 @@ static int world_read_store(const scn_elem_t *store, kstore_config_t *cfg, sim_e
     if ((rc = scn_attr_bits(store, "capacity", false, &cfg->capacity, err)) != SIM_OK ||
         (rc = scn_attr_bits(store, "min", false, &cfg->mmin, err)) != SIM_OK ||
         (rc = scn_attr_bits(store, "threshold", false, &cfg->mthr, err)) != SIM_OK ||
-        (rc = scn_attr_bits(store, "initial", false, &cfg->initial, err)) != SIM_OK)
+        (rc = scn_attr_bits(store, "initial", false, &cfg->initial, err)) != SIM_OK ||
+        (rc = kstore_config_parse_options(store, cfg, err)) != SIM_OK)
         return rc;
     if (kstore_config_check(cfg, err) != SIM_OK)
         return scn_error(store, err, "%s", err->msg);
@@ -137,7 +138,6 @@ static int world_read_store(const scn_elem_t *store, kstore_config_t *cfg, sim_e
 static int world_add_link(world_t *w, const scn_elem_t *e, const char *id, size_t a,
                           size_t b, double length_m, sim_err_t *err)
 {
-    const scn_elem_t *gen = scn_child(e, "generation");
     link_t *links = NULL;
     char **ids = NULL;
     kstore_config_t *cfgs = NULL;
@@ -146,8 +146,6 @@ static int world_add_link(world_t *w, const scn_elem_t *e, const char *id, size_
 
     if (a == b)
         return scn_error(e, err, "link '%s' joins node '%s' to itself", id, w->nodes[a].id);
-    if (gen == NULL)
-        return scn_error(e, err, "missing <generation>");
     if ((links = realloc(w->links, (w->nlinks + 1) * sizeof *links)) != NULL)
         w->links = links;
     if ((ids = realloc(w->link_ids, (w->nlinks + 1) * sizeof *ids)) != NULL)
@@ -162,7 +160,7 @@ static int world_add_link(world_t *w, const scn_elem_t *e, const char *id, size_
     *l = (link_t){ .index = (uint32_t)w->nlinks, .id = w->link_ids[w->nlinks], .a = a,
                    .b = b, .length_m = length_m, .stream = w->nlinks + 1, .ctx = &w->ctx };
     w->nlinks++;   /* from here on, world_destroy frees the id */
-    if ((rc = link_config_parse(gen, &l->cfg, err)) != SIM_OK ||
+    if ((rc = link_parse(l, e, err)) != SIM_OK ||
         (rc = world_read_store(scn_child(e, "store"), &w->store_cfgs[l->index], err)) !=
             SIM_OK ||
         (rc = topo_add_edge(w->topo, a, b, isnan(length_m) ? 1.0 : length_m, &edge, err)) !=
@@ -189,6 +187,17 @@ static int world_read_links(world_t *w, const scn_elem_t *links, sim_err_t *err)
             return rc;
     }
     return SIM_OK;
+}
+
+/* Device 0 of link i keeps stream i + 1 (as when a link had one device);
+ * the other devices get the ids after the last link's, in link order and
+ * then device order, so every key stream id is unique in the run. */
+static void world_number_streams(world_t *w)
+{
+    uint64_t next = w->nlinks + 1;
+    for (size_t i = 0; i < w->nlinks; i++)
+        for (size_t k = 1; k < w->links[i].ndevices; k++)
+            w->links[i].devices[k].stream = next++;
 }
 
 /* ------------------------------------------------------------ GraphML */
@@ -324,6 +333,28 @@ static int world_read_trace(world_t *w, const scn_elem_t *t, sim_err_t *err)
     return SIM_OK;
 }
 
+/* Key expiry (kstore.h, "Lifecycle"): each store asks for one wake-up at a
+ * time, at the expiry of its oldest range. */
+static void world_on_expiry(sim_t *sim, void *object, uint64_t arg)
+{
+    world_store_t *s = object;
+    sim_err_t err;
+    (void)arg;
+    if (kstore_on_timer(s->ks, sim_now(sim), &err) != SIM_OK)
+        model_fail(&s->world->ctx, &err);
+}
+
+static int world_store_timer(void *ctx, kstore_t *store, int64_t due, sim_err_t *err)
+{
+    world_store_t *s = ctx;
+    if (due > s->world->ctx.end)
+        return SIM_OK;   /* after the run: never needed */
+    if (sim_schedule_at(s->world->sim, due, world_on_expiry, s, 0) == 0)
+        return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": out of memory",
+                           kstore_id(store));
+    return SIM_OK;
+}
+
 static int world_make_stores(world_t *w, sim_err_t *err)
 {
     w->nstores = 2 * w->nlinks;
@@ -341,10 +372,17 @@ static int world_make_stores(world_t *w, sim_err_t *err)
         if (s->ks == NULL)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
         kstore_set_observer(s->ks, world_trace_level, s);
+        if (kstore_set_timer(s->ks, world_store_timer, s, err) != SIM_OK)
+            return SIM_ERR_RUN;
         if (i % 2 == 0)
             l->store_a = s->ks;
         else
             l->store_b = s->ks;
+    }
+    for (size_t i = 0; i < w->nlinks; i++) {
+        w->links[i].on_block = world_trace_block;
+        w->links[i].on_outage = world_trace_outage;
+        w->links[i].obs_ctx = w;
     }
     for (size_t i = 0; i < w->napps; i++) {
         etsi014_t *app = &w->apps[i];
@@ -384,8 +422,11 @@ static int world_read_topology(world_t *w, const scn_elem_t *root, sim_err_t *er
         goto out;
     if ((rc = world_read_links(w, scn_child(root, "links"), err)) != SIM_OK)
         goto out;
-    if (w->nlinks == 0)
+    if (w->nlinks == 0) {
         rc = scn_error(root, err, "the scenario has no links");
+        goto out;
+    }
+    world_number_streams(w);
 out:
     topo_graphml_free(&g);
     return rc;
@@ -498,8 +539,10 @@ void world_destroy(world_t *w)
         etsi014_cleanup(&w->apps[i]);
     for (size_t i = 0; i < w->nstores; i++)
         kstore_destroy(w->stores[i].ks);
-    for (size_t i = 0; i < w->nlinks; i++)
+    for (size_t i = 0; i < w->nlinks; i++) {
+        link_cleanup(&w->links[i]);
         free(w->link_ids[i]);
+    }
     for (size_t i = 0; i < w->nnodes; i++)
         free(w->nodes[i].id);
     free(w->apps);
@@ -529,4 +572,7 @@ void world_report_print(const world_report_t *r, FILE *out)
                  " + discarded %" PRIu64 " (%s)\n",
             r->generated, r->stored, r->supplied, r->internal, r->relayed, r->expired,
             r->discarded, r->accounts_close ? "closes" : "DOES NOT CLOSE");
+    if (r->wasted > 0)
+        fprintf(out, "key formats wasted %" PRIu64 " of the %" PRIu64 " bits supplied\n",
+                r->wasted, r->supplied);
 }

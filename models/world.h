@@ -38,6 +38,7 @@ typedef struct world_report {
     uint64_t events;              /* handlers executed */
     uint64_t stores, links, apps;
     uint64_t generated, stored, supplied, internal, relayed, expired, discarded;
+    uint64_t wasted;              /* part of supplied: key format waste */
     uint64_t requests, ok, bad_request, unavailable;
     bool accounts_close;
 } world_report_t;

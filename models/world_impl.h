@@ -58,12 +58,15 @@ struct world {
 
     trace_t *trace;
     trace_table_t *t_levels, *t_requests;
+    trace_table_t *t_blocks, *t_outages;   /* /link_blocks, /link_outages */
 };
 
 /* world_trace.c: the static tables, the observers and the summary. */
 int world_trace_open(struct world *w, const char *output, sim_err_t *err);
 void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *ch);
 void world_trace_request(void *ctx, const etsi014_record_t *rec);
+void world_trace_block(void *ctx, const link_block_rec_t *rec);
+void world_trace_outage(void *ctx, const link_outage_rec_t *rec);
 int world_trace_finish(struct world *w, world_report_t *r, sim_err_t *err);
 
 #endif

@@ -68,10 +68,48 @@ static const trace_field_t link_fields[] = {
     F(link_rec_t, delay_ns, TRACE_I64),
 };
 
+/* One row per QKD device (a <generation> of a link). */
+typedef struct device_rec {
+    uint32_t link, device;
+    uint64_t stream;
+    const char *model, *params;
+    double rate_bps;
+    int64_t block_ns, delay_ns;
+    const char *law;
+    double cv;
+    uint32_t scheduled_outages;
+    int64_t mtbf_ns, mttr_ns;
+} device_rec_t;
+
+static const trace_field_t device_fields[] = {
+    F(device_rec_t, link, TRACE_U32),     F(device_rec_t, device, TRACE_U32),
+    F(device_rec_t, stream, TRACE_U64),   F(device_rec_t, model, TRACE_STR),
+    F(device_rec_t, params, TRACE_STR),   F(device_rec_t, rate_bps, TRACE_F64),
+    F(device_rec_t, block_ns, TRACE_I64), F(device_rec_t, delay_ns, TRACE_I64),
+    F(device_rec_t, law, TRACE_STR),      F(device_rec_t, cv, TRACE_F64),
+    F(device_rec_t, scheduled_outages, TRACE_U32),
+    F(device_rec_t, mtbf_ns, TRACE_I64),  F(device_rec_t, mttr_ns, TRACE_I64),
+};
+
+static const trace_field_t block_fields[] = {
+    F(link_block_rec_t, time, TRACE_I64),   F(link_block_rec_t, link, TRACE_U32),
+    F(link_block_rec_t, device, TRACE_U32), F(link_block_rec_t, block, TRACE_U64),
+    F(link_block_rec_t, bits, TRACE_U64),   F(link_block_rec_t, rate_bps, TRACE_F64),
+};
+
+static const trace_field_t outage_fields[] = {
+    F(link_outage_rec_t, link, TRACE_U32), F(link_outage_rec_t, device, TRACE_U32),
+    F(link_outage_rec_t, kind, TRACE_U8),  F(link_outage_rec_t, from, TRACE_I64),
+    F(link_outage_rec_t, to, TRACE_I64),
+};
+
 typedef struct store_rec {
     uint32_t index, node, link;
     const char *node_id, *link_id;
     uint64_t capacity, mmin, mthr, initial;
+    int64_t max_age_ns;          /* 0: key never expires */
+    uint8_t reserve_min;
+    const char *format, *block_sizes;
 } store_rec_t;
 
 static const trace_field_t store_fields[] = {
@@ -79,7 +117,9 @@ static const trace_field_t store_fields[] = {
     F(store_rec_t, link, TRACE_U32),     F(store_rec_t, node_id, TRACE_STR),
     F(store_rec_t, link_id, TRACE_STR),  F(store_rec_t, capacity, TRACE_U64),
     F(store_rec_t, mmin, TRACE_U64),     F(store_rec_t, mthr, TRACE_U64),
-    F(store_rec_t, initial, TRACE_U64),
+    F(store_rec_t, initial, TRACE_U64),  F(store_rec_t, max_age_ns, TRACE_I64),
+    F(store_rec_t, reserve_min, TRACE_U8), F(store_rec_t, format, TRACE_STR),
+    F(store_rec_t, block_sizes, TRACE_STR),
 };
 
 typedef struct app_rec {
@@ -105,6 +145,7 @@ typedef struct store_sum {
     uint8_t closes, final_state;
     uint64_t state_changes;
     int64_t time_ready, time_charging, time_warning, time_empty;
+    uint64_t wasted;             /* part of supplied */
 } store_sum_t;
 
 static const trace_field_t store_sum_fields[] = {
@@ -116,24 +157,45 @@ static const trace_field_t store_sum_fields[] = {
     F(store_sum_t, closes, TRACE_U8),         F(store_sum_t, final_state, TRACE_U8),
     F(store_sum_t, state_changes, TRACE_U64), F(store_sum_t, time_ready, TRACE_I64),
     F(store_sum_t, time_charging, TRACE_I64), F(store_sum_t, time_warning, TRACE_I64),
-    F(store_sum_t, time_empty, TRACE_I64),
+    F(store_sum_t, time_empty, TRACE_I64),    F(store_sum_t, wasted, TRACE_U64),
 };
 
 typedef struct link_sum {
     uint32_t link;
     uint64_t generated, blocks;
     double mean_rate_bps;
+    int64_t up_ns;
+    double availability;
 } link_sum_t;
 
 static const trace_field_t link_sum_fields[] = {
     F(link_sum_t, link, TRACE_U32), F(link_sum_t, generated, TRACE_U64),
     F(link_sum_t, blocks, TRACE_U64), F(link_sum_t, mean_rate_bps, TRACE_F64),
+    F(link_sum_t, up_ns, TRACE_I64), F(link_sum_t, availability, TRACE_F64),
+};
+
+typedef struct device_sum {
+    uint32_t link, device;
+    uint64_t generated, blocks, closed, held;
+    double mean_rate_bps;
+    int64_t up_ns;
+    double availability;
+    uint64_t outages;
+} device_sum_t;
+
+static const trace_field_t device_sum_fields[] = {
+    F(device_sum_t, link, TRACE_U32),           F(device_sum_t, device, TRACE_U32),
+    F(device_sum_t, generated, TRACE_U64),      F(device_sum_t, blocks, TRACE_U64),
+    F(device_sum_t, closed, TRACE_U64),         F(device_sum_t, held, TRACE_U64),
+    F(device_sum_t, mean_rate_bps, TRACE_F64),  F(device_sum_t, up_ns, TRACE_I64),
+    F(device_sum_t, availability, TRACE_F64),   F(device_sum_t, outages, TRACE_U64),
 };
 
 typedef struct app_sum {
     uint32_t app;
     uint64_t requests, ok, bad_request, unavailable, slave_requests, slave_ok, bits;
     double mean_latency_s, served_fraction;
+    uint64_t wasted;             /* format waste at one end, bits */
 } app_sum_t;
 
 static const trace_field_t app_sum_fields[] = {
@@ -142,6 +204,7 @@ static const trace_field_t app_sum_fields[] = {
     F(app_sum_t, unavailable, TRACE_U64),   F(app_sum_t, slave_requests, TRACE_U64),
     F(app_sum_t, slave_ok, TRACE_U64),      F(app_sum_t, bits, TRACE_U64),
     F(app_sum_t, mean_latency_s, TRACE_F64), F(app_sum_t, served_fraction, TRACE_F64),
+    F(app_sum_t, wasted, TRACE_U64),
 };
 
 static const trace_field_t net_sum_fields[] = {
@@ -153,6 +216,7 @@ static const trace_field_t net_sum_fields[] = {
     F(world_report_t, ok, TRACE_U64),          F(world_report_t, bad_request, TRACE_U64),
     F(world_report_t, unavailable, TRACE_U64),
     F(world_report_t, accounts_close, TRACE_U8),   /* _Bool: one byte holding 0 or 1 */
+    F(world_report_t, wasted, TRACE_U64),
 };
 
 /* ------------------------------------------------------------ observers */
@@ -189,6 +253,22 @@ void world_trace_request(void *ctx, const etsi014_record_t *rec)
         model_fail(&w->ctx, &err);
 }
 
+void world_trace_block(void *ctx, const link_block_rec_t *rec)
+{
+    world_t *w = ctx;
+    sim_err_t err;
+    if (w->t_blocks != NULL && trace_append(w->t_blocks, rec, &err) != SIM_OK)
+        model_fail(&w->ctx, &err);
+}
+
+void world_trace_outage(void *ctx, const link_outage_rec_t *rec)
+{
+    world_t *w = ctx;
+    sim_err_t err;
+    if (w->t_outages != NULL && trace_append(w->t_outages, rec, &err) != SIM_OK)
+        model_fail(&w->ctx, &err);
+}
+
 /* ------------------------------------------------------------ static tables */
 
 static int world_trace_nodes(world_t *w, sim_err_t *err)
@@ -214,9 +294,47 @@ static int world_trace_links(world_t *w, sim_err_t *err)
     for (size_t i = 0; i < w->nlinks; i++) {
         const link_t *l = &w->links[i];
         link_rec_t r = { l->index, l->id, (uint32_t)l->a, (uint32_t)l->b, l->stream,
-                         l->length_m, l->cfg.rate_bps, l->cfg.block_ns, l->cfg.delay_ns };
+                         l->length_m, link_nominal_rate(l), l->devices[0].cfg.block_ns,
+                         l->devices[0].cfg.delay_ns };
         if (trace_append(t, &r, err) != SIM_OK)
             return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+/* "name=value ..." of the parameters a device's model used. */
+static void world_device_params(const link_device_config_t *c, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->model->nparams && used + 1 < len; i++) {
+        int k = snprintf(buf + used, len - used, "%s%s=%.15g", i > 0 ? " " : "",
+                         c->model->params[i].name, c->params[i]);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+}
+
+static int world_trace_devices(world_t *w, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(w->trace, "/link_devices", sizeof(device_rec_t),
+                                          device_fields, NFIELDS(device_fields), err);
+    char params[512];
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < w->nlinks; i++) {
+        for (size_t k = 0; k < w->links[i].ndevices; k++) {
+            const link_device_t *d = &w->links[i].devices[k];
+            const link_device_config_t *c = &d->cfg;
+            device_rec_t r = { (uint32_t)i, d->index, d->stream, c->model->name, params,
+                               c->rate_bps, c->block_ns, c->delay_ns, link_law_name(c->law),
+                               c->law == LINK_LAW_NONE ? 0.0 : c->cv,
+                               (uint32_t)c->noutages, c->mtbf_ns, c->mttr_ns };
+            world_device_params(c, params, sizeof params);
+            if (trace_append(t, &r, err) != SIM_OK)
+                return SIM_ERR_RUN;
+        }
     }
     return SIM_OK;
 }
@@ -230,8 +348,12 @@ static int world_trace_stores(world_t *w, sim_err_t *err)
     for (size_t i = 0; i < w->nstores; i++) {
         const world_store_t *s = &w->stores[i];
         const kstore_config_t *c = kstore_config(s->ks);
+        char sizes[KFORMAT_MAX_SIZES * 24];
+        kformat_sizes_text(&c->format, sizes, sizeof sizes);
         store_rec_t r = { (uint32_t)i, s->node, s->link, w->nodes[s->node].id,
-                          w->links[s->link].id, c->capacity, c->mmin, c->mthr, c->initial };
+                          w->links[s->link].id, c->capacity, c->mmin, c->mthr, c->initial,
+                          c->max_age, c->reserve_min, kformat_kind_name(c->format.kind),
+                          sizes };
         if (trace_append(t, &r, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
@@ -275,6 +397,10 @@ static int world_trace_metadata(world_t *w, sim_err_t *err)
         (rc = trace_attr_string(w->trace, "/metadata", "version", PACKAGE_VERSION, err)) ||
         (rc = trace_attr_string(w->trace, "/metadata", "trace_format", "1", err)) ||
         (rc = trace_attr_string(w->trace, "/metadata", "scenario_path", s->path, err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "scenario_name",
+                                scn_attr(s->root, "name") != NULL ? scn_attr(s->root, "name")
+                                                                  : "",
+                                err)) ||
         (rc = trace_attr_string(w->trace, "/metadata", "scenario_text", s->text, err)) ||
         (rc = trace_attr_string(w->trace, "/metadata", "scenario_sha256", digest, err)) ||
         (rc = trace_attr_string(w->trace, "/metadata", "effective_scenario", s->effective,
@@ -288,6 +414,9 @@ static int world_trace_metadata(world_t *w, sim_err_t *err)
                                 : w->levels == WORLD_LEVELS_SAMPLED ? "sampled"
                                                                     : "off",
                                 err)) ||
+        (rc = trace_attr_i64(w->trace, "/metadata", "sample_interval_ns",
+                             w->levels == WORLD_LEVELS_SAMPLED ? w->sample_interval : 0,
+                             err)) ||
         (rc = trace_attr_i64(w->trace, "/metadata", "completed", 0, err)))
         goto out;
 out:
@@ -308,9 +437,18 @@ int world_trace_open(world_t *w, const char *output, sim_err_t *err)
                                        request_fields, NFIELDS(request_fields), err);
     if (w->t_requests == NULL)
         return SIM_ERR_RUN;
+    w->t_blocks = trace_table_create(w->trace, "/link_blocks", sizeof(link_block_rec_t),
+                                     block_fields, NFIELDS(block_fields), err);
+    if (w->t_blocks == NULL)
+        return SIM_ERR_RUN;
+    w->t_outages = trace_table_create(w->trace, "/link_outages", sizeof(link_outage_rec_t),
+                                      outage_fields, NFIELDS(outage_fields), err);
+    if (w->t_outages == NULL)
+        return SIM_ERR_RUN;
     if ((rc = world_trace_metadata(w, err)) != SIM_OK ||
         (rc = world_trace_nodes(w, err)) != SIM_OK ||
         (rc = world_trace_links(w, err)) != SIM_OK ||
+        (rc = world_trace_devices(w, err)) != SIM_OK ||
         (rc = world_trace_stores(w, err)) != SIM_OK ||
         (rc = world_trace_apps(w, err)) != SIM_OK)
         return rc;
@@ -340,7 +478,9 @@ static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
             .state_changes = s->state_changes, .time_ready = s->time_in[KSTORE_READY],
             .time_charging = s->time_in[KSTORE_CHARGING],
             .time_warning = s->time_in[KSTORE_WARNING], .time_empty = s->time_in[KSTORE_EMPTY],
+            .wasted = a->wasted,
         };
+        r->wasted += row.wasted;
         r->generated += row.generated;
         r->stored += row.stored;
         r->supplied += row.supplied;
@@ -355,6 +495,17 @@ static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
     return SIM_OK;
 }
 
+/* bits / run time (bit/s) and ns / run time; 0 for a run of length 0. */
+static double world_per_second(uint64_t bits, const world_t *w)
+{
+    return w->ctx.end > 0 ? (double)bits / ((double)w->ctx.end / 1e9) : 0.0;
+}
+
+static double world_fraction(int64_t ns, const world_t *w)
+{
+    return w->ctx.end > 0 ? (double)ns / (double)w->ctx.end : 0.0;
+}
+
 static int world_summary_links(world_t *w, sim_err_t *err)
 {
     trace_table_t *t = trace_table_create(w->trace, "/summary/links", sizeof(link_sum_t),
@@ -363,11 +514,32 @@ static int world_summary_links(world_t *w, sim_err_t *err)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < w->nlinks; i++) {
         const link_t *l = &w->links[i];
-        link_sum_t row = { l->index, l->generated, l->blocks,
-                           w->ctx.end > 0 ? (double)l->generated / ((double)w->ctx.end / 1e9)
-                                          : 0.0 };
+        const int64_t up = link_up_ns(l, w->ctx.end);
+        link_sum_t row = { l->index, l->generated, l->blocks, world_per_second(l->generated, w),
+                           up, world_fraction(up, w) };
         if (trace_append(t, &row, err) != SIM_OK)
             return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+static int world_summary_devices(world_t *w, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(w->trace, "/summary/link_devices",
+                                          sizeof(device_sum_t), device_sum_fields,
+                                          NFIELDS(device_sum_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < w->nlinks; i++) {
+        for (size_t k = 0; k < w->links[i].ndevices; k++) {
+            const link_device_t *d = &w->links[i].devices[k];
+            const int64_t up = link_device_up_ns(d, w->ctx.end);
+            device_sum_t row = { (uint32_t)i, d->index, d->generated, d->blocks, d->closed,
+                                 d->held_bits, world_per_second(d->generated, w), up,
+                                 world_fraction(up, w), d->outages };
+            if (trace_append(t, &row, err) != SIM_OK)
+                return SIM_ERR_RUN;
+        }
     }
     return SIM_OK;
 }
@@ -387,6 +559,7 @@ static int world_summary_apps(world_t *w, world_report_t *r, sim_err_t *err)
             .mean_latency_s = s->requests > 0 ? s->latency_sum_ns / 1e9 / (double)s->requests
                                               : 0.0,
             .served_fraction = s->requests > 0 ? (double)s->ok / (double)s->requests : 0.0,
+            .wasted = s->wasted,
         };
         r->requests += s->requests;
         r->ok += s->ok;
@@ -425,6 +598,7 @@ int world_trace_finish(world_t *w, world_report_t *r, sim_err_t *err)
                            .accounts_close = true };
     if ((rc = world_summary_stores(w, r, err)) != SIM_OK ||
         (rc = world_summary_links(w, err)) != SIM_OK ||
+        (rc = world_summary_devices(w, err)) != SIM_OK ||
         (rc = world_summary_apps(w, r, err)) != SIM_OK ||
         (rc = world_check_link_ends(w, err)) != SIM_OK)
         return rc;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "models/linkrate.h"
+#include "models/summary.h"
 #include "models/world.h"
 #include "sim/kernel.h"
 #include "sim/scenario.h"
@@ -40,6 +41,7 @@ static const char usage_main[] =
     "  validate FILE   check a scenario without running it\n"
     "  bench kernel    the event kernel's hold-model benchmark\n"
     "  model link-rate the secret-key rate of a QKD link rate model\n"
+    "  summarize TRACE...  one row of figures per trace, to compare runs\n"
     "\n"
     "Options:\n"
     "  -h, --help      this help; `qkmsim COMMAND --help` for a command's\n"
@@ -421,6 +423,55 @@ out:
     return rc;
 }
 
+static const char usage_summarize[] =
+    "Usage: qkmsim summarize [--csv] TRACE.h5 [TRACE.h5 ...]\n"
+    "Prints one row per trace: name (scenario name, or the file's), served\n"
+    "requests (200), refused requests (400 + 503), mean latency (s), and the key\n"
+    "wasted by key formats, expired and consumed internally (bits, summed over\n"
+    "stores). See docs/storage-models.md.\n"
+    "\n"
+    "  -c, --csv    comma-separated values with a header line\n"
+    "  -h, --help   this help\n";
+
+static int cli_summarize(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "csv", no_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    summary_row_t *rows = NULL;
+    size_t n = 0;
+    bool csv = false;
+    sim_err_t err = { 0 };
+    int ch, rc = SIM_OK;
+
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "ch", longopts, NULL)) != -1) {
+        if (ch == 'h') {
+            fputs(usage_summarize, stdout);
+            return 0;
+        }
+        if (ch != 'c')
+            return cli_usage_error(usage_summarize, "summarize: bad option%s", "");
+        csv = true;
+    }
+    if (optind >= argc)
+        return cli_usage_error(usage_summarize, "summarize: no TRACE given%s", "");
+    if ((rows = calloc((size_t)(argc - optind), sizeof *rows)) == NULL)
+        rc = sim_err_set(&err, SIM_ERR_RUN, "out of memory");
+    for (int i = optind; i < argc && rc == SIM_OK; i++)
+        if ((rc = summary_read(argv[i], &rows[n], &err)) == SIM_OK)
+            n++;
+    if (rc == SIM_OK)
+        summary_print(rows, n, csv, stdout);
+    else
+        fprintf(stderr, "qkmsim: %s\n", err.msg);
+    for (size_t i = 0; i < n; i++)
+        summary_row_free(&rows[i]);
+    free(rows);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -443,6 +494,8 @@ int main(int argc, char **argv)
         rc = cli_bench(argc - 1, argv + 1);
     else if (strcmp(argv[1], "model") == 0)
         rc = cli_model(argc - 1, argv + 1);
+    else if (strcmp(argv[1], "summarize") == 0)
+        rc = cli_summarize(argc - 1, argv + 1);
     else
         rc = cli_usage_error(usage_main, "unknown command '%s'", argv[1]);
     scn_library_cleanup();

@@ -657,3 +657,230 @@ int trace_close(trace_t *trace, bool complete, sim_err_t *err)
     quiet_leave(&q);
     return rc;
 }
+
+/* ------------------------------------------------------------- reading */
+
+struct trace_reader {
+    hid_t file;
+    char *path;
+};
+
+trace_reader_t *trace_reader_open(const char *path, sim_err_t *err)
+{
+    trace_quiet_t q;
+    trace_reader_t *r = calloc(1, sizeof *r);
+
+    quiet_enter(&q);
+    if (r == NULL || (r->path = dup_string(path)) == NULL) {
+        sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto fail;
+    }
+    r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (r->file < 0) {
+        h5_fail(err, "cannot open trace '%s'", path);
+        if (err != NULL)
+            err->code = SIM_ERR_INPUT;
+        goto fail;
+    }
+    quiet_leave(&q);
+    return r;
+fail:
+    if (r != NULL)
+        free(r->path);
+    free(r);
+    quiet_leave(&q);
+    return NULL;
+}
+
+void trace_reader_close(trace_reader_t *reader)
+{
+    trace_quiet_t q;
+    if (reader == NULL)
+        return;
+    quiet_enter(&q);
+    H5Fclose(reader->file);
+    quiet_leave(&q);
+    free(reader->path);
+    free(reader);
+}
+
+/* The dataset `table`, or a negative id when it is missing. */
+static hid_t reader_dataset(const trace_reader_t *r, const char *table)
+{
+    if (table == NULL || table[0] != '/' || !object_exists(r->file, table))
+        return H5I_INVALID_HID;
+    return H5Dopen2(r->file, table, H5P_DEFAULT);
+}
+
+bool trace_reader_has(trace_reader_t *reader, const char *table, const char *column)
+{
+    trace_quiet_t q;
+    hid_t dset, type = H5I_INVALID_HID;
+    bool has;
+
+    quiet_enter(&q);
+    dset = reader_dataset(reader, table);
+    has = dset >= 0;
+    if (has && column != NULL) {
+        type = H5Dget_type(dset);
+        has = type >= 0 && H5Tget_class(type) == H5T_COMPOUND &&
+              H5Tget_member_index(type, column) >= 0;
+    }
+    close_id(type, H5Tclose);
+    close_id(dset, H5Dclose);
+    quiet_leave(&q);
+    return has;
+}
+
+/* Whether member `column` of compound `type` is an integer or a float. */
+static bool reader_numeric(hid_t type, const char *column)
+{
+    int i = H5Tget_member_index(type, column);
+    H5T_class_t c = i >= 0 ? H5Tget_member_class(type, (unsigned)i) : H5T_NO_CLASS;
+    return c == H5T_INTEGER || c == H5T_FLOAT;
+}
+
+int trace_read_column(trace_reader_t *reader, const char *table, const char *column,
+                      double **values, size_t *n, sim_err_t *err)
+{
+    trace_quiet_t q;
+    hid_t dset, type = H5I_INVALID_HID, space = H5I_INVALID_HID, mem = H5I_INVALID_HID;
+    hssize_t rows = 0;
+    double *v = NULL;
+    int rc = SIM_OK;
+
+    *values = NULL;
+    *n = 0;
+    quiet_enter(&q);
+    if ((dset = reader_dataset(reader, table)) < 0) {
+        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: no table '%s'", reader->path, table);
+        goto out;
+    }
+    if ((type = H5Dget_type(dset)) < 0 || H5Tget_class(type) != H5T_COMPOUND ||
+        !reader_numeric(type, column)) {
+        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: table '%s' has no numeric column '%s'",
+                         reader->path, table, column);
+        goto out;
+    }
+    if ((space = H5Dget_space(dset)) < 0 || (rows = H5Sget_simple_extent_npoints(space)) < 0 ||
+        (mem = H5Tcreate(H5T_COMPOUND, sizeof(double))) < 0 ||
+        H5Tinsert(mem, column, 0, H5T_NATIVE_DOUBLE) < 0) {
+        rc = h5_fail(err, "%s: cannot read '%s' of '%s'", reader->path, column, table);
+        goto out;
+    }
+    if ((v = malloc(((size_t)rows + 1) * sizeof *v)) == NULL) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    /* HDF5 picks the member by name and converts it to double. */
+    if (rows > 0 && H5Dread(dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+        rc = h5_fail(err, "%s: cannot read '%s' of '%s'", reader->path, column, table);
+        goto out;
+    }
+    *values = v;
+    *n = (size_t)rows;
+    v = NULL;
+out:
+    free(v);
+    close_id(mem, H5Tclose);
+    close_id(space, H5Sclose);
+    close_id(type, H5Tclose);
+    close_id(dset, H5Dclose);
+    quiet_leave(&q);
+    return rc;
+}
+
+/* Opens obj@name; a negative id when either is missing. */
+static hid_t reader_attr(const trace_reader_t *r, const char *obj, const char *name)
+{
+    hid_t attr = H5I_INVALID_HID;
+    if (obj == NULL || obj[0] != '/' || !(strcmp(obj, "/") == 0 || object_exists(r->file, obj)))
+        return H5I_INVALID_HID;
+    if (H5Aexists_by_name(r->file, obj, name, H5P_DEFAULT) > 0)
+        attr = H5Aopen_by_name(r->file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    return attr;
+}
+
+/* Reads a string attribute of type `type` into a malloc'ed copy. */
+static char *reader_string(hid_t attr, hid_t type)
+{
+    hid_t mem = H5Tcopy(H5T_C_S1);
+    char *copy = NULL;
+
+    if (mem < 0)
+        return NULL;
+    /* HDF5 does not convert between character sets: read as stored. */
+    if (H5Tset_cset(mem, H5Tget_cset(type)) < 0) {
+        H5Tclose(mem);
+        return NULL;
+    }
+    if (H5Tis_variable_str(type) > 0) {
+        char *vl = NULL;
+        if (H5Tset_size(mem, H5T_VARIABLE) >= 0 && H5Aread(attr, mem, &vl) >= 0 && vl != NULL) {
+            copy = dup_string(vl);
+            H5free_memory(vl);
+        }
+    } else {
+        size_t size = H5Tget_size(type);
+        if (size > 0 && (copy = calloc(1, size + 1)) != NULL &&
+            (H5Tset_size(mem, size + 1) < 0 || H5Tset_strpad(mem, H5T_STR_NULLTERM) < 0 ||
+             H5Aread(attr, mem, copy) < 0)) {
+            free(copy);
+            copy = NULL;
+        }
+    }
+    H5Tclose(mem);
+    return copy;
+}
+
+int trace_read_attr_string(trace_reader_t *reader, const char *obj, const char *name,
+                           char **value, sim_err_t *err)
+{
+    trace_quiet_t q;
+    hid_t attr, type = H5I_INVALID_HID;
+    int rc = SIM_OK;
+
+    *value = NULL;
+    quiet_enter(&q);
+    if ((attr = reader_attr(reader, obj, name)) < 0) {
+        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: no attribute '%s@%s'", reader->path, obj,
+                         name);
+        goto out;
+    }
+    if ((type = H5Aget_type(attr)) < 0 || H5Tget_class(type) != H5T_STRING) {
+        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: attribute '%s@%s' is not a string",
+                         reader->path, obj, name);
+        goto out;
+    }
+    if ((*value = reader_string(attr, type)) == NULL)
+        rc = h5_fail(err, "%s: cannot read attribute '%s@%s'", reader->path, obj, name);
+out:
+    close_id(type, H5Tclose);
+    close_id(attr, H5Aclose);
+    quiet_leave(&q);
+    return rc;
+}
+
+int trace_read_attr_i64(trace_reader_t *reader, const char *obj, const char *name,
+                        int64_t *value, sim_err_t *err)
+{
+    trace_quiet_t q;
+    hid_t attr, type = H5I_INVALID_HID;
+    int rc = SIM_OK;
+
+    quiet_enter(&q);
+    if ((attr = reader_attr(reader, obj, name)) < 0) {
+        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: no attribute '%s@%s'", reader->path, obj,
+                         name);
+        goto out;
+    }
+    if ((type = H5Aget_type(attr)) < 0 || H5Tget_class(type) != H5T_INTEGER ||
+        H5Aread(attr, H5T_NATIVE_INT64, value) < 0)
+        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: attribute '%s@%s' is not an integer",
+                         reader->path, obj, name);
+out:
+    close_id(type, H5Tclose);
+    close_id(attr, H5Aclose);
+    quiet_leave(&q);
+    return rc;
+}

@@ -79,4 +79,35 @@ int trace_attr_f64(trace_t *trace, const char *obj, const char *name, double val
  * Returns SIM_OK or SIM_ERR_RUN. */
 int trace_close(trace_t *trace, bool complete, sim_err_t *err);
 
+/* ---------------------------------------------------------------- reading
+ * A small generic reader, so that tools (`qkmsim summarize`) read traces
+ * without HDF5 types leaving this module. It reads whole columns of
+ * tables and scalar attributes; it knows nothing of any table's meaning.
+ * Ownership: arrays and strings it returns are malloc'ed; the caller frees
+ * them with free(). Errors are SIM_ERR_INPUT (no such file, not HDF5, no
+ * such table, column or attribute, or a type that does not convert) with
+ * a message naming the file and the object. */
+typedef struct trace_reader trace_reader_t;
+
+/* Opens an existing trace read-only. NULL on failure. */
+trace_reader_t *trace_reader_open(const char *path, sim_err_t *err);
+void trace_reader_close(trace_reader_t *reader);
+
+/* Whether table `table` (an absolute path such as "/summary/network")
+ * exists and, when column is not NULL, has a column of that name. */
+bool trace_reader_has(trace_reader_t *reader, const char *table, const char *column);
+
+/* Reads every row of a numeric column as doubles (integers are converted,
+ * exactly up to 2^53). *values holds *n doubles (a valid pointer also
+ * when *n is 0). */
+int trace_read_column(trace_reader_t *reader, const char *table, const char *column,
+                      double **values, size_t *n, sim_err_t *err);
+
+/* Reads the scalar attribute obj@name: a string (fixed or variable
+ * length), or an integer. */
+int trace_read_attr_string(trace_reader_t *reader, const char *obj, const char *name,
+                           char **value, sim_err_t *err);
+int trace_read_attr_i64(trace_reader_t *reader, const char *obj, const char *name,
+                        int64_t *value, sim_err_t *err);
+
 #endif

@@ -15,7 +15,7 @@
  *   rate     bps kbps Mbps Gbps (bit/s, SI)  -> double bit/s; a bare number
  *            is bit/s
  *   length   m km                            -> double metres; unit required
- *   frequency  /s /min /h Hz kHz             -> double events per second;
+ *   frequency  /s /min /h Hz kHz MHz GHz     -> double events per second;
  *            a unit is required
  *
  * Negative values, NaN and infinities are rejected. On error the functions

@@ -20,7 +20,8 @@ C = {n: i for i, n in enumerate(["initial", "generated", "supplied", "reserved",
                                  "relayed", "expired", "discarded", "sample"])}
 RISING_WINDOW = 5
 TABLES = ["nodes", "links", "stores", "apps", "levels", "requests", "summary/stores",
-          "summary/links", "summary/apps", "summary/network"]
+          "summary/links", "summary/apps", "summary/network", "link_devices", "link_blocks",
+          "link_outages", "summary/link_devices"]
 
 failures = []
 
@@ -108,6 +109,7 @@ def check(path, scenario, all_states):
             expect(any(len(x) == 4 for x in all_seen), "no store went through all four states")
         check_requests(f)
         check_links(f)
+        check_link_models(f)
         net = f["summary/network"][()][0]
         for k in ["generated", "stored", "supplied", "discarded"]:
             expect(int(net[k]) == int(summ[k].sum()), f"network {k} is not the sum over stores")
@@ -136,14 +138,114 @@ def check_requests(f):
                f"app {i}: a slave asked for keys its master never got")
 
 
+def plain_constant_links(f):
+    """Indices of the links with one constant device, no fluctuation, no outages."""
+    devs = f["link_devices"][()]
+    out = set()
+    for i in set(int(x) for x in devs["link"]):
+        mine = devs[devs["link"] == i]
+        d = mine[0]
+        if (len(mine) == 1 and d["model"] in (b"constant", "constant") and d["law"] in (b"none", "none")
+                and int(d["scheduled_outages"]) == 0 and int(d["mtbf_ns"]) == 0):
+            out.add(i)
+    return out
+
+
 def check_links(f):
     links, summ, end = f["links"][()], f["summary/links"][()], int(f["metadata"].attrs["end_ns"])
+    plain = plain_constant_links(f)
     for l, s in zip(links, summ):
+        if int(l["index"]) not in plain:
+            continue
         # floor(R * k * block) bits after k blocks: within one bit of the rate.
         k = end // int(l["block_ns"])
         expect(int(s["blocks"]) == k, f"link {l['index']}: {s['blocks']} blocks, expected {k}")
         want = int(np.floor(l["rate_bps"] * k * int(l["block_ns"]) / 1e9))
         expect(abs(int(s["generated"]) - want) <= 1, f"link {l['index']}: generated {s['generated']}, expected {want}")
+
+
+def merge(intervals, end):
+    """The union of [from, to) intervals clipped to [0, end], sorted and disjoint."""
+    out = []
+    for a, b in sorted((max(0, a), min(end, b)) for a, b in intervals):
+        if b <= a:
+            continue
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def down_before(merged, t):
+    """Length of the union `merged` within [0, t]."""
+    return sum(max(0, min(b, t) - a) for a, b in merged if a < t)
+
+
+def all_down(per_device, end):
+    """Time in [0, end] during which every device is down (a sweep over the unions)."""
+    events = sorted([(a, 1) for m in per_device for a, _ in m] + [(b, -1) for m in per_device for _, b in m])
+    total, count, since = 0, 0, 0
+    for t, step in events:
+        if count == len(per_device):
+            total += t - since
+        count += step
+        since = t
+    return total
+
+
+def check_link_models(f):
+    """The link-model tables (docs/link-models.md) against each other and the stores."""
+    end = int(f["metadata"].attrs["end_ns"])
+    links, devs, lsum = f["links"][()], f["link_devices"][()], f["summary/links"][()]
+    dsum, blocks, outs = f["summary/link_devices"][()], f["link_blocks"][()], f["link_outages"][()]
+    ssum, stores = f["summary/stores"][()], f["stores"][()]
+    expect(len(dsum) == len(devs), "summary/link_devices has a row per device")
+    expect(np.all(blocks["bits"] > 0), "a block of 0 bits in /link_blocks")
+    expect(np.all(np.diff(blocks["time"]) >= 0), "/link_blocks goes back in time")
+    expect(np.all(outs["to"] > outs["from"]), "an empty outage")
+    expect(len(set(devs["stream"].tolist())) == len(devs), "two devices share a key stream")
+    for l in links:
+        i = int(l["index"])
+        mine = devs[devs["link"] == i]
+        delivered, downs = 0, []
+        for d, s in zip(mine, dsum[dsum["link"] == i]):
+            k = int(d["device"])
+            tag = f"link {i} device {k}"
+            rows = blocks[(blocks["link"] == i) & (blocks["device"] == k)]
+            o = outs[(outs["link"] == i) & (outs["device"] == k)]
+            down = merge(zip(o["from"].tolist(), o["to"].tolist()), end)
+            downs.append(down)
+            expect(int(rows["bits"].sum()) == int(s["generated"]), f"{tag}: blocks do not sum to generated")
+            expect(len(rows) == int(s["closed"]), f"{tag}: block rows != closed")
+            expect(len(o) == int(s["outages"]), f"{tag}: outage rows != outages")
+            nblocks = end // int(d["block_ns"])
+            expect(int(s["blocks"]) == nblocks, f"{tag}: {s['blocks']} blocks, expected {nblocks}")
+            up = end - down_before(down, end)
+            expect(int(s["up_ns"]) == up, f"{tag}: up_ns {s['up_ns']}, the outages give {up}")
+            expect(abs(float(s["availability"]) - up / end) < 1e-12 if end else True, f"{tag}: availability")
+            t = rows["time"].tolist()
+            expect(not any(a <= x < b for x in t for a, b in down), f"{tag}: a block closed during an outage")
+            if d["law"] in (b"none", "none"):
+                # floor(R U(t_K)): whole bits of the rate times the up time.
+                tk = nblocks * int(d["block_ns"])
+                u = tk - down_before(down, tk)
+                want = int(np.floor(float(d["rate_bps"]) * u / 1e9))
+                got = int(s["generated"]) + int(s["held"])
+                expect(abs(got - want) <= 1, f"{tag}: generated + held {got}, floor(R U) gives {want}")
+            delivered += int(rows["bits"][rows["time"] + int(d["delay_ns"]) <= end].sum())
+        ls = lsum[i]
+        expect(int(ls["generated"]) == int(dsum["generated"][dsum["link"] == i].sum()),
+               f"link {i}: generated is not the sum over its devices")
+        expect(int(ls["blocks"]) == int(dsum["blocks"][dsum["link"] == i].sum()),
+               f"link {i}: blocks is not the sum over its devices")
+        up = end - all_down(downs, end)
+        expect(int(ls["up_ns"]) == up, f"link {i}: up_ns {ls['up_ns']}, the outages give {up}")
+        for st in stores[stores["link"] == i]:
+            got = int(ssum[int(st["index"])]["generated"])
+            expect(got == int(st["initial"]) + delivered,
+                   f"store {st['index']}: offered {got}, initial + delivered blocks give "
+                   f"{int(st['initial']) + delivered}")
 
 
 def datasets(f):

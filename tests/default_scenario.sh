@@ -24,7 +24,7 @@ head -c 4 "$tmp/default.png" 2>/dev/null | od -An -c | grep -q 'P   N   G' ||
     { echo "FAIL: the plot is not a PNG"; fail=1; }
 
 # The other bundled scenarios run and close their accounts too.
-for s in two-nodes graphml-ring; do
+for s in two-nodes graphml-ring links; do
     "$QKMSIM" run "$SRCDIR/scenarios/$s.xml" -o "$tmp/$s.h5" --quiet ||
         { echo "FAIL: $s exited $?"; fail=1; continue; }
     "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/$s.h5" "$SRCDIR/scenarios/$s.xml" || fail=1

@@ -1,0 +1,175 @@
+/*
+ * summary.c - one row of figures per trace (summary.h).
+ */
+#include "models/summary.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/trace.h"
+
+/* The sum of a numeric column (0 for an empty table). */
+static int summary_sum(trace_reader_t *r, const char *table, const char *column,
+                       double *sum, sim_err_t *err)
+{
+    double *v = NULL;
+    size_t n = 0;
+    int rc = trace_read_column(r, table, column, &v, &n, err);
+
+    *sum = 0.0;
+    for (size_t i = 0; rc == SIM_OK && i < n; i++)
+        *sum += v[i];
+    free(v);
+    return rc;
+}
+
+static char *summary_strdup(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *copy = malloc(len);
+    if (copy != NULL)
+        memcpy(copy, s, len);
+    return copy;
+}
+
+static int summary_name(trace_reader_t *r, const char *path, summary_row_t *row,
+                        sim_err_t *err)
+{
+    const char *base = strrchr(path, '/');
+
+    if (trace_read_attr_string(r, "/metadata", "scenario_name", &row->name, NULL) == SIM_OK &&
+        row->name[0] != '\0')
+        return SIM_OK;
+    free(row->name);
+    row->name = summary_strdup(base != NULL ? base + 1 : path);
+    return row->name != NULL ? SIM_OK : sim_err_set(err, SIM_ERR_RUN, "out of memory");
+}
+
+/* Network totals; a column missing from an older trace reads as 0. */
+static int summary_network(trace_reader_t *r, summary_row_t *row, sim_err_t *err)
+{
+    static const char *const columns[] = { "ok", "bad_request", "unavailable", "supplied",
+                                           "wasted", "expired", "internal" };
+    double v[7] = { 0 };
+    int rc = SIM_OK;
+
+    for (size_t i = 0; i < 7 && rc == SIM_OK; i++)
+        if (strcmp(columns[i], "wasted") != 0 ||
+            trace_reader_has(r, "/summary/network", columns[i]))
+            rc = summary_sum(r, "/summary/network", columns[i], &v[i], err);
+    row->served = (uint64_t)v[0];
+    row->refused = (uint64_t)v[1] + (uint64_t)v[2];
+    row->supplied = (uint64_t)v[3];
+    row->wasted = (uint64_t)v[4];
+    row->expired = (uint64_t)v[5];
+    row->internal = (uint64_t)v[6];
+    return rc;
+}
+
+/* The mean latency over every master request of every app. */
+static int summary_latency(trace_reader_t *r, summary_row_t *row, sim_err_t *err)
+{
+    double *mean = NULL, *requests = NULL, total = 0.0, weighted = 0.0;
+    size_t n = 0, m = 0;
+    int rc;
+
+    if ((rc = trace_read_column(r, "/summary/apps", "mean_latency_s", &mean, &n, err)) ==
+            SIM_OK &&
+        (rc = trace_read_column(r, "/summary/apps", "requests", &requests, &m, err)) == SIM_OK) {
+        for (size_t i = 0; i < n && i < m; i++) {
+            total += requests[i];
+            weighted += mean[i] * requests[i];
+        }
+        row->requests = (uint64_t)total;
+        row->mean_latency_s = total > 0 ? weighted / total : NAN;
+    }
+    free(mean);
+    free(requests);
+    return rc;
+}
+
+int summary_read(const char *path, summary_row_t *row, sim_err_t *err)
+{
+    trace_reader_t *r = NULL;
+    int64_t completed = 0;
+    int rc;
+
+    *row = (summary_row_t){ .mean_latency_s = NAN };
+    if ((r = trace_reader_open(path, err)) == NULL)
+        return err != NULL ? err->code : SIM_ERR_INPUT;
+    if (trace_read_attr_i64(r, "/metadata", "completed", &completed, NULL) != SIM_OK ||
+        completed != 1) {
+        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: not a complete qkmsim trace", path);
+        goto out;
+    }
+    if ((rc = summary_name(r, path, row, err)) != SIM_OK ||
+        (rc = summary_network(r, row, err)) != SIM_OK ||
+        (rc = summary_latency(r, row, err)) != SIM_OK)
+        goto out;
+    if ((row->trace = summary_strdup(path)) == NULL)
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+out:
+    trace_reader_close(r);
+    if (rc != SIM_OK)
+        summary_row_free(row);
+    return rc;
+}
+
+void summary_row_free(summary_row_t *row)
+{
+    free(row->name);
+    free(row->trace);
+    row->name = row->trace = NULL;
+}
+
+/* Writes s as one CSV field. */
+static void summary_csv_field(const char *s, FILE *out)
+{
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s != '\0'; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out)
+{
+    int width = 4;
+
+    if (csv) {
+        fputs("name,served,refused,mean_latency_s,wasted_bits,expired_bits,internal_bits,"
+              "trace\n", out);
+        for (size_t i = 0; i < n; i++) {
+            const summary_row_t *r = &rows[i];
+            summary_csv_field(r->name, out);
+            fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%.9g,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
+                    r->served, r->refused, r->mean_latency_s, r->wasted, r->expired,
+                    r->internal);
+            summary_csv_field(r->trace, out);
+            fputc('\n', out);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int len = (int)strlen(rows[i].name);
+        width = len > width ? (len < 40 ? len : 40) : width;
+    }
+    fprintf(out, "%-*s %10s %10s %15s %14s %14s %14s  %s\n", width, "name", "served",
+            "refused", "mean_latency_s", "wasted_bits", "expired_bits", "internal_bits",
+            "trace");
+    for (size_t i = 0; i < n; i++) {
+        const summary_row_t *r = &rows[i];
+        fprintf(out, "%-*s %10" PRIu64 " %10" PRIu64 " %15.6f %14" PRIu64 " %14" PRIu64
+                     " %14" PRIu64 "  %s\n",
+                width, r->name, r->served, r->refused, r->mean_latency_s, r->wasted,
+                r->expired, r->internal, r->trace);
+    }
+}

@@ -1,0 +1,49 @@
+/*
+ * summary.h - one row of figures per trace, for comparing runs
+ * (`qkmsim summarize`, docs/storage-models.md "Comparing designs").
+ *
+ * A row is read from the summary tables of a finished trace (layout in
+ * docs/trace-format.md) through the generic reader of sim/trace.h:
+ *   served         /summary/network ok: master GET_KEY answered 200
+ *   refused        bad_request + unavailable (400 + 503)
+ *   mean latency   over every master GET_KEY of every app:
+ *                  sum(mean_latency_s * requests) / sum(requests) of
+ *                  /summary/apps (NaN when there was no request)
+ *   wasted, expired, internal
+ *                  /summary/network, bits summed over all stores (so the
+ *                  key of a link counts at both of its ends, as supplied
+ *                  does); wasted is 0 for traces written before key
+ *                  formats existed
+ * The name is /metadata@scenario_name, or the file's base name when the
+ * trace has none.
+ *
+ * Ownership: a row owns its strings; free them with summary_row_free.
+ */
+#ifndef QKM_MODELS_SUMMARY_H
+#define QKM_MODELS_SUMMARY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/error.h"
+
+typedef struct summary_row {
+    char *name;              /* scenario name, or the trace's base name */
+    char *trace;             /* the trace's path, as given */
+    uint64_t requests, served, refused;
+    double mean_latency_s;
+    uint64_t supplied, wasted, expired, internal;
+} summary_row_t;
+
+/* Reads one trace. SIM_ERR_INPUT when the file is not a complete qkmsim
+ * trace (message names the file and what is missing), SIM_ERR_RUN when
+ * out of memory. On failure *row holds nothing to free. */
+int summary_read(const char *path, summary_row_t *row, sim_err_t *err);
+void summary_row_free(summary_row_t *row);
+
+/* Prints a header and one line per row: aligned columns, or CSV (RFC 4180
+ * quoting) when csv is true. */
+void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out);
+
+#endif
