@@ -320,10 +320,11 @@ static hid_t table_types(trace_table_t *table, const trace_field_t *fields, size
     return packed;
 }
 
-/* A 1-D dataset of 0 records, extendible without limit, chunked by batch. */
+/* A 1-D dataset of 0 records, extendible without limit, in chunks of
+ * TRACE_CHUNK_RECORDS. */
 static hid_t table_dataset(hid_t file, const char *name, hid_t file_type)
 {
-    hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = TRACE_BATCH_RECORDS;
+    hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = TRACE_CHUNK_RECORDS;
     hid_t space = H5Screate_simple(1, &dims, &maxdims);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t lcpl = parents_lcpl();

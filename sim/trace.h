@@ -5,8 +5,11 @@
  * of a compound type described by trace_field_t) and attributes. Callers
  * describe their records as plain C structs; this module maps them to HDF5
  * types. Appends are buffered and written in batches of
- * TRACE_BATCH_RECORDS records (one HDF5 write per batch, never per record);
- * the dataset chunk holds the same number of records.
+ * TRACE_BATCH_RECORDS records (one HDF5 write per batch, never per record).
+ * A dataset chunk holds TRACE_CHUNK_RECORDS records: small enough that a
+ * table of a few rows (the summaries) does not take a whole batch's worth
+ * of disk, large enough (tens of kB) for fast reads; a batch spans several
+ * whole chunks.
  *
  * Crash safety: the file is written as "<path>.partial". trace_close(...,
  * complete=true) flushes every table, writes the attribute
@@ -27,6 +30,7 @@
 #include "sim/error.h"
 
 #define TRACE_BATCH_RECORDS 8192
+#define TRACE_CHUNK_RECORDS 1024
 
 typedef enum trace_type {
     TRACE_U8,
