@@ -834,28 +834,38 @@ static char *reader_string(hid_t attr, hid_t type)
     return copy;
 }
 
+/* Opens obj@name and checks that its class is `cls`; on failure closes
+ * what it opened and reports "no attribute" or "is not a WHAT". */
+static int reader_attr_of_class(const trace_reader_t *r, const char *obj, const char *name,
+                                H5T_class_t cls, const char *what, hid_t *attr, hid_t *type,
+                                sim_err_t *err)
+{
+    *type = H5I_INVALID_HID;
+    if ((*attr = reader_attr(r, obj, name)) < 0)
+        return sim_err_set(err, SIM_ERR_INPUT, "%s: no attribute '%s@%s'", r->path, obj,
+                           name);
+    if ((*type = H5Aget_type(*attr)) < 0 || H5Tget_class(*type) != cls) {
+        close_id(*type, H5Tclose);
+        close_id(*attr, H5Aclose);
+        *type = *attr = H5I_INVALID_HID;
+        return sim_err_set(err, SIM_ERR_INPUT, "%s: attribute '%s@%s' is not %s", r->path,
+                           obj, name, what);
+    }
+    return SIM_OK;
+}
+
 int trace_read_attr_string(trace_reader_t *reader, const char *obj, const char *name,
                            char **value, sim_err_t *err)
 {
     trace_quiet_t q;
-    hid_t attr, type = H5I_INVALID_HID;
-    int rc = SIM_OK;
+    hid_t attr, type;
+    int rc;
 
     *value = NULL;
     quiet_enter(&q);
-    if ((attr = reader_attr(reader, obj, name)) < 0) {
-        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: no attribute '%s@%s'", reader->path, obj,
-                         name);
-        goto out;
-    }
-    if ((type = H5Aget_type(attr)) < 0 || H5Tget_class(type) != H5T_STRING) {
-        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: attribute '%s@%s' is not a string",
-                         reader->path, obj, name);
-        goto out;
-    }
-    if ((*value = reader_string(attr, type)) == NULL)
+    rc = reader_attr_of_class(reader, obj, name, H5T_STRING, "a string", &attr, &type, err);
+    if (rc == SIM_OK && (*value = reader_string(attr, type)) == NULL)
         rc = h5_fail(err, "%s: cannot read attribute '%s@%s'", reader->path, obj, name);
-out:
     close_id(type, H5Tclose);
     close_id(attr, H5Aclose);
     quiet_leave(&q);
@@ -866,20 +876,14 @@ int trace_read_attr_i64(trace_reader_t *reader, const char *obj, const char *nam
                         int64_t *value, sim_err_t *err)
 {
     trace_quiet_t q;
-    hid_t attr, type = H5I_INVALID_HID;
-    int rc = SIM_OK;
+    hid_t attr, type;
+    int rc;
 
     quiet_enter(&q);
-    if ((attr = reader_attr(reader, obj, name)) < 0) {
-        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: no attribute '%s@%s'", reader->path, obj,
-                         name);
-        goto out;
-    }
-    if ((type = H5Aget_type(attr)) < 0 || H5Tget_class(type) != H5T_INTEGER ||
-        H5Aread(attr, H5T_NATIVE_INT64, value) < 0)
+    rc = reader_attr_of_class(reader, obj, name, H5T_INTEGER, "an integer", &attr, &type, err);
+    if (rc == SIM_OK && H5Aread(attr, H5T_NATIVE_INT64, value) < 0)
         rc = sim_err_set(err, SIM_ERR_INPUT, "%s: attribute '%s@%s' is not an integer",
                          reader->path, obj, name);
-out:
     close_id(type, H5Tclose);
     close_id(attr, H5Aclose);
     quiet_leave(&q);

@@ -28,16 +28,10 @@ import sys
 import h5py
 import numpy as np
 
-C = {n: i for i, n in enumerate(["initial", "generated", "supplied", "reserved", "internal",
-                                 "relayed", "expired", "discarded", "sample"])}
+# The cause codes and the failure list are shared with check_trace.py.
+from check_trace import C, expect, failures
+
 TAKES = {C["supplied"], C["reserved"], C["internal"], C["relayed"]}
-
-failures = []
-
-
-def expect(cond, what):
-    if not cond:
-        failures.append(what)
 
 
 def text(v):
