@@ -18,6 +18,7 @@ typedef struct etsi014_pending {
     uint64_t waste;
     uint64_t key_stream, key_offset;
     uint64_t number, size;
+    uint64_t ticket;        /* the storage design's, from get_key */
     struct etsi014_pending *prev, *next;
 } etsi014_pending_t;
 
@@ -84,22 +85,26 @@ static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
     etsi014_pending_t *p = object;
     etsi014_t *app = p->app;
     const int64_t now = sim_now(sim);
+    storage_link_t *sl = app->storage;
     sim_err_t err;
+    bool ok = false;
     (void)arg;
 
-    if (kstore_release_reserved(app->slave_store, p->bits, &err) != SIM_OK ||
-        kstore_count_waste(app->slave_store, p->waste, &err) != SIM_OK) {
+    if (sl->design->fetch(sl, app->slot, p->ticket, p->bits, p->waste, now, &ok, &err) !=
+        SIM_OK) {
         etsi014_fail(app, &err);
         return;
     }
     const etsi014_record_t rec = {
         .t_request = now, .t_response = now + app->cfg.kme_delay, .app = app->index,
-        .node = app->slave, .kind = ETSI014_GET_KEY_WITH_KEY_IDS, .status = ETSI014_OK,
-        .number = p->number, .size = p->size, .bits = p->bits - p->waste,
+        .node = app->slave, .kind = ETSI014_GET_KEY_WITH_KEY_IDS,
+        .status = ok ? ETSI014_OK : ETSI014_BAD_REQUEST, .number = p->number,
+        .size = p->size, .bits = ok ? p->bits - p->waste : 0,
         .key_stream = p->key_stream, .key_offset = p->key_offset,
     };
     app->stats.slave_requests++;
-    app->stats.slave_ok++;
+    app->stats.slave_ok += ok;
+    app->stats.slave_failed += !ok;
     if (app->log != NULL)
         app->log(app->log_ctx, &rec);
     if (p->prev != NULL)
@@ -116,20 +121,19 @@ static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
 static uint32_t etsi014_serve(etsi014_t *app, int64_t now, etsi014_record_t *rec,
                               sim_err_t *err)
 {
-    const kformat_t *format = &kstore_config(app->master_store)->format;
-    uint64_t bits = 0, waste = 0;
+    storage_link_t *sl = app->storage;
+    uint64_t bits = 0, waste = 0, ticket = 0;
     kstore_rangebuf_t taken = { 0 };
     etsi014_pending_t *p = NULL;
     uint32_t status = ETSI014_UNAVAILABLE;
+    bool granted = false;
 
     sim_err_clear(err);
-    if (!kformat_request(format, app->cfg.size, app->cfg.number, &bits, &waste))
+    if (!kformat_request(&sl->cfg.format, app->cfg.size, app->cfg.number, &bits, &waste))
         goto out;   /* more key than a store can ever hold: not enough key */
-    if (!kstore_take(app->master_store, bits, KSTORE_CAUSE_SUPPLIED, now, &taken, err))
-        goto out;   /* err->code says whether it was a failure or a shortage */
-    if (kstore_count_waste(app->master_store, waste, err) != SIM_OK ||
-        kstore_take_same(app->slave_store, taken.v, taken.n, KSTORE_CAUSE_RESERVED, now,
-                         err) != SIM_OK)
+    if (sl->design->get_key(sl, app->slot, bits, waste, now, &taken, &ticket, &granted,
+                            err) != SIM_OK ||
+        !granted)
         goto out;
     rec->bits = bits - waste;
     app->stats.wasted += waste;
@@ -145,7 +149,8 @@ static uint32_t etsi014_serve(etsi014_t *app, int64_t now, etsi014_record_t *rec
     *p = (etsi014_pending_t){ .app = app, .bits = bits, .waste = waste,
                               .key_stream = rec->key_stream,
                               .key_offset = rec->key_offset, .number = app->cfg.number,
-                              .size = app->cfg.size, .next = app->pending };
+                              .size = app->cfg.size, .ticket = ticket,
+                              .next = app->pending };
     if (sim_schedule_at(app->ctx->sim, now + app->cfg.kme_delay + app->cfg.slave_delay,
                         etsi014_on_slave, p, 0) == 0) {
         sim_err_set(err, SIM_ERR_RUN, "out of memory");

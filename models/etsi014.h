@@ -8,14 +8,14 @@
  * after kme_delay:
  *   400  size is 0, size < min_size or size > max_size, or number < 1 or
  *        number > max_number (ETSI 014: size or number out of range);
- *   503  the link's store at the master cannot give the key: it holds
- *        fewer than the bits the request takes, or it reserves Mmin and the
- *        request would cut into it (ETSI 014: error of server, not enough
- *        key);
- *   200  otherwise: number keys of size bits are taken from the oldest end
- *        of the master's store (supplied), and the same ranges are set aside
- *        at the slave's store (reserved) at the same instant, as the KMEs
- *        agree on key IDs.
+ *   503  the link's storage design (storage.h) cannot give the key at the
+ *        master: the store it serves this client from holds fewer than the
+ *        bits the request takes, or it reserves Mmin and the request would
+ *        cut into it (ETSI 014: error of server, not enough key);
+ *   200  otherwise: number keys of size bits are taken for the master
+ *        (supplied); in the coordinated designs the same ranges are set
+ *        aside at the slave's end (reserved) at the same instant, as the
+ *        KMEs agree on key IDs.
  * The bits a request takes follow the store's key format (kformat.h):
  * number * key_bits(size) >= number * size; the excess is waste, counted
  * in the master's store at once and in the slave's store when the slave
@@ -23,7 +23,9 @@
  * the key delivered to the SAE, number * size.
  * After a 200, the slave calls GET_KEY_WITH_KEY_IDS(key IDs) slave_delay
  * after it learns the IDs (the master's answer), answered after kme_delay
- * with 200; its key moves from reserved to supplied. Key decisions are made
+ * with 200 and its key moves from reserved to supplied; or with 400 when
+ * the design cannot deliver those key IDs (a key access collision: the
+ * slave's KME gave the same key to another client). Key decisions are made
  * when a request reaches the KME (its arrival); latency = response time -
  * request time. A key ID is the identity of the key's first bit: (stream,
  * offset), written to the request log.
@@ -38,6 +40,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "models/kstore.h"
+#include "models/storage.h"
 #include "models/model.h"
 #include "sim/scenario.h"
 
@@ -80,6 +83,7 @@ typedef void (*etsi014_log_fn)(void *ctx, const etsi014_record_t *rec);
 typedef struct etsi014_stats {
     uint64_t requests, ok, bad_request, unavailable;   /* master GET_KEY */
     uint64_t slave_requests, slave_ok;                 /* GET_KEY_WITH_KEY_IDS */
+    uint64_t slave_failed;     /* GET_KEY_WITH_KEY_IDS answered 400 (collisions) */
     uint64_t bits;                                     /* supplied to the master */
     double latency_sum_ns;                             /* over master requests */
     uint64_t wasted;        /* format waste of the served requests, bits (one end) */
@@ -89,8 +93,8 @@ typedef struct etsi014 {
     uint32_t index;
     const char *id;             /* borrowed from the scenario */
     uint32_t master, slave;     /* node indices */
-    kstore_t *master_store;     /* borrowed: the link's store at the master */
-    kstore_t *slave_store;      /* borrowed: the link's store at the slave */
+    storage_link_t *storage;    /* borrowed: the storage design of the link */
+    size_t slot;                /* this client's index in storage->apps */
     etsi014_config_t cfg;
     model_ctx_t *ctx;
     gsl_rng *rng;               /* owned */

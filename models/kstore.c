@@ -298,7 +298,10 @@ int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t caus
     old = store->level;
     if (keep > 0 && store->count == store->cap && kstore_grow(store, err) != SIM_OK)
         return err != NULL ? err->code : SIM_ERR_RUN;
-    store->acc.generated += range->length;
+    if (cause == KSTORE_CAUSE_MOVED)
+        store->acc.moved_in += range->length;
+    else
+        store->acc.generated += range->length;
     if (keep > 0) {
         kstore_range_t *slot = kstore_slot(store, store->count);
         *slot = *range;
@@ -324,6 +327,7 @@ static uint64_t *kstore_account_of(kstore_t *s, kstore_cause_t cause)
     case KSTORE_CAUSE_INTERNAL: return &s->acc.internal;
     case KSTORE_CAUSE_RELAYED: return &s->acc.relayed;
     case KSTORE_CAUSE_EXPIRED: return &s->acc.expired;
+    case KSTORE_CAUSE_MOVED: return &s->acc.moved_out;
     default: return NULL;
     }
 }
@@ -387,6 +391,149 @@ bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t t
     if (bits > 0)
         kstore_notify(store, old, bits, cause, time);
     return true;
+}
+
+bool kstore_take_newest(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
+                        kstore_rangebuf_t *out, sim_err_t *err)
+{
+    uint64_t *account = kstore_account_of(store, cause);
+    uint64_t old, left = bits;
+
+    kstore_expire_due(store, time);
+    old = store->level;
+    if (account == NULL || store->level < bits || kstore_cuts_reserve(store, bits, cause))
+        return false;
+    while (left > 0) {
+        kstore_range_t *tail = kstore_slot(store, store->count - 1);
+        kstore_range_t piece = *tail;
+        piece.length = tail->length < left ? tail->length : left;
+        piece.offset = tail->offset + tail->length - piece.length;
+        if (out != NULL && kstore_rangebuf_push(out, &piece, err) != SIM_OK)
+            return false;
+        left -= piece.length;
+        if (piece.length == tail->length)
+            store->count--;
+        else
+            tail->length -= piece.length;
+        store->level -= piece.length;
+        *account += piece.length;
+    }
+    if (bits > 0)
+        kstore_notify(store, old, bits, cause, time);
+    return true;
+}
+
+static int kstore_range_cmp(const void *pa, const void *pb)
+{
+    const kstore_range_t *a = pa, *b = pb;
+    if (a->stream != b->stream)
+        return a->stream < b->stream ? -1 : 1;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* The index of the first range of sorted[0..n) that ends after `offset`
+ * in `stream` (n when none). */
+static size_t kstore_first_after(const kstore_range_t *sorted, size_t n, uint64_t stream,
+                                 uint64_t offset)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const kstore_range_t *m = &sorted[mid];
+        if (m->stream < stream || (m->stream == stream && m->offset + m->length <= offset))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Appends to out what is left of `held` once the sorted, disjoint cut
+ * ranges are taken away; adds the bits cut to *cut. */
+static int kstore_subtract(const kstore_range_t *held, const kstore_range_t *sorted,
+                           size_t n, kstore_rangebuf_t *out, uint64_t *cut, sim_err_t *err)
+{
+    const uint64_t end = held->offset + held->length;
+    uint64_t cur = held->offset;
+    kstore_range_t piece = *held;
+
+    for (size_t i = kstore_first_after(sorted, n, held->stream, held->offset);
+         i < n && sorted[i].stream == held->stream && sorted[i].offset < end; i++) {
+        const uint64_t lo = sorted[i].offset > cur ? sorted[i].offset : cur;
+        const uint64_t q_end = sorted[i].offset + sorted[i].length;
+        const uint64_t hi = q_end < end ? q_end : end;
+        if (lo >= hi)
+            continue;
+        if (lo > cur) {
+            piece.offset = cur;
+            piece.length = lo - cur;
+            if (kstore_rangebuf_push(out, &piece, err) != SIM_OK)
+                return SIM_ERR_RUN;
+        }
+        *cut += hi - lo;
+        cur = hi;
+    }
+    if (cur < end) {
+        piece.offset = cur;
+        piece.length = end - cur;
+        return kstore_rangebuf_push(out, &piece, err);
+    }
+    return SIM_OK;
+}
+
+int kstore_remove(kstore_t *store, const kstore_range_t *ranges, size_t n,
+                  kstore_cause_t cause, int64_t time, uint64_t *removed, sim_err_t *err)
+{
+    uint64_t *account = kstore_account_of(store, cause);
+    kstore_range_t *sorted = NULL;
+    kstore_rangebuf_t kept = { 0 };
+    uint64_t old, cut = 0;
+    size_t cap = 16;
+    int rc = SIM_OK;
+
+    *removed = 0;
+    kstore_expire_due(store, time);
+    old = store->level;
+    if (account == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": bad cause", store->id);
+    if (n == 0)
+        return SIM_OK;
+    if ((sorted = malloc(n * sizeof *sorted)) == NULL) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": out of memory", store->id);
+        goto out;
+    }
+    memcpy(sorted, ranges, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, kstore_range_cmp);
+    for (size_t i = 0; i < store->count; i++)
+        if ((rc = kstore_subtract(kstore_slot(store, i), sorted, n, &kept, &cut, err)) !=
+            SIM_OK)
+            goto out;
+    if (cut == 0)
+        goto out;
+    while (cap < kept.n)
+        cap *= 2;
+    if (cap > kept.cap) {
+        kstore_range_t *v = realloc(kept.v, cap * sizeof *v);
+        if (v == NULL) {
+            rc = sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": out of memory", store->id);
+            goto out;
+        }
+        kept.v = v;
+    }
+    free(store->ring);   /* the kept pieces become the ring, oldest first */
+    store->ring = kept.v;
+    store->cap = cap;
+    store->head = 0;
+    store->count = kept.n;
+    kept = (kstore_rangebuf_t){ 0 };
+    store->level -= cut;
+    *account += cut;
+    *removed = cut;
+    kstore_notify(store, old, cut, cause, time);
+out:
+    kstore_rangebuf_free(&kept);
+    free(sorted);
+    return rc;
 }
 
 int kstore_take_same(kstore_t *store, const kstore_range_t *ranges, size_t n,
@@ -467,12 +614,12 @@ bool kstore_accounts_close(const kstore_t *store)
 {
     const kstore_accounts_t *a = &store->acc;
     uint64_t out = store->level + a->reserved + a->supplied + a->internal + a->relayed +
-                   a->expired + a->discarded;
+                   a->expired + a->discarded + a->moved_out;
     uint64_t in_ranges = 0;
 
     for (size_t i = 0; i < store->count; i++)
         in_ranges += kstore_slot(store, i)->length;
-    return a->generated == out && in_ranges == store->level && a->wasted <= a->supplied;
+    return a->generated + a->moved_in == out && in_ranges == store->level && a->wasted <= a->supplied;
 }
 
 const char *kstore_state_name(kstore_state_t state)
@@ -485,6 +632,6 @@ const char *kstore_cause_name(kstore_cause_t cause)
 {
     static const char *const names[] = { "initial", "generated", "supplied", "reserved",
                                          "internal", "relayed", "expired", "discarded",
-                                         "sample" };
-    return (unsigned)cause < 9 ? names[cause] : "?";
+                                         "sample", "moved" };
+    return (unsigned)cause < 10 ? names[cause] : "?";
 }

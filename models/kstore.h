@@ -37,10 +37,13 @@
  * same identities at the same instants.
  *
  * Accounting (bits, exact, uint64):
- *   generated = level + reserved + supplied + internal + relayed + expired
- *               + discarded
- * where `generated` counts every bit offered to the store (initial key
- * included) and `reserved` holds key handed to a peer's pending request
+ *   generated + moved_in = level + reserved + supplied + internal + relayed
+ *                          + expired + discarded + moved_out
+ * where `generated` counts every bit a link offered to the store (initial
+ * key included), `moved_in` / `moved_out` the key a storage design moved
+ * between the stores of one node (storage.h; over a node's stores the
+ * moves cancel, so the network identity has no moved terms), and
+ * `reserved` holds key handed to a peer's pending request
  * (ETSI 014: the slave's keys between the master's GET_KEY and the slave's
  * GET_KEY_WITH_KEY_IDS). `wasted` is not a term of its own: it is the part
  * of `supplied` that a key format handed out beyond what the applications
@@ -81,7 +84,9 @@ typedef enum kstore_cause {
     KSTORE_CAUSE_RELAYED = 5,    /* used to relay key for others */
     KSTORE_CAUSE_EXPIRED = 6,    /* destroyed at its maximum age */
     KSTORE_CAUSE_DISCARDED = 7,  /* offered but over capacity (level unchanged) */
-    KSTORE_CAUSE_SAMPLE = 8      /* periodic sample, no change */
+    KSTORE_CAUSE_SAMPLE = 8,     /* periodic sample, no change */
+    KSTORE_CAUSE_MOVED = 9       /* moved to or from another store of the same node
+                                  * (a storage design's internal transfer) */
 } kstore_cause_t;
 
 typedef struct kstore_range {
@@ -111,7 +116,10 @@ typedef struct kstore_config {
 
 typedef struct kstore_accounts {
     uint64_t generated, reserved, supplied, internal, relayed, expired, discarded;
-    uint64_t wasted;     /* part of supplied: format waste (not a separate term) */
+    uint64_t moved_in;   /* received from another store of the node (cause MOVED) */
+    uint64_t moved_out;  /* given to another store of the node (cause MOVED) */
+    uint64_t wasted;     /* part of supplied: format waste and key lost to
+                          * collisions (not a separate term) */
 } kstore_accounts_t;
 
 /* One change of level, as observers see it. */
@@ -175,7 +183,8 @@ int kstore_on_timer(kstore_t *store, int64_t now, sim_err_t *err);
 int64_t kstore_next_expiry(const kstore_t *store);
 
 /* Offers a range delivered at `time`; stores what fits below capacity and
- * discards the rest. `cause` is INITIAL or GENERATED. Returns the bits
+ * discards the rest. `cause` is INITIAL or GENERATED (counted in
+ * `generated`) or MOVED (counted in `moved_in`). Returns the bits
  * stored. SIM_ERR_RUN (out of memory) is reported through err. Key due
  * to expire at `time` leaves first (it makes room); with max_age > 0, a
  * range born before the newest one held is SIM_ERR_RUN, and a range
@@ -198,10 +207,27 @@ void kstore_rangebuf_free(kstore_rangebuf_t *buf);
  * false and takes nothing (err untouched) when the level is below bits,
  * or when reserve_min is set, cause is SUPPLIED, RESERVED or RELAYED and
  * the level would fall below Mmin. cause is SUPPLIED, RESERVED, INTERNAL,
- * RELAYED or EXPIRED. Returns false with err set (SIM_ERR_RUN) when out of
+ * RELAYED, EXPIRED or MOVED. Returns false with err set (SIM_ERR_RUN) when out of
  * memory; the store is then inconsistent and the run must stop. */
 bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
                  kstore_rangebuf_t *out, sim_err_t *err);
+
+/* As kstore_take, but from the newest end (the ranges appended to out run
+ * from the newest bit backwards: each range is whole, the list is newest
+ * first). Serving from the newest end is one remedy for key access
+ * collisions (storage-models.md). */
+bool kstore_take_newest(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
+                        kstore_rangebuf_t *out, sim_err_t *err);
+
+/* Removes whatever part of ranges[0..n) the store holds, wherever it lies
+ * (ranges may be split), as one change with `cause`, after expiring what
+ * is due at `time`. *removed is the number of bits removed; the rest of
+ * the ranges was not held (taken or expired before). SIM_ERR_RUN on out of
+ * memory or a bad cause. This is the uncoordinated peer's view in the key
+ * access collision design: it learns of a take late and may no longer
+ * hold the key. Cost O(ranges held + n log n). */
+int kstore_remove(kstore_t *store, const kstore_range_t *ranges, size_t n,
+                  kstore_cause_t cause, int64_t time, uint64_t *removed, sim_err_t *err);
 
 /* Removes exactly `ranges` (taken at the peer end of the link) from the
  * oldest end, after expiring what is due at `time`. SIM_ERR_RUN when this
@@ -229,8 +255,8 @@ size_t kstore_range_count(const kstore_t *store);
 /* The i-th range from the oldest (i < kstore_range_count). */
 const kstore_range_t *kstore_range_at(const kstore_t *store, size_t i);
 
-/* True when generated == level + every outflow, the ranges hold the level
- * and wasted <= supplied. */
+/* True when generated + moved_in == level + every outflow, the ranges
+ * hold the level and wasted <= supplied. */
 bool kstore_accounts_close(const kstore_t *store);
 
 const char *kstore_state_name(kstore_state_t state);

@@ -398,21 +398,14 @@ static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
         .stream = d->stream, .offset = d->next_offset, .length = bits,
         .birth = sim_now(sim),
     };
-    uint64_t kept_a = 0, kept_b = 0;
 
-    if (kstore_add(link->store_a, &range, KSTORE_CAUSE_GENERATED, sim_now(sim), &kept_a,
-                   &err) != SIM_OK ||
-        kstore_add(link->store_b, &range, KSTORE_CAUSE_GENERATED, sim_now(sim), &kept_b,
+    if (link->sink(link->sink_ctx, d->index, &range, KSTORE_CAUSE_GENERATED, sim_now(sim),
                    &err) != SIM_OK) {
+        sim_err_prefix(&err, "link %s", link->id);
         model_fail(link->ctx, &err);
         return;
     }
     d->next_offset += bits;
-    if (kept_a != kept_b) {
-        sim_err_set(&err, SIM_ERR_RUN,
-                    "link %s: the two ends kept different parts of a block", link->id);
-        model_fail(link->ctx, &err);
-    }
 }
 
 /* Closes the held block at t and sends it to the stores. */
@@ -511,18 +504,13 @@ int link_start(link_t *link, uint64_t initial, sim_err_t *err)
     const kstore_range_t range = {
         .stream = link->stream, .offset = 0, .length = initial, .birth = 0,
     };
-    uint64_t kept = 0;
     int rc;
 
     link->devices_up = link->ndevices;
     link->devices[0].next_offset = initial;
-    if (initial > 0) {
-        if ((rc = kstore_add(link->store_a, &range, KSTORE_CAUSE_INITIAL, 0, &kept, err)) !=
-                SIM_OK ||
-            (rc = kstore_add(link->store_b, &range, KSTORE_CAUSE_INITIAL, 0, &kept, err)) !=
-                SIM_OK)
-            return rc;
-    }
+    if (initial > 0 &&
+        (rc = link->sink(link->sink_ctx, 0, &range, KSTORE_CAUSE_INITIAL, 0, err)) != SIM_OK)
+        return rc;
     for (size_t i = 0; i < link->ndevices; i++)
         if ((rc = link_start_device(link, &link->devices[i], err)) != SIM_OK)
             return rc;

@@ -17,8 +17,8 @@
  *     c + r_k (U(t_k) - U(t_{k-1})), the fraction c carried on to the next.
  * A block that ends while the device is down is held and closes when the
  * device is up again (its key is only the up-time part). A closed block
- * with bits > 0 reaches both stores `delay` ns after it closes, as the
- * next range of the device's key stream.
+ * with bits > 0 reaches both ends (the sink: the link's storage design)
+ * `delay` ns after it closes, as the next range of the device's key stream.
  *
  * Key streams: device 0 of link i uses stream i + 1, whose offsets
  * [0, initial) are the stores' initial key; the world numbers the other
@@ -29,7 +29,7 @@
  *
  * Ownership: the link owns its devices (their outage lists and random
  * generators: free with link_cleanup) and borrows its id, its stores, its
- * model context and its observers, which must outlive it.
+ * model context, its sink and its observers, which must outlive it.
  */
 #ifndef QKM_MODELS_LINK_H
 #define QKM_MODELS_LINK_H
@@ -93,6 +93,11 @@ typedef struct link_outage_rec {
 } link_outage_rec_t;
 
 typedef void (*link_block_fn)(void *ctx, const link_block_rec_t *rec);
+/* Where the link's key goes: a range of device `device`'s stream reaches
+ * both ends at `now` (cause INITIAL or GENERATED). The world points it
+ * at the link's storage design (storage.h). */
+typedef int (*link_sink_fn)(void *ctx, size_t device, const kstore_range_t *r,
+                            kstore_cause_t cause, int64_t now, sim_err_t *err);
 typedef void (*link_outage_fn)(void *ctx, const link_outage_rec_t *rec);
 
 struct link;
@@ -130,8 +135,8 @@ typedef struct link {
     size_t a, b;             /* node indices */
     double length_m;         /* NaN when not given */
     uint64_t stream;         /* device 0's key stream id (index + 1) */
-    kstore_t *store_a;       /* the store at node a */
-    kstore_t *store_b;       /* the store at node b */
+    link_sink_fn sink;       /* receives every range of key */
+    void *sink_ctx;
     model_ctx_t *ctx;
 
     link_device_t *devices;  /* owned */
@@ -154,8 +159,8 @@ typedef struct link {
 int link_parse(link_t *link, const scn_elem_t *e, sim_err_t *err);
 
 /* Creates the random streams from (ctx->seed, ctx->run), places `initial`
- * bits of device 0's stream in both stores at time 0 (offsets
- * [0, initial)) and schedules each device's first event. */
+ * bits of device 0's stream in the sink at time 0 (offsets [0, initial))
+ * and schedules each device's first event. */
 int link_start(link_t *link, uint64_t initial, sim_err_t *err);
 
 /* Frees what the link owns (safe on a zeroed or partly parsed link). */

@@ -12,13 +12,14 @@
 
 /* ------------------------------------------------------------ nodes */
 
-static int world_add_node(world_t *w, const char *id, double x, double y, sim_err_t *err)
+static int world_add_node(world_t *w, const char *id, double x, double y,
+                          const scn_elem_t *storage, sim_err_t *err)
 {
     world_node_t *n = realloc(w->nodes, (w->nnodes + 1) * sizeof *n);
     if (n == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     w->nodes = n;
-    n[w->nnodes] = (world_node_t){ .id = strdup(id), .x = x, .y = y };
+    n[w->nnodes] = (world_node_t){ .id = strdup(id), .x = x, .y = y, .storage = storage };
     if (n[w->nnodes].id == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     w->nnodes++;
@@ -106,7 +107,7 @@ static int world_read_nodes(world_t *w, const scn_elem_t *nodes, sim_err_t *err)
         if ((rc = scn_attr_string(n, "id", true, &id, err)) != SIM_OK ||
             (rc = scn_attr_double(n, "x", false, &x, err)) != SIM_OK ||
             (rc = scn_attr_double(n, "y", false, &y, err)) != SIM_OK ||
-            (rc = world_add_node(w, id, x, y, err)) != SIM_OK)
+            (rc = world_add_node(w, id, x, y, scn_child(n, "storage"), err)) != SIM_OK)
             return rc;
     }
     return SIM_OK;
@@ -242,7 +243,7 @@ static int world_read_graphml_nodes(world_t *w, const scn_elem_t *topo,
     for (size_t e = 0; e < g->nedges; e++)
         g->edge_value[e] *= unit == 0 ? 1000.0 : 1.0;
     for (size_t i = 0; i < g->nnodes && rc == SIM_OK; i++)
-        rc = world_add_node(w, g->node_ids[i], NAN, NAN, err);
+        rc = world_add_node(w, g->node_ids[i], NAN, NAN, NULL, err);
 out:
     free(path);
     return rc;
@@ -355,42 +356,140 @@ static int world_store_timer(void *ctx, kstore_t *store, int64_t due, sim_err_t 
     return SIM_OK;
 }
 
-static int world_make_stores(world_t *w, sim_err_t *err)
+/* The store factory of the storage designs (storage_store_fn): a pair of
+ * stores, numbered in the order the designs make them. */
+static int world_new_stores(void *owner, storage_link_t *sl, const char *role,
+                            const kstore_config_t *cfg, bool synced, kstore_t *pair[2],
+                            sim_err_t *err)
 {
-    w->nstores = 2 * w->nlinks;
-    w->stores = calloc(w->nstores + 1, sizeof *w->stores);
-    if (w->stores == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    for (size_t i = 0; i < w->nstores; i++) {
-        world_store_t *s = &w->stores[i];
-        link_t *l = &w->links[i / 2];
-        s->world = w;
-        s->link = (uint32_t)(i / 2);
-        s->node = (uint32_t)(i % 2 == 0 ? l->a : l->b);
-        s->last_state = KSTORE_EMPTY;
-        s->ks = kstore_create(&w->store_cfgs[i / 2], (uint32_t)i);
-        if (s->ks == NULL)
+    world_t *w = owner;
+    const link_t *l = &w->links[sl->index];
+
+    if (w->nstores + 2 > w->stores_cap) {
+        size_t cap = w->stores_cap == 0 ? 16 : 2 * w->stores_cap;
+        world_store_t **v = realloc(w->stores, cap * sizeof *v);
+        if (v == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        w->stores = v;
+        w->stores_cap = cap;
+    }
+    for (int end = 0; end < 2; end++) {
+        world_store_t *s = calloc(1, sizeof *s);
+        const uint32_t index = (uint32_t)w->nstores;
+        if (s == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        w->stores[w->nstores++] = s;
+        *s = (world_store_t){ .world = w, .link = sl->index, .end = (uint8_t)end,
+                              .node = (uint32_t)(end == STORAGE_END_A ? l->a : l->b),
+                              .synced = synced, .peer = end == 0 ? index + 1 : index - 1,
+                              .last_state = KSTORE_EMPTY };
+        snprintf(s->role, sizeof s->role, "%s", role);
+        if ((s->ks = kstore_create(cfg, index)) == NULL)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
         kstore_set_observer(s->ks, world_trace_level, s);
         if (kstore_set_timer(s->ks, world_store_timer, s, err) != SIM_OK)
             return SIM_ERR_RUN;
-        if (i % 2 == 0)
-            l->store_a = s->ks;
-        else
-            l->store_b = s->ks;
+        pair[end] = s->ks;
     }
-    for (size_t i = 0; i < w->nlinks; i++) {
-        w->links[i].on_block = world_trace_block;
-        w->links[i].on_outage = world_trace_outage;
-        w->links[i].obs_ctx = w;
+    return SIM_OK;
+}
+
+static bool world_same_attrs(const scn_elem_t *x, const scn_elem_t *y)
+{
+    if (x->nattrs != y->nattrs)
+        return false;
+    for (size_t i = 0; i < x->nattrs; i++) {
+        const char *v = scn_attr(y, x->keys[i]);
+        if (v == NULL || strcmp(v, x->values[i]) != 0)
+            return false;
     }
+    return true;
+}
+
+/* The <storage> that governs link l: its nodes' own, else the scenario's.
+ * Both nodes may name one, but then the same design with the same
+ * parameters: the two key managers of a link run one protocol. */
+static int world_link_storage(const world_t *w, const link_t *l, const scn_elem_t **e,
+                              sim_err_t *err)
+{
+    const scn_elem_t *ea = w->nodes[l->a].storage, *eb = w->nodes[l->b].storage;
+
+    *e = ea != NULL ? ea : eb != NULL ? eb : w->net_storage;
+    if (ea != NULL && eb != NULL && !world_same_attrs(ea, eb))
+        return scn_error(eb, err,
+                         "link '%s': node '%s' selects another storage design or other "
+                         "parameters (%s:%ld) than node '%s': the two ends of a link must "
+                         "run the same design", l->id, w->nodes[l->b].id, ea->file, ea->line,
+                         w->nodes[l->a].id);
+    return SIM_OK;
+}
+
+/* The link's clients as its storage design sees them. */
+static int world_storage_apps(world_t *w, storage_link_t *sl, sim_err_t *err)
+{
+    const link_t *l = &w->links[sl->index];
+    size_t n = 0;
+
+    for (size_t i = 0; i < w->napps; i++)
+        n += w->app_links[i] == sl->index;
+    if (n == 0)
+        return SIM_OK;
+    if ((sl->apps = calloc(n, sizeof *sl->apps)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     for (size_t i = 0; i < w->napps; i++) {
         etsi014_t *app = &w->apps[i];
-        const link_t *l = &w->links[w->app_links[i]];
-        app->master_store = l->a == app->master ? l->store_a : l->store_b;
-        app->slave_store = l->a == app->master ? l->store_b : l->store_a;
-        app->log = world_trace_request;
-        app->log_ctx = w;
+        uint64_t bits = UINT64_MAX, waste = 0;
+        if (w->app_links[i] != sl->index)
+            continue;
+        if (!kformat_request(&sl->cfg.format, app->cfg.size, app->cfg.number, &bits, &waste))
+            bits = UINT64_MAX;
+        app->storage = sl;
+        app->slot = sl->napps;
+        sl->apps[sl->napps++] = (storage_app_t){
+            .index = app->index, .id = app->id,
+            .master_end = app->master == l->a ? STORAGE_END_A : STORAGE_END_B,
+            .demand = app->cfg.rate * (double)bits, .request_bits = bits,
+        };
+    }
+    return SIM_OK;
+}
+
+static int world_deliver(void *ctx, size_t device, const kstore_range_t *r,
+                         kstore_cause_t cause, int64_t now, sim_err_t *err)
+{
+    storage_link_t *sl = ctx;
+    return sl->design->deliver(sl, device, r, cause, now, err);
+}
+
+static int world_make_storage(world_t *w, sim_err_t *err)
+{
+    int rc;
+
+    if ((w->storages = calloc(w->nlinks + 1, sizeof *w->storages)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    for (size_t i = 0; i < w->nlinks; i++) {
+        link_t *l = &w->links[i];
+        storage_link_t *sl = &w->storages[i];
+        const scn_elem_t *e = NULL;
+        *sl = (storage_link_t){ .index = (uint32_t)i, .id = l->id,
+                                .node_id = { w->nodes[l->a].id, w->nodes[l->b].id },
+                                .ndevices = l->ndevices, .ctx = &w->ctx,
+                                .cfg = w->store_cfgs[i], .make_store = world_new_stores,
+                                .owner = w };
+        if ((rc = world_link_storage(w, l, &e, err)) != SIM_OK ||
+            (rc = storage_select(e, &sl->design, err)) != SIM_OK ||
+            (rc = world_storage_apps(w, sl, err)) != SIM_OK ||
+            (rc = storage_setup(sl, e, err)) != SIM_OK)
+            return rc;
+        l->sink = world_deliver;
+        l->sink_ctx = sl;
+        l->on_block = world_trace_block;
+        l->on_outage = world_trace_outage;
+        l->obs_ctx = w;
+    }
+    for (size_t i = 0; i < w->napps; i++) {
+        w->apps[i].log = world_trace_request;
+        w->apps[i].log_ctx = w;
     }
     return SIM_OK;
 }
@@ -457,8 +556,10 @@ int world_build(const scn_t *scn, const world_options_t *opts, world_t **out,
                             .end = opts->has_until ? opts->until : duration };
     if ((rc = world_read_topology(w, root, err)) != SIM_OK ||
         (rc = world_read_apps(w, scn_child(root, "apps"), err)) != SIM_OK ||
-        (rc = world_read_trace(w, scn_child(root, "trace"), err)) != SIM_OK ||
-        (rc = world_make_stores(w, err)) != SIM_OK)
+        (rc = world_read_trace(w, scn_child(root, "trace"), err)) != SIM_OK)
+        goto fail;
+    w->net_storage = scn_child(root, "storage");
+    if ((rc = world_make_storage(w, err)) != SIM_OK)
         goto fail;
     *out = w;
     return SIM_OK;
@@ -474,7 +575,7 @@ static void world_on_sample(sim_t *sim, void *object, uint64_t arg)
     world_t *w = object;
     (void)arg;
     for (size_t i = 0; i < w->nstores; i++)
-        kstore_sample(w->stores[i].ks, sim_now(sim));
+        kstore_sample(w->stores[i]->ks, sim_now(sim));
     if (sim_now(sim) <= w->ctx.end - w->sample_interval &&
         sim_schedule_in(sim, w->sample_interval, world_on_sample, w, 0) == 0) {
         sim_err_t e;
@@ -486,9 +587,12 @@ static void world_on_sample(sim_t *sim, void *object, uint64_t arg)
 static int world_start(world_t *w, sim_err_t *err)
 {
     int rc;
-    for (size_t i = 0; i < w->nlinks; i++)
-        if ((rc = link_start(&w->links[i], w->store_cfgs[i].initial, err)) != SIM_OK)
+    for (size_t i = 0; i < w->nlinks; i++) {
+        storage_link_t *sl = &w->storages[i];
+        if ((rc = link_start(&w->links[i], w->store_cfgs[i].initial, err)) != SIM_OK ||
+            (sl->design->start != NULL && (rc = sl->design->start(sl, err)) != SIM_OK))
             return rc;
+    }
     for (size_t i = 0; i < w->napps; i++)
         if ((rc = etsi014_start(&w->apps[i], err)) != SIM_OK)
             return rc;
@@ -537,12 +641,19 @@ void world_destroy(world_t *w)
         trace_close(w->trace, false, NULL);
     for (size_t i = 0; i < w->napps; i++)
         etsi014_cleanup(&w->apps[i]);
-    for (size_t i = 0; i < w->nstores; i++)
-        kstore_destroy(w->stores[i].ks);
+    for (size_t i = 0; i < w->nstores; i++) {
+        kstore_destroy(w->stores[i]->ks);
+        free(w->stores[i]);
+    }
+    for (size_t i = 0; w->storages != NULL && i < w->nlinks; i++) {
+        storage_destroy(&w->storages[i]);
+        free(w->storages[i].apps);
+    }
     for (size_t i = 0; i < w->nlinks; i++) {
         link_cleanup(&w->links[i]);
         free(w->link_ids[i]);
     }
+    free(w->storages);
     for (size_t i = 0; i < w->nnodes; i++)
         free(w->nodes[i].id);
     free(w->apps);

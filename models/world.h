@@ -38,9 +38,13 @@ typedef struct world_report {
     uint64_t events;              /* handlers executed */
     uint64_t stores, links, apps;
     uint64_t generated, stored, supplied, internal, relayed, expired, discarded;
-    uint64_t wasted;              /* part of supplied: key format waste */
+    uint64_t wasted;              /* part of supplied: format waste, collisions */
     uint64_t requests, ok, bad_request, unavailable;
     bool accounts_close;
+    uint64_t moved;               /* moved between the stores of a node (both ends) */
+    uint64_t collisions;          /* requests lost to key access collisions */
+    uint64_t collided_bits;       /* key those requests had been given */
+    uint64_t slave_failed;        /* GET_KEY_WITH_KEY_IDS answered 400 */
 } world_report_t;
 
 /* SIM_ERR_INPUT for scenario errors (file, line and element named),

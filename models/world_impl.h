@@ -9,6 +9,7 @@
 #include "models/kstore.h"
 #include "models/link.h"
 #include "models/model.h"
+#include "models/storage.h"
 #include "models/world.h"
 #include "sim/topo.h"
 #include "sim/trace.h"
@@ -18,6 +19,7 @@ typedef enum world_levels { WORLD_LEVELS_ON_CHANGE, WORLD_LEVELS_SAMPLED, WORLD_
 typedef struct world_node {
     char *id;
     double x, y;          /* plot position, NaN when not given */
+    const scn_elem_t *storage;   /* the node's <storage>, NULL when none */
 } world_node_t;
 
 /* A store and what the world tracks about it beyond the model. */
@@ -25,6 +27,10 @@ typedef struct world_store {
     struct world *world;
     kstore_t *ks;
     uint32_t node, link;
+    uint8_t end;               /* STORAGE_END_A or STORAGE_END_B */
+    bool synced;               /* the design keeps it identical to its peer */
+    uint32_t peer;             /* index of the store of the same role at the other end */
+    char role[STORAGE_ROLE_MAX];
     kstore_state_t last_state;
     int64_t state_since;       /* ns */
     int64_t time_in[4];        /* ns spent in each kstore_state_t */
@@ -46,8 +52,11 @@ struct world {
     size_t nlinks;
     kstore_config_t *store_cfgs;   /* per link, the config of both ends */
 
-    world_store_t *stores;     /* 2 per link: 2*l at end a, 2*l+1 at end b */
-    size_t nstores;
+    world_store_t **stores;    /* owned; made in pairs by the storage designs */
+    size_t nstores, stores_cap;
+
+    const scn_elem_t *net_storage;   /* the scenario's <storage>, NULL when none */
+    storage_link_t *storages;  /* one per link */
 
     etsi014_t *apps;
     size_t napps;

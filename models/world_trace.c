@@ -58,6 +58,7 @@ typedef struct link_rec {
     uint64_t stream;
     double length_m, rate_bps;
     int64_t block_ns, delay_ns;
+    const char *design;          /* the link's storage design */
 } link_rec_t;
 
 static const trace_field_t link_fields[] = {
@@ -65,7 +66,7 @@ static const trace_field_t link_fields[] = {
     F(link_rec_t, a, TRACE_U32),        F(link_rec_t, b, TRACE_U32),
     F(link_rec_t, stream, TRACE_U64),   F(link_rec_t, length_m, TRACE_F64),
     F(link_rec_t, rate_bps, TRACE_F64), F(link_rec_t, block_ns, TRACE_I64),
-    F(link_rec_t, delay_ns, TRACE_I64),
+    F(link_rec_t, delay_ns, TRACE_I64), F(link_rec_t, design, TRACE_STR),
 };
 
 /* One row per QKD device (a <generation> of a link). */
@@ -110,6 +111,8 @@ typedef struct store_rec {
     int64_t max_age_ns;          /* 0: key never expires */
     uint8_t reserve_min;
     const char *format, *block_sizes;
+    const char *role;            /* the store's part in its link's storage design */
+    uint8_t end;                 /* 0: at the link's node a, 1: at node b */
 } store_rec_t;
 
 static const trace_field_t store_fields[] = {
@@ -119,7 +122,8 @@ static const trace_field_t store_fields[] = {
     F(store_rec_t, mmin, TRACE_U64),     F(store_rec_t, mthr, TRACE_U64),
     F(store_rec_t, initial, TRACE_U64),  F(store_rec_t, max_age_ns, TRACE_I64),
     F(store_rec_t, reserve_min, TRACE_U8), F(store_rec_t, format, TRACE_STR),
-    F(store_rec_t, block_sizes, TRACE_STR),
+    F(store_rec_t, block_sizes, TRACE_STR), F(store_rec_t, role, TRACE_STR),
+    F(store_rec_t, end, TRACE_U8),
 };
 
 typedef struct app_rec {
@@ -146,6 +150,7 @@ typedef struct store_sum {
     uint64_t state_changes;
     int64_t time_ready, time_charging, time_warning, time_empty;
     uint64_t wasted;             /* part of supplied */
+    uint64_t moved_in, moved_out;
 } store_sum_t;
 
 static const trace_field_t store_sum_fields[] = {
@@ -158,6 +163,7 @@ static const trace_field_t store_sum_fields[] = {
     F(store_sum_t, state_changes, TRACE_U64), F(store_sum_t, time_ready, TRACE_I64),
     F(store_sum_t, time_charging, TRACE_I64), F(store_sum_t, time_warning, TRACE_I64),
     F(store_sum_t, time_empty, TRACE_I64),    F(store_sum_t, wasted, TRACE_U64),
+    F(store_sum_t, moved_in, TRACE_U64),      F(store_sum_t, moved_out, TRACE_U64),
 };
 
 typedef struct link_sum {
@@ -166,12 +172,20 @@ typedef struct link_sum {
     double mean_rate_bps;
     int64_t up_ns;
     double availability;
+    storage_stats_t st;
 } link_sum_t;
 
 static const trace_field_t link_sum_fields[] = {
     F(link_sum_t, link, TRACE_U32), F(link_sum_t, generated, TRACE_U64),
     F(link_sum_t, blocks, TRACE_U64), F(link_sum_t, mean_rate_bps, TRACE_F64),
     F(link_sum_t, up_ns, TRACE_I64), F(link_sum_t, availability, TRACE_F64),
+    { "messages", TRACE_U64, offsetof(link_sum_t, st.messages) },
+    { "tag_bits", TRACE_U64, offsetof(link_sum_t, st.tag_bits) },
+    { "skipped", TRACE_U64, offsetof(link_sum_t, st.skipped) },
+    { "rounds", TRACE_U64, offsetof(link_sum_t, st.rounds) },
+    { "moved_bits", TRACE_U64, offsetof(link_sum_t, st.moved_bits) },
+    { "collisions", TRACE_U64, offsetof(link_sum_t, st.collisions) },
+    { "collided_bits", TRACE_U64, offsetof(link_sum_t, st.collided_bits) },
 };
 
 typedef struct device_sum {
@@ -196,6 +210,7 @@ typedef struct app_sum {
     uint64_t requests, ok, bad_request, unavailable, slave_requests, slave_ok, bits;
     double mean_latency_s, served_fraction;
     uint64_t wasted;             /* format waste at one end, bits */
+    uint64_t slave_failed;       /* GET_KEY_WITH_KEY_IDS answered 400 */
 } app_sum_t;
 
 static const trace_field_t app_sum_fields[] = {
@@ -204,7 +219,7 @@ static const trace_field_t app_sum_fields[] = {
     F(app_sum_t, unavailable, TRACE_U64),   F(app_sum_t, slave_requests, TRACE_U64),
     F(app_sum_t, slave_ok, TRACE_U64),      F(app_sum_t, bits, TRACE_U64),
     F(app_sum_t, mean_latency_s, TRACE_F64), F(app_sum_t, served_fraction, TRACE_F64),
-    F(app_sum_t, wasted, TRACE_U64),
+    F(app_sum_t, wasted, TRACE_U64),       F(app_sum_t, slave_failed, TRACE_U64),
 };
 
 static const trace_field_t net_sum_fields[] = {
@@ -216,7 +231,9 @@ static const trace_field_t net_sum_fields[] = {
     F(world_report_t, ok, TRACE_U64),          F(world_report_t, bad_request, TRACE_U64),
     F(world_report_t, unavailable, TRACE_U64),
     F(world_report_t, accounts_close, TRACE_U8),   /* _Bool: one byte holding 0 or 1 */
-    F(world_report_t, wasted, TRACE_U64),
+    F(world_report_t, wasted, TRACE_U64),      F(world_report_t, moved, TRACE_U64),
+    F(world_report_t, collisions, TRACE_U64),  F(world_report_t, collided_bits, TRACE_U64),
+    F(world_report_t, slave_failed, TRACE_U64),
 };
 
 /* ------------------------------------------------------------ observers */
@@ -295,7 +312,7 @@ static int world_trace_links(world_t *w, sim_err_t *err)
         const link_t *l = &w->links[i];
         link_rec_t r = { l->index, l->id, (uint32_t)l->a, (uint32_t)l->b, l->stream,
                          l->length_m, link_nominal_rate(l), l->devices[0].cfg.block_ns,
-                         l->devices[0].cfg.delay_ns };
+                         l->devices[0].cfg.delay_ns, w->storages[i].design->name };
         if (trace_append(t, &r, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
@@ -346,14 +363,14 @@ static int world_trace_stores(world_t *w, sim_err_t *err)
     if (t == NULL)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < w->nstores; i++) {
-        const world_store_t *s = &w->stores[i];
+        const world_store_t *s = w->stores[i];
         const kstore_config_t *c = kstore_config(s->ks);
         char sizes[KFORMAT_MAX_SIZES * 24];
         kformat_sizes_text(&c->format, sizes, sizeof sizes);
         store_rec_t r = { (uint32_t)i, s->node, s->link, w->nodes[s->node].id,
                           w->links[s->link].id, c->capacity, c->mmin, c->mthr, c->initial,
                           c->max_age, c->reserve_min, kformat_kind_name(c->format.kind),
-                          sizes };
+                          sizes, s->role, s->end };
         if (trace_append(t, &r, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
@@ -461,10 +478,11 @@ static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
 {
     trace_table_t *t = trace_table_create(w->trace, "/summary/stores", sizeof(store_sum_t),
                                           store_sum_fields, NFIELDS(store_sum_fields), err);
+    uint64_t moved_in = 0;
     if (t == NULL)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < w->nstores; i++) {
-        world_store_t *s = &w->stores[i];
+        world_store_t *s = w->stores[i];
         const kstore_accounts_t *a = kstore_accounts(s->ks);
         const bool closes = kstore_accounts_close(s->ks);
         s->time_in[s->last_state] += w->ctx.end - s->state_since;
@@ -478,9 +496,11 @@ static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
             .state_changes = s->state_changes, .time_ready = s->time_in[KSTORE_READY],
             .time_charging = s->time_in[KSTORE_CHARGING],
             .time_warning = s->time_in[KSTORE_WARNING], .time_empty = s->time_in[KSTORE_EMPTY],
-            .wasted = a->wasted,
+            .wasted = a->wasted, .moved_in = a->moved_in, .moved_out = a->moved_out,
         };
         r->wasted += row.wasted;
+        r->moved += a->moved_out;
+        moved_in += a->moved_in;
         r->generated += row.generated;
         r->stored += row.stored;
         r->supplied += row.supplied;
@@ -492,6 +512,8 @@ static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
         if (trace_append(t, &row, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
+    /* Moves stay inside a node: what left one store entered another. */
+    r->accounts_close = r->accounts_close && moved_in == r->moved;
     return SIM_OK;
 }
 
@@ -506,7 +528,7 @@ static double world_fraction(int64_t ns, const world_t *w)
     return w->ctx.end > 0 ? (double)ns / (double)w->ctx.end : 0.0;
 }
 
-static int world_summary_links(world_t *w, sim_err_t *err)
+static int world_summary_links(world_t *w, world_report_t *r, sim_err_t *err)
 {
     trace_table_t *t = trace_table_create(w->trace, "/summary/links", sizeof(link_sum_t),
                                           link_sum_fields, NFIELDS(link_sum_fields), err);
@@ -515,8 +537,11 @@ static int world_summary_links(world_t *w, sim_err_t *err)
     for (size_t i = 0; i < w->nlinks; i++) {
         const link_t *l = &w->links[i];
         const int64_t up = link_up_ns(l, w->ctx.end);
+        const storage_stats_t *st = &w->storages[i].stats;
         link_sum_t row = { l->index, l->generated, l->blocks, world_per_second(l->generated, w),
-                           up, world_fraction(up, w) };
+                           up, world_fraction(up, w), *st };
+        r->collisions += st->collisions;
+        r->collided_bits += st->collided_bits;
         if (trace_append(t, &row, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
@@ -559,8 +584,9 @@ static int world_summary_apps(world_t *w, world_report_t *r, sim_err_t *err)
             .mean_latency_s = s->requests > 0 ? s->latency_sum_ns / 1e9 / (double)s->requests
                                               : 0.0,
             .served_fraction = s->requests > 0 ? (double)s->ok / (double)s->requests : 0.0,
-            .wasted = s->wasted,
+            .wasted = s->wasted, .slave_failed = s->slave_failed,
         };
+        r->slave_failed += s->slave_failed;
         r->requests += s->requests;
         r->ok += s->ok;
         r->bad_request += s->bad_request;
@@ -571,19 +597,23 @@ static int world_summary_apps(world_t *w, world_report_t *r, sim_err_t *err)
     return SIM_OK;
 }
 
-/* Both ends of every link must hold the same key identities. */
+/* Both ends of every link hold the same key identities in every pair of
+ * stores that its design keeps in step. */
 static int world_check_link_ends(const world_t *w, sim_err_t *err)
 {
-    for (size_t i = 0; i < w->nlinks; i++) {
-        const kstore_t *a = w->links[i].store_a, *b = w->links[i].store_b;
+    for (size_t i = 0; i < w->nstores; i++) {
+        const world_store_t *s = w->stores[i];
+        if (!s->synced || s->end != STORAGE_END_A)
+            continue;
+        const kstore_t *a = s->ks, *b = w->stores[s->peer]->ks;
         bool same = kstore_range_count(a) == kstore_range_count(b);
         for (size_t k = 0; same && k < kstore_range_count(a); k++)
             same = memcmp(kstore_range_at(a, k), kstore_range_at(b, k),
                           sizeof(kstore_range_t)) == 0;
         if (!same)
             return sim_err_set(err, SIM_ERR_RUN,
-                               "link %s: the stores at its two ends hold different keys: "
-                               "this is a bug in qkmsim", w->links[i].id);
+                               "link %s: the %s stores at its two ends hold different keys: "
+                               "this is a bug in qkmsim", w->links[s->link].id, s->role);
     }
     return SIM_OK;
 }
@@ -597,7 +627,7 @@ int world_trace_finish(world_t *w, world_report_t *r, sim_err_t *err)
                            .stores = w->nstores, .links = w->nlinks, .apps = w->napps,
                            .accounts_close = true };
     if ((rc = world_summary_stores(w, r, err)) != SIM_OK ||
-        (rc = world_summary_links(w, err)) != SIM_OK ||
+        (rc = world_summary_links(w, r, err)) != SIM_OK ||
         (rc = world_summary_devices(w, err)) != SIM_OK ||
         (rc = world_summary_apps(w, r, err)) != SIM_OK ||
         (rc = world_check_link_ends(w, err)) != SIM_OK)

@@ -20,6 +20,7 @@
 #include "models/kstore.h"
 #include "models/link.h"
 #include "models/linkrate.h"
+#include "models/storage.h"
 #include "sim/kernel.h"
 #include "sim/scenario.h"
 
@@ -181,6 +182,16 @@ static void on_level(void *ctx, const kstore_t *store, const kstore_change_t *ch
         h->generated_at[h->ngenerated++] = ch->time;
 }
 
+/* The link's key goes to the two stores of the harness. */
+static int to_stores(void *ctx, size_t device, const kstore_range_t *r, kstore_cause_t cause,
+                     int64_t now, sim_err_t *err)
+{
+    harness_t *h = ctx;
+    kstore_t *pair[2] = { h->a, h->b };
+    (void)device;
+    return storage_add_pair(pair, r, cause, now, err);
+}
+
 /* Builds the link described by link_xml (one <link id='L' a='A' b='B'>
  * element) and runs it alone until `end` with the given seed. */
 static int harness_run(harness_t *h, const char *link_xml, int64_t end, uint64_t seed,
@@ -210,7 +221,7 @@ static int harness_run(harness_t *h, const char *link_xml, int64_t end, uint64_t
     kstore_set_observer(h->a, on_level, h);
     h->ctx = (model_ctx_t){ .sim = h->sim, .seed = seed, .run = 0, .end = end };
     h->link = (link_t){ .index = 0, .id = "L", .a = 0, .b = 1, .length_m = NAN, .stream = 1,
-                        .store_a = h->a, .store_b = h->b, .ctx = &h->ctx,
+                        .sink = to_stores, .sink_ctx = h, .ctx = &h->ctx,
                         .on_block = on_block, .on_outage = on_outage, .obs_ctx = h };
     if ((rc = scn_attr_length(e, "length", false, &h->link.length_m, err)) != SIM_OK ||
         (rc = link_parse(&h->link, e, err)) != SIM_OK)
