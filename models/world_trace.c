@@ -59,6 +59,7 @@ typedef struct link_rec {
     double length_m, rate_bps;
     int64_t block_ns, delay_ns;
     const char *design;          /* the link's storage design */
+    uint64_t initial;            /* bits of initial key at each end */
 } link_rec_t;
 
 static const trace_field_t link_fields[] = {
@@ -67,6 +68,7 @@ static const trace_field_t link_fields[] = {
     F(link_rec_t, stream, TRACE_U64),   F(link_rec_t, length_m, TRACE_F64),
     F(link_rec_t, rate_bps, TRACE_F64), F(link_rec_t, block_ns, TRACE_I64),
     F(link_rec_t, delay_ns, TRACE_I64), F(link_rec_t, design, TRACE_STR),
+    F(link_rec_t, initial, TRACE_U64),
 };
 
 /* One row per QKD device (a <generation> of a link). */
@@ -312,7 +314,8 @@ static int world_trace_links(world_t *w, sim_err_t *err)
         const link_t *l = &w->links[i];
         link_rec_t r = { l->index, l->id, (uint32_t)l->a, (uint32_t)l->b, l->stream,
                          l->length_m, link_nominal_rate(l), l->devices[0].cfg.block_ns,
-                         l->devices[0].cfg.delay_ns, w->storages[i].design->name };
+                         l->devices[0].cfg.delay_ns, w->storages[i].design->name,
+                         w->store_cfgs[i].initial };
         if (trace_append(t, &r, err) != SIM_OK)
             return SIM_ERR_RUN;
     }

@@ -17,7 +17,7 @@ import numpy as np
 
 STATES = {"READY": 0, "CHARGING": 1, "WARNING": 2, "EMPTY": 3}
 C = {n: i for i, n in enumerate(["initial", "generated", "supplied", "reserved", "internal",
-                                 "relayed", "expired", "discarded", "sample"])}
+                                 "relayed", "expired", "discarded", "sample", "moved"])}
 RISING_WINDOW = 5
 TABLES = ["nodes", "links", "stores", "apps", "levels", "requests", "summary/stores",
           "summary/links", "summary/apps", "summary/network", "link_devices", "link_blocks",
@@ -50,10 +50,16 @@ def check_store(s, rows, summary):
     idx, cap, mmin, mthr = int(s["index"]), int(s["capacity"]), int(s["mmin"]), int(s["mthr"])
     level, state, history = 0, STATES["EMPTY"], []
     amounts = np.zeros(len(C), dtype=np.uint64)
+    moved_in = moved_out = 0
     seen = set()
     for r in rows:
         cause = int(r["cause"])
         amounts[cause] += np.uint64(r["amount"])
+        if cause == C["moved"]:
+            if int(r["delta"]) > 0:
+                moved_in += int(r["amount"])
+            else:
+                moved_out += int(r["amount"])
         if cause == C["discarded"]:
             expect(r["delta"] == 0 and level == cap,
                    f"store {idx}: discard at t={r['time']} while not full")
@@ -68,12 +74,18 @@ def check_store(s, rows, summary):
         expect(state == int(r["state"]),
                f"store {idx}: state {int(r['state'])} at t={r['time']}, the rules give {state}")
         seen.add(state)
-    generated = int(amounts[C["initial"]] + amounts[C["generated"]] + amounts[C["discarded"]])
-    expect(generated == int(summary["generated"]), f"store {idx}: generated differs from the trace")
+    # What entered: link key (initial, generated) and moved key, kept or
+    # discarded at capacity.
+    offered = int(amounts[C["initial"]] + amounts[C["generated"]] + amounts[C["discarded"]]) + moved_in
+    expect(offered == int(summary["generated"]) + int(summary["moved_in"]),
+           f"store {idx}: generated + moved_in differs from the trace")
+    expect(moved_out == int(summary["moved_out"]), f"store {idx}: moved_out differs from the trace")
     expect(level == int(summary["level"]), f"store {idx}: final level differs from the trace")
     expect(int(amounts[C["discarded"]]) == int(summary["discarded"]), f"store {idx}: discarded differs")
-    out = sum(int(summary[k]) for k in ["stored", "supplied", "internal", "relayed", "expired", "discarded"])
-    expect(int(summary["generated"]) == out, f"store {idx}: accounting does not close")
+    out = sum(int(summary[k]) for k in ["stored", "supplied", "internal", "relayed", "expired",
+                                        "discarded", "moved_out"])
+    expect(int(summary["generated"]) + int(summary["moved_in"]) == out,
+           f"store {idx}: accounting does not close")
     expect(int(summary["closes"]) == 1, f"store {idx}: summary says accounts do not close")
     expect(int(summary["stored"]) == int(summary["level"]) + int(summary["reserved"]),
            f"store {idx}: stored != level + reserved")
@@ -113,6 +125,11 @@ def check(path, scenario, all_states):
         net = f["summary/network"][()][0]
         for k in ["generated", "stored", "supplied", "discarded"]:
             expect(int(net[k]) == int(summ[k].sum()), f"network {k} is not the sum over stores")
+        # Moves stay inside a node, so the network identity has no moved terms.
+        expect(int(summ["moved_in"].sum()) == int(summ["moved_out"].sum()) == int(net["moved"]),
+               "key moved in differs from key moved out")
+        out = sum(int(net[k]) for k in ["stored", "supplied", "internal", "relayed", "expired", "discarded"])
+        expect(int(net["generated"]) == out, "network accounting does not close")
 
 
 def check_requests(f):
@@ -131,6 +148,8 @@ def check_requests(f):
         expect(int((mine["status"] == 200).sum()) == int(s["ok"]), f"app {i}: ok count differs")
         expect(int((mine["status"] == 503).sum()) == int(s["unavailable"]), f"app {i}: 503 differs")
         expect(len(slave) == int(s["slave_requests"]), f"app {i}: slave count differs")
+        expect(int((slave["status"] == 400).sum()) == int(s["slave_failed"]),
+               f"app {i}: slave 400 count differs")
         expect(len(slave) <= int(s["ok"]), f"app {i}: more slave calls than served keys")
         # Each slave call names the keys of one served master call.
         served = set(zip(mine["key_stream"][mine["status"] == 200], mine["key_offset"][mine["status"] == 200]))
@@ -241,11 +260,14 @@ def check_link_models(f):
                f"link {i}: blocks is not the sum over its devices")
         up = end - all_down(downs, end)
         expect(int(ls["up_ns"]) == up, f"link {i}: up_ns {ls['up_ns']}, the outages give {up}")
-        for st in stores[stores["link"] == i]:
-            got = int(ssum[int(st["index"])]["generated"])
-            expect(got == int(st["initial"]) + delivered,
-                   f"store {st['index']}: offered {got}, initial + delivered blocks give "
-                   f"{int(st['initial']) + delivered}")
+        # Each end receives the link's initial key and every delivered block,
+        # in whichever of its stores the storage design puts them.
+        for side in (0, 1):
+            mine = stores[(stores["link"] == i) & (stores["end"] == side)]
+            got = sum(int(ssum[int(st["index"])]["generated"]) for st in mine)
+            expect(got == int(l["initial"]) + delivered,
+                   f"link {i} end {side}: offered {got}, initial + delivered blocks give "
+                   f"{int(l['initial']) + delivered}")
 
 
 def datasets(f):
