@@ -47,19 +47,30 @@ static int summary_name(trace_reader_t *r, const char *path, summary_row_t *row,
     return row->name != NULL ? SIM_OK : sim_err_set(err, SIM_ERR_RUN, "out of memory");
 }
 
+static int summary_design(trace_reader_t *r, summary_row_t *row, sim_err_t *err)
+{
+    if (trace_read_attr_string(r, "/metadata", "storage_designs", &row->design, NULL) ==
+        SIM_OK)
+        return SIM_OK;
+    row->design = summary_strdup("shared");
+    return row->design != NULL ? SIM_OK : sim_err_set(err, SIM_ERR_RUN, "out of memory");
+}
+
 /* Network totals; a column missing from an older trace reads as 0. */
 static int summary_network(trace_reader_t *r, summary_row_t *row, sim_err_t *err)
 {
     static const char *const columns[] = { "ok", "bad_request", "unavailable", "supplied",
-                                           "wasted", "expired", "internal" };
-    double v[7] = { 0 };
+                                           "wasted", "expired", "internal", "slave_failed" };
+    enum { NCOLUMNS = sizeof columns / sizeof columns[0] };
+    double v[NCOLUMNS] = { 0 };
     int rc = SIM_OK;
 
-    for (size_t i = 0; i < 7 && rc == SIM_OK; i++)
-        if (strcmp(columns[i], "wasted") != 0 ||
-            trace_reader_has(r, "/summary/network", columns[i]))
+    /* Columns added after the first trace format read as 0 when absent. */
+    for (size_t i = 0; i < NCOLUMNS && rc == SIM_OK; i++)
+        if (i < 4 || trace_reader_has(r, "/summary/network", columns[i]))
             rc = summary_sum(r, "/summary/network", columns[i], &v[i], err);
-    row->served = (uint64_t)v[0];
+    row->lost = (uint64_t)v[7];
+    row->served = (uint64_t)v[0] - row->lost;
     row->refused = (uint64_t)v[1] + (uint64_t)v[2];
     row->supplied = (uint64_t)v[3];
     row->wasted = (uint64_t)v[4];
@@ -105,6 +116,7 @@ int summary_read(const char *path, summary_row_t *row, sim_err_t *err)
         goto out;
     }
     if ((rc = summary_name(r, path, row, err)) != SIM_OK ||
+        (rc = summary_design(r, row, err)) != SIM_OK ||
         (rc = summary_network(r, row, err)) != SIM_OK ||
         (rc = summary_latency(r, row, err)) != SIM_OK)
         goto out;
@@ -120,8 +132,9 @@ out:
 void summary_row_free(summary_row_t *row)
 {
     free(row->name);
+    free(row->design);
     free(row->trace);
-    row->name = row->trace = NULL;
+    row->name = row->design = row->trace = NULL;
 }
 
 /* Writes s as one CSV field. */
@@ -142,16 +155,19 @@ static void summary_csv_field(const char *s, FILE *out)
 
 void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out)
 {
-    int width = 4;
+    int width = 4, dwidth = 6;
 
     if (csv) {
-        fputs("name,served,refused,mean_latency_s,wasted_bits,expired_bits,internal_bits,"
-              "trace\n", out);
+        fputs("name,design,served,refused,lost,mean_latency_s,wasted_bits,expired_bits,"
+              "internal_bits,trace\n", out);
         for (size_t i = 0; i < n; i++) {
             const summary_row_t *r = &rows[i];
             summary_csv_field(r->name, out);
-            fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%.9g,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
-                    r->served, r->refused, r->mean_latency_s, r->wasted, r->expired,
+            fputc(',', out);
+            summary_csv_field(r->design, out);
+            fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9g,%" PRIu64 ",%" PRIu64
+                         ",%" PRIu64 ",",
+                    r->served, r->refused, r->lost, r->mean_latency_s, r->wasted, r->expired,
                     r->internal);
             summary_csv_field(r->trace, out);
             fputc('\n', out);
@@ -159,17 +175,18 @@ void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        int len = (int)strlen(rows[i].name);
+        int len = (int)strlen(rows[i].name), dlen = (int)strlen(rows[i].design);
         width = len > width ? (len < 40 ? len : 40) : width;
+        dwidth = dlen > dwidth ? (dlen < 40 ? dlen : 40) : dwidth;
     }
-    fprintf(out, "%-*s %10s %10s %15s %14s %14s %14s  %s\n", width, "name", "served",
-            "refused", "mean_latency_s", "wasted_bits", "expired_bits", "internal_bits",
-            "trace");
+    fprintf(out, "%-*s %-*s %9s %9s %9s %15s %14s %14s %14s  %s\n", width, "name", dwidth,
+            "design", "served", "refused", "lost", "mean_latency_s", "wasted_bits",
+            "expired_bits", "internal_bits", "trace");
     for (size_t i = 0; i < n; i++) {
         const summary_row_t *r = &rows[i];
-        fprintf(out, "%-*s %10" PRIu64 " %10" PRIu64 " %15.6f %14" PRIu64 " %14" PRIu64
-                     " %14" PRIu64 "  %s\n",
-                width, r->name, r->served, r->refused, r->mean_latency_s, r->wasted,
-                r->expired, r->internal, r->trace);
+        fprintf(out, "%-*s %-*s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %15.6f %14" PRIu64
+                     " %14" PRIu64 " %14" PRIu64 "  %s\n",
+                width, r->name, dwidth, r->design, r->served, r->refused, r->lost,
+                r->mean_latency_s, r->wasted, r->expired, r->internal, r->trace);
     }
 }

@@ -4,16 +4,22 @@
  *
  * A row is read from the summary tables of a finished trace (layout in
  * docs/trace-format.md) through the generic reader of sim/trace.h:
- *   served         /summary/network ok: master GET_KEY answered 200
+ *   design         /metadata@storage_designs: the storage design of the
+ *                  links ("shared" for traces written before designs)
+ *   served         /summary/network ok - slave_failed: master GET_KEYs
+ *                  answered 200 whose key was not lost to a collision
  *   refused        bad_request + unavailable (400 + 503)
+ *   lost           slave_failed: answered 200 to the master, but the
+ *                  slave's GET_KEY_WITH_KEY_IDS failed (400) because the
+ *                  key was handed out twice (a key access collision)
  *   mean latency   over every master GET_KEY of every app:
  *                  sum(mean_latency_s * requests) / sum(requests) of
  *                  /summary/apps (NaN when there was no request)
  *   wasted, expired, internal
  *                  /summary/network, bits summed over all stores (so the
  *                  key of a link counts at both of its ends, as supplied
- *                  does); wasted is 0 for traces written before key
- *                  formats existed
+ *                  does); wasted is format waste plus key lost to
+ *                  collisions (0 for traces written before key formats)
  * The name is /metadata@scenario_name, or the file's base name when the
  * trace has none.
  *
@@ -30,8 +36,9 @@
 
 typedef struct summary_row {
     char *name;              /* scenario name, or the trace's base name */
+    char *design;            /* the storage designs of the links */
     char *trace;             /* the trace's path, as given */
-    uint64_t requests, served, refused;
+    uint64_t requests, served, refused, lost;
     double mean_latency_s;
     uint64_t supplied, wasted, expired, internal;
 } summary_row_t;

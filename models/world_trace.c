@@ -396,18 +396,54 @@ static int world_trace_apps(world_t *w, sim_err_t *err)
     return SIM_OK;
 }
 
+/* The storage design of one link as "name attr=value ...". */
+static void world_design_label(const storage_link_t *sl, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "%s", sl->design->name);
+    for (size_t i = 0; sl->elem != NULL && i < sl->elem->nattrs && used < len; i++)
+        if (strcmp(sl->elem->keys[i], "design") != 0)
+            used += (size_t)snprintf(buf + used, len - used, " %s=%s", sl->elem->keys[i],
+                                     sl->elem->values[i]);
+}
+
+/* The distinct design labels of the links, in link order, "; " between. */
+static char *world_designs_text(const world_t *w)
+{
+    const size_t len = 256 * (w->nlinks + 1);
+    char *text = calloc(1, len), label[256];
+    size_t used = 0;
+
+    for (size_t i = 0; text != NULL && i < w->nlinks; i++) {
+        bool seen = false;
+        world_design_label(&w->storages[i], label, sizeof label);
+        for (size_t j = 0; j < i && !seen; j++) {
+            char other[256];
+            world_design_label(&w->storages[j], other, sizeof other);
+            seen = strcmp(label, other) == 0;
+        }
+        if (!seen)
+            used += (size_t)snprintf(text + used, len - used, "%s%s", used > 0 ? "; " : "",
+                                     label);
+    }
+    return text;
+}
+
 static int world_trace_metadata(world_t *w, sim_err_t *err)
 {
     const scn_t *s = w->scn;
     char digest[65];
     size_t len = 1;
-    char *overrides = NULL;
+    char *overrides = NULL, *designs = world_designs_text(w);
     int rc = SIM_OK;
 
+    if (designs == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     for (size_t i = 0; i < s->noverrides; i++)
         len += strlen(s->overrides[i]) + 1;
-    if ((overrides = calloc(1, len)) == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if ((overrides = calloc(1, len)) == NULL) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
     for (size_t i = 0; i < s->noverrides; i++) {
         strcat(overrides, s->overrides[i]);
         strcat(overrides, "\n");
@@ -426,6 +462,7 @@ static int world_trace_metadata(world_t *w, sim_err_t *err)
         (rc = trace_attr_string(w->trace, "/metadata", "effective_scenario", s->effective,
                                 err)) ||
         (rc = trace_attr_string(w->trace, "/metadata", "overrides", overrides, err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "storage_designs", designs, err)) ||
         (rc = trace_attr_u64(w->trace, "/metadata", "seed", w->ctx.seed, err)) ||
         (rc = trace_attr_u64(w->trace, "/metadata", "run", w->ctx.run, err)) ||
         (rc = trace_attr_i64(w->trace, "/metadata", "end_ns", w->ctx.end, err)) ||
@@ -441,6 +478,7 @@ static int world_trace_metadata(world_t *w, sim_err_t *err)
         goto out;
 out:
     free(overrides);
+    free(designs);
     return rc;
 }
 

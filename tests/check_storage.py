@@ -163,17 +163,20 @@ def summarize(csv_path, traces):
         with h5py.File(path, "r") as f:
             req, levels = f["requests"][()], f["levels"][()]
             master = req[req["kind"] == 1]
+            lost = int((req["status"][req["kind"] == 2] == 400).sum())
             want = {
                 "name": text(f["metadata"].attrs["scenario_name"]),
-                "served": int((master["status"] == 200).sum()),
+                "design": text(f["metadata"].attrs["storage_designs"]),
+                "served": int((master["status"] == 200).sum()) - lost,
                 "refused": int(np.isin(master["status"], [400, 503]).sum()),
+                "lost": lost,
                 "wasted_bits": int(f["summary/stores"]["wasted"].sum()),
                 "expired_bits": int(levels["amount"][levels["cause"] == C["expired"]].sum()),
                 "internal_bits": int(levels["amount"][levels["cause"] == C["internal"]].sum()),
             }
             latency = float(np.mean(master["t_response"] - master["t_request"])) / 1e9
         for k, v in want.items():
-            got = row[k] if k == "name" else int(row[k])
+            got = row[k] if k in ("name", "design") else int(row[k])
             expect(got == v, f"{path}: {k} is {got}, the trace gives {v}")
         expect(abs(float(row["mean_latency_s"]) - latency) <= 1e-9 * max(1.0, latency),
                f"{path}: mean latency {row['mean_latency_s']}, the trace gives {latency}")
