@@ -361,8 +361,31 @@ static bool kstore_cuts_reserve(const kstore_t *s, uint64_t bits, kstore_cause_t
     return s->cfg.reserve_min && guarded && s->level - bits < s->cfg.mmin;
 }
 
-bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
-                 kstore_rangebuf_t *out, sim_err_t *err)
+/* Cuts up to `left` bits off the oldest (or newest) range into *piece and
+ * removes them from the ring; returns the bits cut. */
+static uint64_t kstore_cut_end(kstore_t *s, uint64_t left, bool newest, kstore_range_t *piece)
+{
+    kstore_range_t *r = kstore_slot(s, newest ? s->count - 1 : 0);
+
+    *piece = *r;
+    piece->length = r->length < left ? r->length : left;
+    if (newest)
+        piece->offset = r->offset + r->length - piece->length;
+    if (piece->length == r->length) {
+        if (!newest)
+            s->head = (s->head + 1) & (s->cap - 1);
+        s->count--;
+    } else {
+        r->length -= piece->length;
+        if (!newest)
+            r->offset += piece->length;
+    }
+    return piece->length;
+}
+
+/* kstore_take from either end of the store. */
+static bool kstore_take_end(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
+                            bool newest, kstore_rangebuf_t *out, sim_err_t *err)
 {
     uint64_t *account = kstore_account_of(store, cause);
     uint64_t old, left = bits;
@@ -372,55 +395,29 @@ bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t t
     if (account == NULL || store->level < bits || kstore_cuts_reserve(store, bits, cause))
         return false;
     while (left > 0) {
-        kstore_range_t *head = kstore_slot(store, 0);
-        kstore_range_t piece = *head;
-        piece.length = head->length < left ? head->length : left;
+        kstore_range_t piece;
+        const uint64_t n = kstore_cut_end(store, left, newest, &piece);
+        left -= n;
+        store->level -= n;
+        *account += n;
         if (out != NULL && kstore_rangebuf_push(out, &piece, err) != SIM_OK)
             return false;
-        left -= piece.length;
-        if (piece.length == head->length) {
-            store->head = (store->head + 1) & (store->cap - 1);
-            store->count--;
-        } else {
-            head->offset += piece.length;
-            head->length -= piece.length;
-        }
-        store->level -= piece.length;
-        *account += piece.length;
     }
     if (bits > 0)
         kstore_notify(store, old, bits, cause, time);
     return true;
 }
 
+bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
+                 kstore_rangebuf_t *out, sim_err_t *err)
+{
+    return kstore_take_end(store, bits, cause, time, false, out, err);
+}
+
 bool kstore_take_newest(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
                         kstore_rangebuf_t *out, sim_err_t *err)
 {
-    uint64_t *account = kstore_account_of(store, cause);
-    uint64_t old, left = bits;
-
-    kstore_expire_due(store, time);
-    old = store->level;
-    if (account == NULL || store->level < bits || kstore_cuts_reserve(store, bits, cause))
-        return false;
-    while (left > 0) {
-        kstore_range_t *tail = kstore_slot(store, store->count - 1);
-        kstore_range_t piece = *tail;
-        piece.length = tail->length < left ? tail->length : left;
-        piece.offset = tail->offset + tail->length - piece.length;
-        if (out != NULL && kstore_rangebuf_push(out, &piece, err) != SIM_OK)
-            return false;
-        left -= piece.length;
-        if (piece.length == tail->length)
-            store->count--;
-        else
-            tail->length -= piece.length;
-        store->level -= piece.length;
-        *account += piece.length;
-    }
-    if (bits > 0)
-        kstore_notify(store, old, bits, cause, time);
-    return true;
+    return kstore_take_end(store, bits, cause, time, true, out, err);
 }
 
 static int kstore_range_cmp(const void *pa, const void *pb)

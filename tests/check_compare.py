@@ -13,7 +13,7 @@ import sys
 import h5py
 import numpy as np
 
-from check_trace import expect, failures
+from check_trace import expect, failures, report
 
 LABELS = ["shared", "q3p", "session", "collide", "collide-opposite-ends", "collide-working-set",
           "format-bytes", "format-blocks-256", "format-ddka"]
@@ -37,7 +37,7 @@ def main(argv):
         rows = {r["name"]: r for r in csv.DictReader(fh)}
     expect(sorted(rows) == sorted(LABELS), f"rows {sorted(rows)}, expected {sorted(LABELS)}")
     if failures:
-        return report()
+        return report("compare")
     runs = {k: load(r["trace"]) for k, r in rows.items()}
     base = runs["shared"]["req"]
     base_t = base["t_request"][base["kind"] == 1]
@@ -67,14 +67,7 @@ def main(argv):
             expect(run["wasted"] == want == int(r["wasted_bits"]), f"{k}: wasted {run['wasted']}, the formats give {want}")
         elif not k.startswith("collide"):
             expect(run["wasted"] == 0, f"{k}: waste without a key format")
-    return report()
-
-
-def report():
-    for msg in failures[:50]:
-        print("FAIL:", msg)
-    print(f"compare: {'FAILED' if failures else 'ok'} ({len(failures)} failures)")
-    return 1 if failures else 0
+    return report("compare")
 
 
 if __name__ == "__main__":

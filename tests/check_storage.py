@@ -29,7 +29,7 @@ import h5py
 import numpy as np
 
 # The cause codes and the failure list are shared with check_trace.py.
-from check_trace import C, expect, failures
+from check_trace import C, expect, failures, report  # noqa: E402
 
 TAKES = {C["supplied"], C["reserved"], C["internal"], C["relayed"]}
 
@@ -199,10 +199,7 @@ def main(argv):
     else:
         print(__doc__, file=sys.stderr)
         return 2
-    for msg in failures[:50]:
-        print("FAIL:", msg)
-    print(f"{cmd}: {'FAILED' if failures else 'ok'} ({len(failures)} failures)")
-    return 1 if failures else 0
+    return report(cmd)
 
 
 if __name__ == "__main__":

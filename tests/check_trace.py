@@ -31,6 +31,14 @@ def expect(cond, what):
         failures.append(what)
 
 
+def report(cmd):
+    """Prints the failures (the first 50) and a last line; the exit status."""
+    for msg in failures[:50]:
+        print("FAIL:", msg)
+    print(f"{cmd}: {'FAILED' if failures else 'ok'} ({len(failures)} failures)")
+    return 1 if failures else 0
+
+
 def next_state(prev, level, history, mmin, mthr):
     """QKDNetSim's rules, as shared/REFERENCE.md gives them."""
     rising = all(level >= h for h in history)
@@ -304,10 +312,7 @@ def main(argv):
     else:
         print(__doc__, file=sys.stderr)
         return 2
-    for msg in failures[:50]:
-        print("FAIL:", msg)
-    print(f"{cmd}: {'FAILED' if failures else 'ok'} ({len(failures)} failures)")
-    return 1 if failures else 0
+    return report(cmd)
 
 
 if __name__ == "__main__":
