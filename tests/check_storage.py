@@ -29,7 +29,7 @@ import h5py
 import numpy as np
 
 # The cause codes and the failure list are shared with check_trace.py.
-from check_trace import C, expect, failures, report  # noqa: E402
+from check_trace import C, expect, failures, report
 
 TAKES = {C["supplied"], C["reserved"], C["internal"], C["relayed"]}
 
