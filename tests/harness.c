@@ -3,12 +3,32 @@
  */
 #include "tests/harness.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 char th_dir[64] = "";
+
+/* Removes th_dir and the files the tests left in it. */
+static void th_remove_dir(void)
+{
+    DIR *d = opendir(th_dir);
+    struct dirent *e;
+    char path[512];
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", th_dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(th_dir);
+}
 
 int th_main(const char *suite_name, const th_test_t *tests)
 {
@@ -28,9 +48,12 @@ int th_main(const char *suite_name, const th_test_t *tests)
     CU_basic_run_tests();
     failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     CU_cleanup_registry();
+    scn_library_cleanup();
+    th_remove_dir();
     return failed > 0 ? 1 : 0;
 fail:
     CU_cleanup_registry();
+    th_remove_dir();
     return 1;
 }
 
@@ -43,6 +66,23 @@ int th_write_file(const char *name, const char *text, char *buf, size_t len)
         return -1;
     fputs(text, f);
     return fclose(f) == 0 ? 0 : -1;
+}
+
+int th_load(const char *body, scn_t **scn, sim_err_t *err)
+{
+    char path[256];
+    if (th_write_file("s.xml", body, path, sizeof path) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "cannot write %s", path);
+    return scn_load(path, NULL, 0, scn, err);
+}
+
+void th_expect_input_error(int rc, const sim_err_t *err, const char *want, const char *where)
+{
+    const bool found = strstr(err->msg, want) != NULL && strstr(err->msg, where) != NULL;
+    CU_ASSERT_EQUAL(rc, SIM_ERR_INPUT);
+    CU_ASSERT_TRUE(found);
+    if (rc != SIM_ERR_INPUT || !found)
+        fprintf(stderr, "\n  wanted '%s' at '%s'; message was: %s\n", want, where, err->msg);
 }
 
 /* ------------------------------------------------------------ a design alone */

@@ -24,7 +24,8 @@ typedef struct th_test {
 
 /* Creates a scratch folder (its path in th_dir), registers the tests
  * (NULL-terminated by a {NULL, NULL} entry) as one suite, runs them in
- * verbose mode and returns 0 when every assertion held, 1 otherwise. */
+ * verbose mode, frees libxml2's globals, removes the folder with the
+ * files in it, and returns 0 when every assertion held, 1 otherwise. */
 int th_main(const char *suite, const th_test_t *tests);
 
 /* The scratch folder of th_main ("" before it runs). */
@@ -32,6 +33,13 @@ extern char th_dir[];
 
 /* Writes text to th_dir/name and returns the path in buf. -1 on failure. */
 int th_write_file(const char *name, const char *text, char *buf, size_t len);
+
+/* Writes body to th_dir/s.xml and loads it (scn_load, no overrides). */
+int th_load(const char *body, scn_t **scn, sim_err_t *err);
+
+/* Asserts that rc is SIM_ERR_INPUT and that the message holds `want` and
+ * `where` (e.g. "s.xml:3:"); prints the message when it does not. */
+void th_expect_input_error(int rc, const sim_err_t *err, const char *want, const char *where);
 
 /* ------------------------------------------------------------ a design alone */
 

@@ -13,23 +13,10 @@
 
 #include "models/world.h"
 #include "sim/scenario.h"
+#include "tests/harness.h"
 
-static char dir[] = "/tmp/qkm_models_XXXXXX";
 
 /* Writes the scenario body into a file and loads it. */
-static int load(const char *body, scn_t **scn, sim_err_t *err)
-{
-    char path[256];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/s.xml", dir);
-    f = fopen(path, "w");
-    if (f == NULL)
-        return SIM_ERR_RUN;
-    fputs(body, f);
-    fclose(f);
-    return scn_load(path, NULL, 0, scn, err);
-}
-
 /* Loads, builds and runs; returns the run's code and fills *r. */
 static int run(const char *body, world_report_t *r, sim_err_t *err)
 {
@@ -39,9 +26,9 @@ static int run(const char *body, world_report_t *r, sim_err_t *err)
     char out[256];
     int rc;
 
-    snprintf(out, sizeof out, "%s/out.h5", dir);
+    snprintf(out, sizeof out, "%s/out.h5", th_dir);
     memset(r, 0, sizeof *r);
-    if ((rc = load(body, &scn, err)) == SIM_OK && (rc = world_build(scn, &opts, &w, err)) == SIM_OK)
+    if ((rc = th_load(body, &scn, err)) == SIM_OK && (rc = world_build(scn, &opts, &w, err)) == SIM_OK)
         rc = world_run(w, out, r, err);
     world_destroy(w);
     scn_free(scn);
@@ -164,14 +151,10 @@ static void refused(const char *body, const char *want, const char *line)
     world_t *w = NULL;
     world_options_t opts = { 0 };
     sim_err_t err = { 0 };
-    int rc = load(body, &scn, &err);
+    int rc = th_load(body, &scn, &err);
     if (rc == SIM_OK)
         rc = world_build(scn, &opts, &w, &err);
-    CU_ASSERT_EQUAL(rc, SIM_ERR_INPUT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, want));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, line));
-    if (strstr(err.msg, want) == NULL || strstr(err.msg, line) == NULL)
-        fprintf(stderr, "\n  message was: %s\n", err.msg);
+    th_expect_input_error(rc, &err, want, line);
     world_destroy(w);
     scn_free(scn);
 }
@@ -204,24 +187,15 @@ static void test_model_errors(void)
 
 int main(void)
 {
-    unsigned failed;
-    if (mkdtemp(dir) == NULL)
-        return 1;
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("models", NULL, NULL);
-    CU_add_test(s, "link key is floor(R k block)", test_link_closed_form);
-    CU_add_test(s, "demand below supply: all served", test_throughput_below_supply);
-    CU_add_test(s, "demand above supply: served = supply", test_throughput_above_supply);
-    CU_add_test(s, "Poisson arrival count", test_poisson_count);
-    CU_add_test(s, "400 for a size out of range", test_bad_request);
-    CU_add_test(s, "no request at stop", test_no_request_at_stop);
-    CU_add_test(s, "errors found by the models", test_model_errors);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    scn_library_cleanup();
-    rmdir(dir);
-    return failed ? 1 : 0;
+    static const th_test_t tests[] = {
+        { "link key is floor(R k block)", test_link_closed_form },
+        { "demand below supply: all served", test_throughput_below_supply },
+        { "demand above supply: served = supply", test_throughput_above_supply },
+        { "Poisson arrival count", test_poisson_count },
+        { "400 for a size out of range", test_bad_request },
+        { "no request at stop", test_no_request_at_stop },
+        { "errors found by the models", test_model_errors },
+        { NULL, NULL },
+    };
+    return th_main("models", tests);
 }

@@ -17,6 +17,7 @@
 #include "models/world.h"
 #include "sim/scenario.h"
 #include "sim/trace.h"
+#include "tests/harness.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -370,30 +371,21 @@ static void test_waste_account(void)
 
 /* ------------------------------------------------------------ worlds */
 
-static char dir[] = "/tmp/qkm_storage_XXXXXX";
 
 /* Runs the scenario body and writes its trace to out. */
 static int run_to(const char *body, const char *out, world_report_t *r, sim_err_t *err)
 {
-    char path[256];
     scn_t *scn = NULL;
     world_t *w = NULL;
     world_options_t opts = { 0 };
-    FILE *f;
     int rc;
 
-    snprintf(path, sizeof path, "%s/s.xml", dir);
     memset(r, 0, sizeof *r);
-    if ((f = fopen(path, "w")) == NULL)
-        return SIM_ERR_RUN;
-    fputs(body, f);
-    fclose(f);
-    if ((rc = scn_load(path, NULL, 0, &scn, err)) == SIM_OK &&
+    if ((rc = th_load(body, &scn, err)) == SIM_OK &&
         (rc = world_build(scn, &opts, &w, err)) == SIM_OK)
         rc = world_run(w, out, r, err);
     world_destroy(w);
     scn_free(scn);
-    unlink(path);
     return rc;
 }
 
@@ -401,7 +393,7 @@ static int run(const char *body, world_report_t *r, sim_err_t *err)
 {
     char out[256];
     int rc;
-    snprintf(out, sizeof out, "%s/out.h5", dir);
+    snprintf(out, sizeof out, "%s/out.h5", th_dir);
     rc = run_to(body, out, r, err);
     unlink(out);
     return rc;
@@ -514,10 +506,7 @@ static void expect_input_error(const char *store, const char *what)
     sim_err_t err = { 0 };
     snprintf(body, sizeof body, "<scenario name='t' duration='1s'>" NET("%s") "</scenario>",
              store);
-    CU_ASSERT_EQUAL(run(body, &r, &err), SIM_ERR_INPUT);
-    if (strstr(err.msg, what) == NULL)
-        fprintf(stderr, "\n  message '%s' lacks '%s'\n", err.msg, what);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, what));
+    th_expect_input_error(run(body, &r, &err), &err, what, "s.xml:1:");
 }
 
 static void test_world_bad_options(void)
@@ -544,7 +533,7 @@ static void test_summary(void)
     char out[256], *text = NULL;
     int64_t completed = 0;
 
-    snprintf(out, sizeof out, "%s/sum.h5", dir);
+    snprintf(out, sizeof out, "%s/sum.h5", th_dir);
     CU_ASSERT_EQUAL_FATAL(
         run_to("<scenario name='sum test' duration='30s'>"
                NET("<store capacity='10000' min='500' threshold='500' initial='1000' "
@@ -595,30 +584,24 @@ static void test_summary(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    if (mkdtemp(dir) == NULL || CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("storage", NULL, NULL);
-    CU_add_test(s, "a range expires at birth + max-age", test_expiry_on_time);
-    CU_add_test(s, "expiry before takes at the same instant", test_expiry_and_takes);
-    CU_add_test(s, "both ends expire the same identities", test_expiry_both_ends);
-    CU_add_test(s, "expiry edge cases", test_expiry_edge_cases);
-    CU_add_test(s, "no max-age, no expiry", test_no_max_age);
-    CU_add_test(s, "reserve-min refuses supply below Mmin", test_reserve_min);
-    CU_add_test(s, "bits and bytes formats", test_format_bits_and_bytes);
-    CU_add_test(s, "fixed-size blocks", test_format_fixed_blocks);
-    CU_add_test(s, "DDKA multi-size blocks", test_format_ddka);
-    CU_add_test(s, "format checks", test_format_check);
-    CU_add_test(s, "waste is part of supplied", test_waste_account);
-    CU_add_test(s, "world: reserve-min", test_world_reserve_min);
-    CU_add_test(s, "world: waste of formats", test_world_formats);
-    CU_add_test(s, "world: expiry", test_world_expiry);
-    CU_add_test(s, "world: bad store options", test_world_bad_options);
-    CU_add_test(s, "summarize and the trace reader", test_summary);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    rmdir(dir);
-    return failed ? 1 : 0;
+    static const th_test_t tests[] = {
+        { "a range expires at birth + max-age", test_expiry_on_time },
+        { "expiry before takes at the same instant", test_expiry_and_takes },
+        { "both ends expire the same identities", test_expiry_both_ends },
+        { "expiry edge cases", test_expiry_edge_cases },
+        { "no max-age, no expiry", test_no_max_age },
+        { "reserve-min refuses supply below Mmin", test_reserve_min },
+        { "bits and bytes formats", test_format_bits_and_bytes },
+        { "fixed-size blocks", test_format_fixed_blocks },
+        { "DDKA multi-size blocks", test_format_ddka },
+        { "format checks", test_format_check },
+        { "waste is part of supplied", test_waste_account },
+        { "world: reserve-min", test_world_reserve_min },
+        { "world: waste of formats", test_world_formats },
+        { "world: expiry", test_world_expiry },
+        { "world: bad store options", test_world_bad_options },
+        { "summarize and the trace reader", test_summary },
+        { NULL, NULL },
+    };
+    return th_main("storage", tests);
 }
