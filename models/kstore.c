@@ -266,6 +266,11 @@ int kstore_set_timer(kstore_t *store, kstore_timer_fn fn, void *ctx, sim_err_t *
     return kstore_arm(store, err);
 }
 
+void kstore_expire(kstore_t *store, int64_t now)
+{
+    kstore_expire_due(store, now);
+}
+
 int kstore_on_timer(kstore_t *store, int64_t now, sim_err_t *err)
 {
     /* The pending wake-up may be early (its range was taken meanwhile):

@@ -178,6 +178,12 @@ int kstore_set_timer(kstore_t *store, kstore_timer_fn fn, void *ctx, sim_err_t *
  * new oldest range. SIM_ERR_RUN when that request fails. */
 int kstore_on_timer(kstore_t *store, int64_t now, sim_err_t *err);
 
+/* Expires every range due at `now` (as every add and take does first),
+ * without asking for a wake-up: a design that reads levels before it
+ * moves key calls it so that the levels it reads are the ones its moves
+ * meet. */
+void kstore_expire(kstore_t *store, int64_t now);
+
 /* When the oldest range expires (ns): INT64_MAX when the store is empty,
  * has no max_age, or the time is not representable. */
 int64_t kstore_next_expiry(const kstore_t *store);
