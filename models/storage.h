@@ -61,7 +61,8 @@ typedef struct storage_stats {
     uint64_t rounds;          /* periodic rounds run (Q3P timer, refills) */
     uint64_t moved_bits;      /* key moved between stores, counted once per end */
     uint64_t collisions;      /* requests lost to a key access collision */
-    uint64_t collided_bits;   /* key those requests had been given, both ends */
+    uint64_t collided_bits;   /* key wasted by those requests (beyond format
+                               * waste), both ends: part of `wasted` */
 } storage_stats_t;
 
 typedef struct storage_link storage_link_t;

@@ -684,6 +684,9 @@ void world_report_print(const world_report_t *r, FILE *out)
             r->generated, r->stored, r->supplied, r->internal, r->relayed, r->expired,
             r->discarded, r->accounts_close ? "closes" : "DOES NOT CLOSE");
     if (r->wasted > 0)
-        fprintf(out, "key formats wasted %" PRIu64 " of the %" PRIu64 " bits supplied\n",
-                r->wasted, r->supplied);
+        fprintf(out, "wasted %" PRIu64 " of the %" PRIu64 " bits supplied: %" PRIu64
+                     " by key formats, %" PRIu64 " by collisions\n",
+                r->wasted, r->supplied, r->wasted - r->collided_bits, r->collided_bits);
+    if (r->collisions > 0)
+        fprintf(out, "requests lost to key access collisions: %" PRIu64 "\n", r->collisions);
 }

@@ -43,7 +43,7 @@ typedef struct world_report {
     bool accounts_close;
     uint64_t moved;               /* moved between the stores of a node (both ends) */
     uint64_t collisions;          /* requests lost to key access collisions */
-    uint64_t collided_bits;       /* key those requests had been given */
+    uint64_t collided_bits;       /* key wasted by those requests, both ends */
     uint64_t slave_failed;        /* GET_KEY_WITH_KEY_IDS answered 400 */
 } world_report_t;
 
