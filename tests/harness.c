@@ -148,7 +148,8 @@ int th_link_setup(th_link_t *h, const char *storage_xml, const kstore_config_t *
             return rc;
         e = scn_child(h->scn->root, "storage");
     }
-    memcpy(h->apps, apps, napps * sizeof *apps);
+    if (napps > 0)
+        memcpy(h->apps, apps, napps * sizeof *apps);
     h->sl = (storage_link_t){ .index = 0, .id = "L", .node_id = { "A", "B" },
                               .ndevices = ndevices, .ctx = &h->ctx, .cfg = *cfg,
                               .apps = h->apps, .napps = napps,
