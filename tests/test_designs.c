@@ -5,10 +5,13 @@
  *
  * Expected values are worked out by hand from storage.h and kstore.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "models/kstore.h"
 #include "models/storage.h"
+#include "models/world.h"
+#include "sim/trace.h"
 #include "tests/harness.h"
 
 static const kstore_config_t big = { .capacity = 1000000, .mthr = 0 };
@@ -173,6 +176,88 @@ static void test_move_accounts(void)
     CU_ASSERT_EQUAL(sl.stats.moved_bits, 260);
 }
 
+/* Runs body to th_dir/out.h5; returns the run's code. */
+static int run_world(const char *body, sim_err_t *err)
+{
+    char out[256];
+    scn_t *scn = NULL;
+    world_t *w = NULL;
+    world_options_t opts = { 0 };
+    int rc;
+
+    snprintf(out, sizeof out, "%s/out.h5", th_dir);
+    if ((rc = th_load(body, &scn, err)) == SIM_OK &&
+        (rc = world_build(scn, &opts, &w, err)) == SIM_OK)
+        rc = world_run(w, out, NULL, err);
+    world_destroy(w);
+    scn_free(scn);
+    return rc;
+}
+
+/* A node's <storage> governs its links; the others take the scenario's.
+ * Link AB (node B selects q3p, one device) has pickup/0, common, a-to-b
+ * and b-to-a: 8 stores; link AC (the scenario's session, one client) has
+ * common and session/x: 4 stores; the links are taken in order. */
+static void test_per_node_selection(void)
+{
+    const char *body =
+        "<scenario name='t' duration='10s'><nodes><node id='A'/>"
+        "<node id='B'><storage design='q3p' timer='100ms'/></node><node id='C'/></nodes>"
+        "<links><link id='AB' a='A' b='B'><generation model='constant' rate='10kbps'/>"
+        "<store capacity='1Mb' min='0' threshold='0' initial='100kb'/></link>"
+        "<link id='AC' a='A' b='C'><generation model='constant' rate='10kbps'/>"
+        "<store capacity='1Mb' min='0' threshold='0' initial='100kb'/></link></links>"
+        "<apps><etsi014 id='x' master='C' slave='A' size='256'><arrivals rate='2/s'/>"
+        "</etsi014></apps><storage design='session'/></scenario>";
+    char path[256], *designs = NULL;
+    double *link = NULL, *end = NULL;
+    size_t n = 0, m = 0;
+    sim_err_t err;
+    trace_reader_t *r;
+
+    CU_ASSERT_EQUAL_FATAL(run_world(body, &err), SIM_OK);
+    snprintf(path, sizeof path, "%s/out.h5", th_dir);
+    r = trace_reader_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(trace_read_attr_string(r, "/metadata", "storage_designs", &designs, &err),
+                    SIM_OK);
+    CU_ASSERT_STRING_EQUAL(designs, "q3p timer=100ms; session");
+    CU_ASSERT_EQUAL(trace_read_column(r, "/stores", "link", &link, &n, &err), SIM_OK);
+    CU_ASSERT_EQUAL(trace_read_column(r, "/stores", "end", &end, &m, &err), SIM_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 12);
+    CU_ASSERT_EQUAL_FATAL(m, 12);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_EQUAL(link[i], i < 8 ? 0.0 : 1.0);
+        CU_ASSERT_EQUAL(end[i], (double)(i % 2));   /* pairs: end a, then end b */
+    }
+    free(designs);
+    free(link);
+    free(end);
+    trace_reader_close(r);
+}
+
+/* The two nodes of a link may both name a <storage>, but the same one. */
+static void test_node_agreement(void)
+{
+    const char *same =
+        "<scenario name='t' duration='1s'><nodes>"
+        "<node id='A'><storage design='session' buffer='10kb'/></node>"
+        "<node id='B'><storage buffer='10kb' design='session'/></node></nodes>"
+        "<links><link id='AB' a='A' b='B'><generation model='constant' rate='1kbps'/>"
+        "</link></links></scenario>";
+    const char *other =
+        "<scenario name='t' duration='1s'><nodes>"
+        "<node id='A'><storage design='session' buffer='10kb'/></node>\n"
+        "<node id='B'><storage design='session' buffer='20kb'/></node></nodes>"
+        "<links><link id='AB' a='A' b='B'><generation model='constant' rate='1kbps'/>"
+        "</link></links></scenario>";
+    sim_err_t err;
+
+    CU_ASSERT_EQUAL(run_world(same, &err), SIM_OK);
+    th_expect_input_error(run_world(other, &err), &err,
+                          "the two ends of a link must run the same design", "s.xml:2:");
+}
+
 int main(void)
 {
     static const th_test_t tests[] = {
@@ -182,6 +267,8 @@ int main(void)
         { "take from the newest end", test_take_newest },
         { "remove ranges anywhere", test_remove_anywhere },
         { "moves keep the accounts", test_move_accounts },
+        { "a node's design governs its links", test_per_node_selection },
+        { "both nodes of a link agree", test_node_agreement },
         { NULL, NULL },
     };
     return th_main("storage designs", tests);
