@@ -172,6 +172,37 @@ kstore_t *th_store(const th_link_t *h, const char *role, int end)
     return NULL;
 }
 
+kstore_t *th_store_of(const th_link_t *h, const char *role, int end)
+{
+    kstore_t *s = th_store(h, role, end);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    return s;
+}
+
+uint64_t th_level(const th_link_t *h, const char *role, int end)
+{
+    return kstore_level(th_store_of(h, role, end));
+}
+
+void th_assert_pair_level(const th_link_t *h, const char *role, uint64_t bits)
+{
+    CU_ASSERT_EQUAL(th_level(h, role, STORAGE_END_A), bits);
+    CU_ASSERT_EQUAL(th_level(h, role, STORAGE_END_B), bits);
+}
+
+bool th_get_key(th_link_t *h, size_t app, uint64_t bits, int64_t now)
+{
+    kstore_rangebuf_t out = { 0 };
+    uint64_t ticket = 0;
+    bool granted = false;
+    sim_err_t err;
+
+    CU_ASSERT_EQUAL(h->sl.design->get_key(&h->sl, app, bits, 0, now, &out, &ticket, &granted,
+                                          &err), SIM_OK);
+    kstore_rangebuf_free(&out);
+    return granted;
+}
+
 int th_deliver(th_link_t *h, size_t device, uint64_t offset, uint64_t bits, int64_t now,
                sim_err_t *err)
 {

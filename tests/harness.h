@@ -73,6 +73,19 @@ int th_link_start(th_link_t *h, sim_err_t *err);
 /* The store of `role` at `end`, NULL when the design made none. */
 kstore_t *th_store(const th_link_t *h, const char *role, int end);
 
+/* The store of `role` at `end`; a fatal assertion when there is none. */
+kstore_t *th_store_of(const th_link_t *h, const char *role, int end);
+
+/* Its level, bits. */
+uint64_t th_level(const th_link_t *h, const char *role, int end);
+
+/* Asserts that both ends of `role` hold `bits`. */
+void th_assert_pair_level(const th_link_t *h, const char *role, uint64_t bits);
+
+/* Client app's GET_KEY for `bits` (no format waste) at `now`, asserting
+ * that the design returns SIM_OK; true when granted. */
+bool th_get_key(th_link_t *h, size_t app, uint64_t bits, int64_t now);
+
 /* Delivers `bits` of device `device`'s stream (stream device + 1, offset
  * as given) at `now`, cause GENERATED (INITIAL when now is 0). */
 int th_deliver(th_link_t *h, size_t device, uint64_t offset, uint64_t bits, int64_t now,

@@ -59,11 +59,6 @@ static const kstore_accounts_t *acc(const th_link_t *h, const char *role, int en
     return kstore_accounts(th_store(h, role, end));
 }
 
-static uint64_t level(const th_link_t *h, const char *role, int end)
-{
-    return kstore_level(th_store(h, role, end));
-}
-
 /* No remedy: two clients at opposite ends ask 1 ms apart, within the
  * 10 ms sync delay, and both get bits [0, 300) from their own copy. Each
  * notice then finds the key gone at the other end (reserved 0), so both
@@ -93,13 +88,13 @@ static void test_none_collides(void)
     CU_ASSERT_NOT_EQUAL(g[0].ticket, g[1].ticket);
     /* nothing happened at the peers yet */
     CU_ASSERT_EQUAL(acc(&h, "shared", 0)->reserved, 0);
-    CU_ASSERT_EQUAL(level(&h, "shared", 0), 700);
-    CU_ASSERT_EQUAL(level(&h, "shared", 1), 700);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 0), 700);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 1), 700);
     /* the notices arrive at 11 ms and 12 ms and find nothing to reserve */
     CU_ASSERT_EQUAL(th_run(&h, 12 * MS), SIM_OK);
     CU_ASSERT_EQUAL(acc(&h, "shared", 0)->reserved, 0);
     CU_ASSERT_EQUAL(acc(&h, "shared", 1)->reserved, 0);
-    CU_ASSERT_EQUAL(level(&h, "shared", 0), 700);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 0), 700);
     CU_ASSERT_FALSE(fetch(&h, 0, &g[0], 300, 0, 12 * MS));
     CU_ASSERT_FALSE(fetch(&h, 1, &g[1], 300, 0, 13 * MS));
     CU_ASSERT_EQUAL(h.sl.stats.collisions, 2);
@@ -108,7 +103,7 @@ static void test_none_collides(void)
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->supplied, 300);
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->wasted, 300);
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->reserved, 0);
-        CU_ASSERT_EQUAL(level(&h, "shared", end), 700);
+        CU_ASSERT_EQUAL(th_level(&h, "shared", end), 700);
     }
     /* a request left without its fetch at the end is freed by destroy */
     get(&h, 0, 100, 0, 20 * MS, &g[2]);
@@ -141,8 +136,8 @@ static void test_none_partial_overlap(void)
     CU_ASSERT_EQUAL(th_run(&h, 15 * MS), SIM_OK);
     CU_ASSERT_EQUAL(acc(&h, "shared", 1)->reserved, 0);
     CU_ASSERT_EQUAL(acc(&h, "shared", 0)->reserved, 200);
-    CU_ASSERT_EQUAL(level(&h, "shared", 0), 500);
-    CU_ASSERT_EQUAL(level(&h, "shared", 1), 500);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 0), 500);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 1), 500);
     CU_ASSERT_FALSE(fetch(&h, 0, &g[0], 300, 44, 16 * MS));
     CU_ASSERT_EQUAL(acc(&h, "shared", 0)->wasted, 300);
     CU_ASSERT_FALSE(fetch(&h, 1, &g[1], 500, 0, 17 * MS));
@@ -179,7 +174,7 @@ static void test_none_apart(void)
     for (int end = 0; end < 2; end++) {
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->supplied, 600);
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->wasted, 20);
-        CU_ASSERT_EQUAL(level(&h, "shared", end), 400);
+        CU_ASSERT_EQUAL(th_level(&h, "shared", end), 400);
     }
     CU_ASSERT_EQUAL(h.sl.stats.collisions, 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -202,12 +197,12 @@ static void test_fetch_before_notice(void)
                           SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 1000, 0, &err), SIM_OK);
     get(&h, 0, 300, 0, 0, &g);
-    CU_ASSERT_EQUAL(level(&h, "shared", 1), 1000);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 1), 1000);
     CU_ASSERT_TRUE(fetch(&h, 0, &g, 300, 0, 11 * MS));
-    CU_ASSERT_EQUAL(level(&h, "shared", 1), 700);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 1), 700);
     CU_ASSERT_EQUAL(acc(&h, "shared", 1)->supplied, 300);
     CU_ASSERT_EQUAL(th_run(&h, 60 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(level(&h, "shared", 1), 700);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 1), 700);
     CU_ASSERT_EQUAL(acc(&h, "shared", 1)->reserved, 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     kstore_rangebuf_free(&g.ranges);
@@ -279,7 +274,7 @@ static void test_opposite_ends_meet(void)
     CU_ASSERT_EQUAL(h.sl.stats.collisions, 2);
     CU_ASSERT_EQUAL(h.sl.stats.collided_bits, 2000);
     for (int end = 0; end < 2; end++) {
-        CU_ASSERT_EQUAL(level(&h, "shared", end), 0);
+        CU_ASSERT_EQUAL(th_level(&h, "shared", end), 0);
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->supplied, 1000);
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->wasted, 1000);
     }
@@ -313,12 +308,12 @@ static void test_working_set_no_collision(void)
     CU_ASSERT_FALSE(g[2].granted);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
     CU_ASSERT_EQUAL(th_run(&h, 10 * MS - 1), SIM_OK);
-    CU_ASSERT_EQUAL(level(&h, "ws-a", 0), 0);
+    CU_ASSERT_EQUAL(th_level(&h, "ws-a", 0), 0);
     CU_ASSERT_EQUAL(th_run(&h, 10 * MS), SIM_OK);
     for (int end = 0; end < 2; end++) {
-        CU_ASSERT_EQUAL(level(&h, "ws-a", end), 1000);
-        CU_ASSERT_EQUAL(level(&h, "ws-b", end), 1000);
-        CU_ASSERT_EQUAL(level(&h, "pool", end), 8000);
+        CU_ASSERT_EQUAL(th_level(&h, "ws-a", end), 1000);
+        CU_ASSERT_EQUAL(th_level(&h, "ws-b", end), 1000);
+        CU_ASSERT_EQUAL(th_level(&h, "pool", end), 8000);
         CU_ASSERT_EQUAL_FATAL(kstore_range_count(th_store(&h, "ws-a", end)), 1);
         CU_ASSERT_EQUAL_FATAL(kstore_range_count(th_store(&h, "ws-b", end)), 1);
         CU_ASSERT_EQUAL(kstore_range_at(th_store(&h, "ws-a", end), 0)->offset, 0);
@@ -331,9 +326,9 @@ static void test_working_set_no_collision(void)
     CU_ASSERT_EQUAL(g[0].ranges.v[0].offset, 0);
     CU_ASSERT_EQUAL(g[1].ranges.v[0].offset, 1000);
     /* the peer's copy keeps the key until the notice */
-    CU_ASSERT_EQUAL(level(&h, "ws-a", 1), 1000);
+    CU_ASSERT_EQUAL(th_level(&h, "ws-a", 1), 1000);
     CU_ASSERT_EQUAL(th_run(&h, 30 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(level(&h, "ws-a", 1), 700);
+    CU_ASSERT_EQUAL(th_level(&h, "ws-a", 1), 700);
     CU_ASSERT_EQUAL(acc(&h, "ws-a", 1)->reserved, 300);
     CU_ASSERT_TRUE(fetch(&h, 0, &g[0], 300, 0, 31 * MS));
     CU_ASSERT_TRUE(fetch(&h, 1, &g[1], 300, 0, 32 * MS));
@@ -368,13 +363,13 @@ static void test_working_set_refill(void)
     get(&h, 0, 300, 0, 22 * MS, &g[1]);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 3);
     CU_ASSERT_EQUAL(th_run(&h, 32 * MS - 1), SIM_OK);
-    CU_ASSERT_EQUAL(level(&h, "ws-a", 0), 400);
-    CU_ASSERT_EQUAL(level(&h, "ws-a", 1), 700);
+    CU_ASSERT_EQUAL(th_level(&h, "ws-a", 0), 400);
+    CU_ASSERT_EQUAL(th_level(&h, "ws-a", 1), 700);
     CU_ASSERT_EQUAL(th_run(&h, 32 * MS), SIM_OK);
     for (int end = 0; end < 2; end++) {
         const kstore_t *s = th_store(&h, "ws-a", end);
         CU_ASSERT_EQUAL(kstore_level(s), 1000);
-        CU_ASSERT_EQUAL(level(&h, "pool", end), 7400);
+        CU_ASSERT_EQUAL(th_level(&h, "pool", end), 7400);
         CU_ASSERT_EQUAL_FATAL(kstore_range_count(s), 2);
         CU_ASSERT_EQUAL(kstore_range_at(s, 1)->offset, 2000);
         CU_ASSERT_EQUAL(kstore_range_at(s, 1)->length, 600);
@@ -410,12 +405,12 @@ static void test_working_set_refused_asks(void)
     CU_ASSERT_FALSE(g[1].granted);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 3);
     CU_ASSERT_EQUAL(th_run(&h, 41 * MS - 1), SIM_OK);
-    CU_ASSERT_EQUAL(level(&h, "ws-a", 0), 500);
+    CU_ASSERT_EQUAL(th_level(&h, "ws-a", 0), 500);
     get(&h, 0, 600, 0, 41 * MS, &g[2]);
     CU_ASSERT_TRUE(g[2].granted);
-    CU_ASSERT_EQUAL(level(&h, "ws-a", 0), 400);
-    CU_ASSERT_EQUAL(level(&h, "ws-a", 1), 1000);
-    CU_ASSERT_EQUAL(level(&h, "pool", 0), 7500);
+    CU_ASSERT_EQUAL(th_level(&h, "ws-a", 0), 400);
+    CU_ASSERT_EQUAL(th_level(&h, "ws-a", 1), 1000);
+    CU_ASSERT_EQUAL(th_level(&h, "pool", 0), 7500);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     for (int i = 0; i < 3; i++)
         kstore_rangebuf_free(&g[i].ranges);
@@ -508,9 +503,9 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 1000, 0, &err), SIM_OK);
     get(&h, 0, 100, 0, 0, &g);
     CU_ASSERT_EQUAL(th_run(&h, 10 * MS - 1), SIM_OK);
-    CU_ASSERT_EQUAL(level(&h, "shared", 1), 1000);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 1), 1000);
     CU_ASSERT_EQUAL(th_run(&h, 10 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(level(&h, "shared", 1), 900);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", 1), 900);
     kstore_rangebuf_free(&g.ranges);
     th_link_free(&h);
     CU_ASSERT_EQUAL(th_link_setup(&h, "<storage design='collide' remedy='working-set' "

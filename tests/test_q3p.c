@@ -43,42 +43,9 @@ static int q3p_link(th_link_t *h, const char *attrs, const kstore_config_t *cfg,
     return initial > 0 ? th_deliver(h, 0, 0, initial, 0, err) : SIM_OK;
 }
 
-static kstore_t *store(const th_link_t *h, const char *role, int end)
-{
-    kstore_t *s = th_store(h, role, end);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    return s;
-}
-
-static uint64_t level(const th_link_t *h, const char *role, int end)
-{
-    return kstore_level(store(h, role, end));
-}
-
-/* Both ends of a synced pair hold `bits`. */
-static void assert_pair(const th_link_t *h, const char *role, uint64_t bits)
-{
-    CU_ASSERT_EQUAL(level(h, role, STORAGE_END_A), bits);
-    CU_ASSERT_EQUAL(level(h, role, STORAGE_END_B), bits);
-}
-
 static uint64_t internal(const th_link_t *h, const char *role, int end)
 {
-    return kstore_accounts(store(h, role, end))->internal;
-}
-
-/* The master's GET_KEY of app `app` for `bits`; true when granted. */
-static bool get_key(th_link_t *h, size_t app, uint64_t bits, int64_t now)
-{
-    kstore_rangebuf_t out = { 0 };
-    uint64_t ticket = 0;
-    bool granted = false;
-    sim_err_t err;
-
-    CU_ASSERT_EQUAL(h->sl.design->get_key(&h->sl, app, bits, 0, now, &out, &ticket, &granted,
-                                          &err), SIM_OK);
-    kstore_rangebuf_free(&out);
-    return granted;
+    return kstore_accounts(th_store_of(h, role, end))->internal;
 }
 
 /* The stores, in the order made. */
@@ -96,10 +63,10 @@ static void test_stores(void)
         CU_ASSERT_STRING_EQUAL(h.roles[2 * i + 1], roles[i]);
     }
     /* defaults: pickup = the store's capacity, buffer = a tenth, Mthr half */
-    CU_ASSERT_EQUAL(kstore_config(store(&h, "pickup/1", 0))->capacity, 100000);
-    CU_ASSERT_EQUAL(kstore_config(store(&h, "a-to-b", 1))->capacity, 10000);
-    CU_ASSERT_EQUAL(kstore_config(store(&h, "a-to-b", 1))->mthr, 5000);
-    CU_ASSERT_EQUAL(kstore_config(store(&h, "a-to-b", 1))->mmin, 0);
+    CU_ASSERT_EQUAL(kstore_config(th_store_of(&h, "pickup/1", 0))->capacity, 100000);
+    CU_ASSERT_EQUAL(kstore_config(th_store_of(&h, "a-to-b", 1))->capacity, 10000);
+    CU_ASSERT_EQUAL(kstore_config(th_store_of(&h, "a-to-b", 1))->mthr, 5000);
+    CU_ASSERT_EQUAL(kstore_config(th_store_of(&h, "a-to-b", 1))->mmin, 0);
     th_link_free(&h);
 }
 
@@ -116,12 +83,12 @@ static void test_load_third(void)
     CU_ASSERT_EQUAL_FATAL(q3p_link(&h, "timer='100ms' buffer='50000' load-request='false'",
                                    &store100k, 1, 150 * MS, 30002, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 101 * MS - 1), SIM_OK);
-    assert_pair(&h, "a-to-b", 0);   /* decided at 100 ms, not yet in effect */
-    assert_pair(&h, "common", 30002);
+    th_assert_pair_level(&h, "a-to-b", 0);   /* decided at 100 ms, not yet in effect */
+    th_assert_pair_level(&h, "common", 30002);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    assert_pair(&h, "a-to-b", 10000);
-    assert_pair(&h, "b-to-a", 10000);
-    assert_pair(&h, "common", 9618);
+    th_assert_pair_level(&h, "a-to-b", 10000);
+    th_assert_pair_level(&h, "b-to-a", 10000);
+    th_assert_pair_level(&h, "common", 9618);
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 1);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
     CU_ASSERT_EQUAL(h.sl.stats.tag_bits, 4 * 2 * 96);
@@ -147,22 +114,22 @@ static void test_store(void)
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1000, 5000, 10 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 1, 0, 3000, 20 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 101 * MS - 1), SIM_OK);
-    assert_pair(&h, "pickup/0", 5000);
-    assert_pair(&h, "pickup/1", 3000);
-    assert_pair(&h, "common", 1000);
+    th_assert_pair_level(&h, "pickup/0", 5000);
+    th_assert_pair_level(&h, "pickup/1", 3000);
+    th_assert_pair_level(&h, "common", 1000);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    assert_pair(&h, "pickup/0", 0);
-    assert_pair(&h, "pickup/1", 0);
-    assert_pair(&h, "common", 8616);
-    assert_pair(&h, "a-to-b", 0);
-    assert_pair(&h, "b-to-a", 0);
+    th_assert_pair_level(&h, "pickup/0", 0);
+    th_assert_pair_level(&h, "pickup/1", 0);
+    th_assert_pair_level(&h, "common", 8616);
+    th_assert_pair_level(&h, "a-to-b", 0);
+    th_assert_pair_level(&h, "b-to-a", 0);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
     CU_ASSERT_EQUAL(h.sl.stats.tag_bits, 4 * 2 * 96);
     CU_ASSERT_EQUAL(h.sl.stats.moved_bits, 2 * 8000);
     CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_A), 2 * 2 * 96);
     CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_B), 2 * 2 * 96);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "pickup/0", 0))->moved_out, 5000);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "common", 1))->moved_in, 8000);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "pickup/0", 0))->moved_out, 5000);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "common", 1))->moved_in, 8000);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -186,7 +153,7 @@ static void test_store_birth_order(void)
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1100, 300, 30 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 1, 200, 400, 40 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    c = store(&h, "common", STORAGE_END_B);
+    c = th_store_of(&h, "common", STORAGE_END_B);
     CU_ASSERT_EQUAL(kstore_level(c), 1000 + 1000 - 384);
     CU_ASSERT_EQUAL_FATAL(kstore_range_count(c), 5);
     for (size_t i = 0; i < 5; i++)
@@ -213,15 +180,15 @@ static void test_skip_unpaid(void)
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
-    assert_pair(&h, "common", 5058);
-    assert_pair(&h, "pickup/0", 0);
-    assert_pair(&h, "pickup/1", 3000);
+    th_assert_pair_level(&h, "common", 5058);
+    th_assert_pair_level(&h, "pickup/0", 0);
+    th_assert_pair_level(&h, "pickup/1", 3000);
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 2);
-    assert_pair(&h, "common", 7866);
-    assert_pair(&h, "pickup/1", 0);
+    th_assert_pair_level(&h, "common", 7866);
+    th_assert_pair_level(&h, "pickup/1", 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -252,18 +219,18 @@ static void test_store_authorized(void)
     CU_ASSERT_EQUAL(th_run(&h, 100 * MS + 7 * MS / 10), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 1, 100, 200, 100 * MS + 7 * MS / 10, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    assert_pair(&h, "common", 208);
-    assert_pair(&h, "pickup/0", 500);
-    assert_pair(&h, "pickup/1", 200);
+    th_assert_pair_level(&h, "common", 208);
+    th_assert_pair_level(&h, "pickup/0", 500);
+    th_assert_pair_level(&h, "pickup/1", 200);
     CU_ASSERT_EQUAL(th_deliver(&h, 1, 300, 300, 150 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
-    assert_pair(&h, "common", 716);
-    assert_pair(&h, "pickup/0", 0);
-    assert_pair(&h, "pickup/1", 300);
+    th_assert_pair_level(&h, "common", 716);
+    th_assert_pair_level(&h, "pickup/0", 0);
+    th_assert_pair_level(&h, "pickup/1", 300);
     CU_ASSERT_EQUAL(th_run(&h, 350 * MS), SIM_OK);
-    assert_pair(&h, "common", 824);
-    assert_pair(&h, "pickup/1", 0);
+    th_assert_pair_level(&h, "common", 824);
+    th_assert_pair_level(&h, "pickup/1", 0);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 6);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
@@ -283,8 +250,8 @@ static void test_no_initial_key(void)
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 3);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 3);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 0);
-    assert_pair(&h, "pickup/0", 5000);
-    assert_pair(&h, "common", 0);
+    th_assert_pair_level(&h, "pickup/0", 5000);
+    th_assert_pair_level(&h, "common", 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -306,9 +273,9 @@ static void test_skip_on_arrival(void)
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 0);
     CU_ASSERT_EQUAL(h.sl.stats.tag_bits, 0);
-    assert_pair(&h, "pickup/0", 5000);
-    assert_pair(&h, "common", 0);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "common", 0))->expired, 1000);
+    th_assert_pair_level(&h, "pickup/0", 5000);
+    th_assert_pair_level(&h, "common", 0);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "common", 0))->expired, 1000);
     CU_ASSERT_EQUAL(internal(&h, "common", 0), 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
@@ -336,17 +303,17 @@ static void test_store_reserve(void)
     CU_ASSERT_EQUAL_FATAL(q3p_link(&h, "timer='100ms' buffer='10000' load-request='false'",
                                    &store100k, 1, 450 * MS, 1000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
-    assert_pair(&h, "a-to-b", 333);
-    assert_pair(&h, "b-to-a", 0);
-    assert_pair(&h, "common", 475);
+    th_assert_pair_level(&h, "a-to-b", 333);
+    th_assert_pair_level(&h, "b-to-a", 0);
+    th_assert_pair_level(&h, "common", 475);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1000, 2000, 250 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 350 * MS), SIM_OK);
-    assert_pair(&h, "common", 2283);
-    assert_pair(&h, "pickup/0", 0);
+    th_assert_pair_level(&h, "common", 2283);
+    th_assert_pair_level(&h, "pickup/0", 0);
     CU_ASSERT_EQUAL(th_run(&h, 450 * MS), SIM_OK);
-    assert_pair(&h, "a-to-b", 1094);
-    assert_pair(&h, "b-to-a", 761);
-    assert_pair(&h, "common", 377);
+    th_assert_pair_level(&h, "a-to-b", 1094);
+    th_assert_pair_level(&h, "b-to-a", 761);
+    th_assert_pair_level(&h, "common", 377);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 8);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -374,19 +341,19 @@ static void test_request_reserve(void)
     CU_ASSERT_EQUAL_FATAL(q3p_link(&h, "timer='100ms' tag='16' buffer='700'", &store100k, 1,
                                    450 * MS, 1100, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    assert_pair(&h, "common", 304);
-    CU_ASSERT_EQUAL(kstore_state(store(&h, "a-to-b", STORAGE_END_B)), KSTORE_READY);
+    th_assert_pair_level(&h, "common", 304);
+    CU_ASSERT_EQUAL(kstore_state(th_store_of(&h, "a-to-b", STORAGE_END_B)), KSTORE_READY);
     CU_ASSERT_EQUAL(th_run(&h, 350 * MS), SIM_OK);
-    assert_pair(&h, "common", 38);
-    assert_pair(&h, "a-to-b", 467);
-    assert_pair(&h, "b-to-a", 467);
-    CU_ASSERT_TRUE(get_key(&h, 0, 200, 350 * MS));
+    th_assert_pair_level(&h, "common", 38);
+    th_assert_pair_level(&h, "a-to-b", 467);
+    th_assert_pair_level(&h, "b-to-a", 467);
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 200, 350 * MS));
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
     CU_ASSERT_EQUAL(th_run(&h, 360 * MS), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1100, 2000, 360 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 450 * MS), SIM_OK);
-    assert_pair(&h, "common", 2006);
-    assert_pair(&h, "pickup/0", 0);
+    th_assert_pair_level(&h, "common", 2006);
+    th_assert_pair_level(&h, "pickup/0", 0);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 10);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -409,17 +376,17 @@ static void test_not_worth(void)
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 1);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 0);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
-    assert_pair(&h, "common", 575);
-    assert_pair(&h, "a-to-b", 0);
+    th_assert_pair_level(&h, "common", 575);
+    th_assert_pair_level(&h, "a-to-b", 0);
     th_link_free(&h);
 
     CU_ASSERT_EQUAL_FATAL(q3p_link(&h, "timer='100ms'", &store100k, 1, 150 * MS, 576, &err),
                           SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
-    assert_pair(&h, "a-to-b", 192);
-    assert_pair(&h, "b-to-a", 0);
-    assert_pair(&h, "common", 192);
+    th_assert_pair_level(&h, "a-to-b", 192);
+    th_assert_pair_level(&h, "b-to-a", 0);
+    th_assert_pair_level(&h, "common", 192);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 
@@ -429,11 +396,11 @@ static void test_not_worth(void)
                                        "load-request='false'",
                                    &store100k, 1, 250 * MS, 30000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    assert_pair(&h, "b-to-a", 200);
-    CU_ASSERT_TRUE(get_key(&h, 1, 25, 150 * MS));
+    th_assert_pair_level(&h, "b-to-a", 200);
+    CU_ASSERT_TRUE(th_get_key(&h, 1, 25, 150 * MS));
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
-    assert_pair(&h, "b-to-a", 175);
+    th_assert_pair_level(&h, "b-to-a", 175);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -456,11 +423,11 @@ static void test_overlap(void)
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 4);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 8);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
-    assert_pair(&h, "a-to-b", 1000);
-    assert_pair(&h, "b-to-a", 1000);
-    assert_pair(&h, "common", 27872);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "a-to-b", 0))->discarded, 0);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "b-to-a", 1))->discarded, 0);
+    th_assert_pair_level(&h, "a-to-b", 1000);
+    th_assert_pair_level(&h, "b-to-a", 1000);
+    th_assert_pair_level(&h, "common", 27872);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", 0))->discarded, 0);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "b-to-a", 1))->discarded, 0);
     CU_ASSERT_EQUAL(sim_pending(h.sim), 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
@@ -475,7 +442,7 @@ static void test_overlap(void)
     CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
     CU_ASSERT_EQUAL(sim_pending(h.sim), 0);
-    assert_pair(&h, "common", 27936);
+    th_assert_pair_level(&h, "common", 27936);
     th_link_free(&h);
 }
 
@@ -493,15 +460,15 @@ static void test_ninety(void)
                                        "load-request='false'",
                                    &store100k, 1, 250 * MS, 30000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    assert_pair(&h, "a-to-b", 1000);
-    assert_pair(&h, "b-to-a", 1000);
-    assert_pair(&h, "common", 27936);
-    CU_ASSERT_TRUE(get_key(&h, 0, 100, 150 * MS));
-    CU_ASSERT_TRUE(get_key(&h, 1, 50, 150 * MS));
+    th_assert_pair_level(&h, "a-to-b", 1000);
+    th_assert_pair_level(&h, "b-to-a", 1000);
+    th_assert_pair_level(&h, "common", 27936);
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 100, 150 * MS));
+    CU_ASSERT_TRUE(th_get_key(&h, 1, 50, 150 * MS));
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
-    assert_pair(&h, "a-to-b", 1000);
-    assert_pair(&h, "b-to-a", 950);
-    assert_pair(&h, "common", 27936 - 32 - 100);
+    th_assert_pair_level(&h, "a-to-b", 1000);
+    th_assert_pair_level(&h, "b-to-a", 950);
+    th_assert_pair_level(&h, "common", 27936 - 32 - 100);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 6);
     CU_ASSERT_EQUAL(h.sl.stats.tag_bits, 6 * 2 * 16);
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -524,24 +491,24 @@ static void test_in_le_out(void)
                                        "load-request='false'",
                                    &store100k, 1, 350 * MS, 3000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    assert_pair(&h, "b-to-a", 1000);
-    assert_pair(&h, "a-to-b", 1000);
-    assert_pair(&h, "common", 936);
-    CU_ASSERT_TRUE(get_key(&h, 1, 900, 150 * MS));   /* master b: b-to-a */
-    CU_ASSERT_TRUE(get_key(&h, 0, 700, 150 * MS));   /* master a: a-to-b */
+    th_assert_pair_level(&h, "b-to-a", 1000);
+    th_assert_pair_level(&h, "a-to-b", 1000);
+    th_assert_pair_level(&h, "common", 936);
+    CU_ASSERT_TRUE(th_get_key(&h, 1, 900, 150 * MS));   /* master b: b-to-a */
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 700, 150 * MS));   /* master a: a-to-b */
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
-    assert_pair(&h, "b-to-a", 412);
-    assert_pair(&h, "a-to-b", 412);
-    assert_pair(&h, "common", 448);
+    th_assert_pair_level(&h, "b-to-a", 412);
+    th_assert_pair_level(&h, "a-to-b", 412);
+    th_assert_pair_level(&h, "common", 448);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 8);
     CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_B), 8 * 16);
     /* At 250 ms out is cut to 112 (in 412). Round 3: floor(448 / 3) = 149
      * to out (-> 261 < 412): in gets nothing, no LOAD is sent for it. */
-    CU_ASSERT_TRUE(get_key(&h, 1, 300, 250 * MS));
+    CU_ASSERT_TRUE(th_get_key(&h, 1, 300, 250 * MS));
     CU_ASSERT_EQUAL(th_run(&h, 350 * MS), SIM_OK);
-    assert_pair(&h, "b-to-a", 261);
-    assert_pair(&h, "a-to-b", 412);
-    assert_pair(&h, "common", 448 - 32 - 149);
+    th_assert_pair_level(&h, "b-to-a", 261);
+    th_assert_pair_level(&h, "a-to-b", 412);
+    th_assert_pair_level(&h, "common", 448 - 32 - 149);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 10);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
@@ -562,15 +529,15 @@ static void test_in_le_out_on_arrival(void)
                                        "load-request='false'",
                                    &store100k, 1, 250 * MS, 3000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    assert_pair(&h, "common", 936);
-    CU_ASSERT_TRUE(get_key(&h, 0, 900, 150 * MS));   /* master a: a-to-b */
-    CU_ASSERT_TRUE(get_key(&h, 1, 700, 150 * MS));   /* master b: b-to-a */
+    th_assert_pair_level(&h, "common", 936);
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 900, 150 * MS));   /* master a: a-to-b */
+    CU_ASSERT_TRUE(th_get_key(&h, 1, 700, 150 * MS));   /* master b: b-to-a */
     CU_ASSERT_EQUAL(th_run(&h, 205 * MS), SIM_OK);
-    CU_ASSERT_TRUE(get_key(&h, 0, 100, 205 * MS));
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 100, 205 * MS));
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
-    assert_pair(&h, "a-to-b", 312);
-    assert_pair(&h, "b-to-a", 312);
-    assert_pair(&h, "common", 548);
+    th_assert_pair_level(&h, "a-to-b", 312);
+    th_assert_pair_level(&h, "b-to-a", 312);
+    th_assert_pair_level(&h, "common", 548);
     CU_ASSERT_EQUAL(h.sl.stats.messages, 8);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
@@ -597,27 +564,27 @@ static void request_case(bool on)
                                   "load-request='%s'", on ? "true" : "false");
     CU_ASSERT_EQUAL_FATAL(q3p_link(&h, attrs, &store100k, 1, 290 * MS, 30000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    CU_ASSERT_TRUE(get_key(&h, 0, 300, 150 * MS));
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 300, 150 * MS));
     CU_ASSERT_EQUAL(th_run(&h, 210 * MS), SIM_OK);
-    CU_ASSERT_TRUE(get_key(&h, 0, 400, 210 * MS));
-    CU_ASSERT_EQUAL(kstore_state(store(&h, "a-to-b", STORAGE_END_B)), KSTORE_WARNING);
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 400, 210 * MS));
+    CU_ASSERT_EQUAL(kstore_state(th_store_of(&h, "a-to-b", STORAGE_END_B)), KSTORE_WARNING);
     CU_ASSERT_EQUAL(th_run(&h, 225 * MS), SIM_OK);
-    assert_pair(&h, "a-to-b", 600);
-    CU_ASSERT_EQUAL(kstore_state(store(&h, "a-to-b", STORAGE_END_B)), KSTORE_READY);
-    CU_ASSERT_TRUE(get_key(&h, 0, 200, 225 * MS));
+    th_assert_pair_level(&h, "a-to-b", 600);
+    CU_ASSERT_EQUAL(kstore_state(th_store_of(&h, "a-to-b", STORAGE_END_B)), KSTORE_READY);
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 200, 225 * MS));
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS - 1), SIM_OK);
-    assert_pair(&h, "a-to-b", 400);
+    th_assert_pair_level(&h, "a-to-b", 400);
     CU_ASSERT_EQUAL(h.sl.stats.messages, on ? 7 : 6);
     CU_ASSERT_EQUAL(th_run(&h, 290 * MS), SIM_OK);
-    assert_pair(&h, "a-to-b", on ? 1000 : 400);
-    assert_pair(&h, "b-to-a", 1000);
-    assert_pair(&h, "common", on ? 26956 : 27604);
+    th_assert_pair_level(&h, "a-to-b", on ? 1000 : 400);
+    th_assert_pair_level(&h, "b-to-a", 1000);
+    th_assert_pair_level(&h, "common", on ? 26956 : 27604);
     CU_ASSERT_EQUAL(h.sl.stats.messages, on ? 9 : 6);
     CU_ASSERT_EQUAL(h.sl.stats.tag_bits, (on ? 9 : 6) * 2 * 16);
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 2);
     CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "a-to-b", STORAGE_END_A))->supplied, 900);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "a-to-b", STORAGE_END_B))->reserved, 900);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_A))->supplied, 900);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_B))->reserved, 900);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -646,23 +613,23 @@ static void test_clients(void)
     CU_ASSERT_EQUAL(h.sl.design->get_key(&h.sl, 0, 300, 20, 150 * MS, &out, &ticket, &granted,
                                          &err), SIM_OK);
     CU_ASSERT_TRUE(granted);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "a-to-b", STORAGE_END_A))->supplied, 300);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "a-to-b", STORAGE_END_A))->wasted, 20);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "a-to-b", STORAGE_END_B))->reserved, 300);
-    assert_pair(&h, "b-to-a", 1000);
-    CU_ASSERT_TRUE(get_key(&h, 1, 200, 150 * MS));
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "b-to-a", STORAGE_END_B))->supplied, 200);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "b-to-a", STORAGE_END_A))->reserved, 200);
-    assert_pair(&h, "a-to-b", 700);
-    assert_pair(&h, "b-to-a", 800);
-    assert_pair(&h, "common", 27936);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_A))->supplied, 300);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_A))->wasted, 20);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_B))->reserved, 300);
+    th_assert_pair_level(&h, "b-to-a", 1000);
+    CU_ASSERT_TRUE(th_get_key(&h, 1, 200, 150 * MS));
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "b-to-a", STORAGE_END_B))->supplied, 200);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "b-to-a", STORAGE_END_A))->reserved, 200);
+    th_assert_pair_level(&h, "a-to-b", 700);
+    th_assert_pair_level(&h, "b-to-a", 800);
+    th_assert_pair_level(&h, "common", 27936);
     CU_ASSERT_EQUAL(h.sl.design->fetch(&h.sl, 0, ticket, 300, 20, 151 * MS, &ok, &err), SIM_OK);
     CU_ASSERT_TRUE(ok);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "a-to-b", STORAGE_END_B))->reserved, 0);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "a-to-b", STORAGE_END_B))->supplied, 300);
-    CU_ASSERT_EQUAL(kstore_accounts(store(&h, "a-to-b", STORAGE_END_B))->wasted, 20);
-    CU_ASSERT_FALSE(get_key(&h, 0, 701, 151 * MS));
-    assert_pair(&h, "a-to-b", 700);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_B))->reserved, 0);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_B))->supplied, 300);
+    CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_B))->wasted, 20);
+    CU_ASSERT_FALSE(th_get_key(&h, 0, 701, 151 * MS));
+    th_assert_pair_level(&h, "a-to-b", 700);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     kstore_rangebuf_free(&out);
     th_link_free(&h);
@@ -699,9 +666,9 @@ static void test_tag_accounting(void)
         CU_ASSERT_EQUAL_FATAL(th_run(&h, t), SIM_OK);
         CU_ASSERT_EQUAL(th_deliver(&h, 0, 5000 + (uint64_t)(t / (100 * MS) - 1) * 1000, 1000, t,
                                    &err), SIM_OK);
-        if (get_key(&h, 0, 400, t))
+        if (th_get_key(&h, 0, 400, t))
             CU_ASSERT_EQUAL(h.sl.design->fetch(&h.sl, 0, 0, 400, 0, t, &ok, &err), SIM_OK);
-        if (get_key(&h, 1, 256, t))
+        if (th_get_key(&h, 1, 256, t))
             CU_ASSERT_EQUAL(h.sl.design->fetch(&h.sl, 1, 0, 256, 0, t, &ok, &err), SIM_OK);
     }
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 40);
@@ -718,8 +685,8 @@ static void test_tag_accounting(void)
         moved_in += kstore_accounts(s)->moved_in;
     }
     CU_ASSERT_EQUAL(moved_in, h.sl.stats.moved_bits);
-    CU_ASSERT(kstore_accounts(store(&h, "a-to-b", STORAGE_END_B))->supplied > 0);
-    CU_ASSERT(kstore_accounts(store(&h, "b-to-a", STORAGE_END_A))->supplied > 0);
+    CU_ASSERT(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_B))->supplied > 0);
+    CU_ASSERT(kstore_accounts(th_store_of(&h, "b-to-a", STORAGE_END_A))->supplied > 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }

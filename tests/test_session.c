@@ -27,33 +27,6 @@ static storage_app_t app(uint32_t i, const char *id, int master, double demand,
                             .request_bits = request_bits };
 }
 
-static uint64_t level(const th_link_t *h, const char *role, int end)
-{
-    const kstore_t *s = th_store(h, role, end);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    return kstore_level(s);
-}
-
-/* Both ends of a role hold `bits`. */
-static void both_hold(const th_link_t *h, const char *role, uint64_t bits)
-{
-    CU_ASSERT_EQUAL(level(h, role, STORAGE_END_A), bits);
-    CU_ASSERT_EQUAL(level(h, role, STORAGE_END_B), bits);
-}
-
-static bool get_key(th_link_t *h, size_t i, uint64_t bits, int64_t now)
-{
-    kstore_rangebuf_t out = { 0 };
-    uint64_t ticket = 0;
-    bool granted = false;
-    sim_err_t err;
-
-    CU_ASSERT_EQUAL(h->sl.design->get_key(&h->sl, i, bits, 0, now, &out, &ticket, &granted,
-                                          &err), SIM_OK);
-    kstore_rangebuf_free(&out);
-    return granted;
-}
-
 static const kstore_config_t *cfg_of(const th_link_t *h, const char *role, int end)
 {
     const kstore_t *s = th_store(h, role, end);
@@ -112,11 +85,11 @@ static void test_proportional(void)
     CU_ASSERT_EQUAL_FATAL(th_link_setup(&h, "<storage design='session' buffer='10000'/>",
                                         &link_cfg, 1, apps, 2, 1000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 4000, 0, &err), SIM_OK);
-    both_hold(&h, "common", 4000);   /* no refill before start */
+    th_assert_pair_level(&h, "common", 4000);   /* no refill before start */
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
-    both_hold(&h, "session/vpn", 1000);
-    both_hold(&h, "session/video", 3000);
-    both_hold(&h, "common", 0);
+    th_assert_pair_level(&h, "session/vpn", 1000);
+    th_assert_pair_level(&h, "session/video", 3000);
+    th_assert_pair_level(&h, "common", 0);
     v = th_store(&h, "session/video", STORAGE_END_B);
     CU_ASSERT_EQUAL_FATAL(kstore_range_count(v), 1);
     CU_ASSERT_EQUAL(kstore_range_at(v, 0)->offset, 1000);
@@ -153,21 +126,21 @@ static void test_cap_and_leftover(void)
                                         &link_cfg, 1, apps, 3, 1000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 30000, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
-    both_hold(&h, "session/X", 10000);
-    both_hold(&h, "session/Y", 10000);
-    both_hold(&h, "session/Z", 10000);
-    both_hold(&h, "common", 0);
+    th_assert_pair_level(&h, "session/X", 10000);
+    th_assert_pair_level(&h, "session/Y", 10000);
+    th_assert_pair_level(&h, "session/Z", 10000);
+    th_assert_pair_level(&h, "common", 0);
 
-    CU_ASSERT_TRUE(get_key(&h, 0, 1500, 1));
-    CU_ASSERT_TRUE(get_key(&h, 2, 8000, 1));
-    CU_ASSERT_TRUE(get_key(&h, 1, 500, 1));
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 1500, 1));
+    CU_ASSERT_TRUE(th_get_key(&h, 2, 8000, 1));
+    CU_ASSERT_TRUE(th_get_key(&h, 1, 500, 1));
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 30000, 10500, 1, &err), SIM_OK);
-    both_hold(&h, "session/X", 8500);   /* the refill is an event: not yet run */
+    th_assert_pair_level(&h, "session/X", 8500);   /* the refill is an event: not yet run */
     CU_ASSERT_EQUAL(th_run(&h, 1), SIM_OK);
-    both_hold(&h, "session/X", 10000);
-    both_hold(&h, "session/Z", 10000);
-    both_hold(&h, "session/Y", 10000);
-    both_hold(&h, "common", 500);
+    th_assert_pair_level(&h, "session/X", 10000);
+    th_assert_pair_level(&h, "session/Z", 10000);
+    th_assert_pair_level(&h, "session/Y", 10000);
+    th_assert_pair_level(&h, "common", 500);
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 2);
     CU_ASSERT_EQUAL(h.sl.stats.moved_bits, 2 * (30000 + 10000));
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -192,15 +165,15 @@ static void test_leftover_by_rate(void)
                                         &link_cfg, 1, apps, 3, 1000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 30000, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
-    CU_ASSERT_TRUE(get_key(&h, 0, 6000, 1));
-    CU_ASSERT_TRUE(get_key(&h, 1, 2000, 1));
-    CU_ASSERT_TRUE(get_key(&h, 2, 4000, 1));
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 6000, 1));
+    CU_ASSERT_TRUE(th_get_key(&h, 1, 2000, 1));
+    CU_ASSERT_TRUE(th_get_key(&h, 2, 4000, 1));
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 30000, 7000, 1, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 1), SIM_OK);
-    both_hold(&h, "session/X", 10000);
-    both_hold(&h, "session/Y", 8250);
-    both_hold(&h, "session/Z", 6750);
-    both_hold(&h, "common", 0);
+    th_assert_pair_level(&h, "session/X", 10000);
+    th_assert_pair_level(&h, "session/Y", 8250);
+    th_assert_pair_level(&h, "session/Z", 6750);
+    th_assert_pair_level(&h, "common", 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -222,15 +195,15 @@ static void test_rounding(void)
                                         &link_cfg, 1, apps, 3, 1000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 1000, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
-    both_hold(&h, "session/p", 334);
-    both_hold(&h, "session/q", 333);
-    both_hold(&h, "session/r", 333);
+    th_assert_pair_level(&h, "session/p", 334);
+    th_assert_pair_level(&h, "session/q", 333);
+    th_assert_pair_level(&h, "session/r", 333);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1000, 2, 5, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 5), SIM_OK);
-    both_hold(&h, "session/p", 335);
-    both_hold(&h, "session/q", 334);
-    both_hold(&h, "session/r", 333);
-    both_hold(&h, "common", 0);
+    th_assert_pair_level(&h, "session/p", 335);
+    th_assert_pair_level(&h, "session/q", 334);
+    th_assert_pair_level(&h, "session/r", 333);
+    th_assert_pair_level(&h, "common", 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -248,9 +221,9 @@ static void test_zero_demand(void)
                                         &link_cfg, 1, apps, 2, 1000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 1000, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
-    both_hold(&h, "session/idle", 0);
-    both_hold(&h, "session/busy", 600);
-    both_hold(&h, "common", 400);
+    th_assert_pair_level(&h, "session/idle", 0);
+    th_assert_pair_level(&h, "session/busy", 600);
+    th_assert_pair_level(&h, "common", 400);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -274,24 +247,24 @@ static void test_refill_after_request(void)
                                         &link_cfg, 1, apps, 2, 1000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 8000, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
-    both_hold(&h, "session/u", 4000);
+    th_assert_pair_level(&h, "session/u", 4000);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 8000, 3000, 5, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 5), SIM_OK);
-    both_hold(&h, "common", 3000);
+    th_assert_pair_level(&h, "common", 3000);
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 1);
 
-    CU_ASSERT_TRUE(get_key(&h, 0, 1000, 10));
-    CU_ASSERT_TRUE(get_key(&h, 0, 1000, 10));
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 1000, 10));
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 1000, 10));
     CU_ASSERT_EQUAL(th_run(&h, 10), SIM_OK);
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 1);
-    both_hold(&h, "session/u", 2000);
-    CU_ASSERT_TRUE(get_key(&h, 0, 1000, 10));
-    both_hold(&h, "session/u", 1000);
+    th_assert_pair_level(&h, "session/u", 2000);
+    CU_ASSERT_TRUE(th_get_key(&h, 0, 1000, 10));
+    th_assert_pair_level(&h, "session/u", 1000);
     CU_ASSERT_EQUAL(th_run(&h, 10), SIM_OK);
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 2);
-    both_hold(&h, "session/u", 4000);
-    both_hold(&h, "session/w", 4000);
-    both_hold(&h, "common", 0);
+    th_assert_pair_level(&h, "session/u", 4000);
+    th_assert_pair_level(&h, "session/w", 4000);
+    th_assert_pair_level(&h, "common", 0);
     /* The master (end b) supplied 3000, the slave (a) reserved them;
      * the slave's fetch turns one request's reservation into supply. */
     CU_ASSERT_EQUAL(kstore_accounts(th_store(&h, "session/u", STORAGE_END_B))->supplied, 3000);
@@ -319,18 +292,18 @@ static void test_refill_on_arrival(void)
                                         &link_cfg, 1, apps, 1, 1000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 1000, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
-    both_hold(&h, "session/s", 1000);
+    th_assert_pair_level(&h, "session/s", 1000);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1000, 500, 3, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 3), SIM_OK);
-    both_hold(&h, "session/s", 1500);
+    th_assert_pair_level(&h, "session/s", 1500);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1500, 5000, 4, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 4), SIM_OK);
-    both_hold(&h, "session/s", 4000);
-    both_hold(&h, "common", 2500);
+    th_assert_pair_level(&h, "session/s", 4000);
+    th_assert_pair_level(&h, "common", 2500);
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 3);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 6500, 100, 5, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 5), SIM_OK);
-    both_hold(&h, "common", 2600);
+    th_assert_pair_level(&h, "common", 2600);
     CU_ASSERT_EQUAL(h.sl.stats.rounds, 3);
     CU_ASSERT_EQUAL(h.sl.stats.moved_bits, 2 * 4000);
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -361,11 +334,11 @@ static void test_expiry_at_refill(void)
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1000, 400, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1400, 300, 60, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 60), SIM_OK);
-    both_hold(&h, "common", 700);
-    CU_ASSERT_FALSE(get_key(&h, 0, 100, 100));
+    th_assert_pair_level(&h, "common", 700);
+    CU_ASSERT_FALSE(th_get_key(&h, 0, 100, 100));
     CU_ASSERT_EQUAL(th_run(&h, 100), SIM_OK);
-    both_hold(&h, "session/e", 300);
-    both_hold(&h, "common", 0);
+    th_assert_pair_level(&h, "session/e", 300);
+    th_assert_pair_level(&h, "common", 0);
     CU_ASSERT_EQUAL(kstore_accounts(th_store(&h, "common", STORAGE_END_B))->expired, 400);
     CU_ASSERT_EQUAL(kstore_accounts(th_store(&h, "session/e", STORAGE_END_A))->expired, 1000);
     CU_ASSERT_TRUE(th_accounts_close(&h));
