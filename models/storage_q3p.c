@@ -297,17 +297,11 @@ static int q3p_send(storage_link_t *sl, int kind, uint32_t target, uint64_t amou
 }
 
 /* Expires what is due at `now` at both ends of a pair, so that the
- * levels read next are what a take finds (kstore_remove of nothing only
- * expires). */
-static int q3p_flush(kstore_t *pair[2], int64_t now, sim_err_t *err)
+ * levels read next are what a take finds. */
+static void q3p_flush(kstore_t *pair[2], int64_t now)
 {
-    uint64_t none = 0;
-    int rc;
-    for (int end = 0; end < 2; end++)
-        if ((rc = kstore_remove(pair[end], NULL, 0, KSTORE_CAUSE_MOVED, now, &none, err)) !=
-            SIM_OK)
-            return rc;
-    return SIM_OK;
+    kstore_expire(pair[0], now);
+    kstore_expire(pair[1], now);
 }
 
 /* A message takes effect: its tags (and its acknowledgement's) leave the
@@ -319,12 +313,10 @@ static int q3p_pay(storage_link_t *sl, int kind, int sender, int64_t now, bool *
 {
     q3p_state_t *st = sl->state;
     const uint64_t n = q3p_tags(kind), cost = n * st->tag;
-    int rc;
 
     *paid = false;
     st->committed -= cost;
-    if ((rc = q3p_flush(st->common, now, err)) != SIM_OK)
-        return rc;
+    q3p_flush(st->common, now);
     if (kstore_level(st->common[sender]) < cost) {
         sl->stats.skipped++;
         return SIM_OK;
@@ -361,11 +353,9 @@ static int q3p_decide_stores(storage_link_t *sl, int64_t now, sim_err_t *err)
 static int q3p_merge(storage_link_t *sl, int64_t now, sim_err_t *err)
 {
     q3p_state_t *st = sl->state;
-    int rc;
 
     for (size_t k = 0; k < sl->ndevices; k++)
-        if ((rc = q3p_flush(st->pick[k], now, err)) != SIM_OK)
-            return rc;
+        q3p_flush(st->pick[k], now);
     for (;;) {
         size_t best = SIZE_MAX;
         int64_t limit;
@@ -470,10 +460,10 @@ static int q3p_apply_load(storage_link_t *sl, uint32_t d, uint64_t amount, int64
     uint64_t move, out, in;
     int rc;
 
-    if ((rc = q3p_pay(sl, Q3P_LOAD, m, now, &paid, err)) != SIM_OK || !paid ||
-        (rc = q3p_flush(st->buf[0], now, err)) != SIM_OK ||
-        (rc = q3p_flush(st->buf[1], now, err)) != SIM_OK)
+    if ((rc = q3p_pay(sl, Q3P_LOAD, m, now, &paid, err)) != SIM_OK || !paid)
         return rc;
+    q3p_flush(st->buf[0], now);
+    q3p_flush(st->buf[1], now);
     move = q3p_min(amount, q3p_spare(st, 0));
     move = q3p_min(move, st->buffer - kstore_level(st->buf[d][m]));
     if ((int)d != m) {
