@@ -424,23 +424,23 @@ static int world_link_storage(const world_t *w, const link_t *l, const scn_elem_
     return SIM_OK;
 }
 
-/* The link's clients as its storage design sees them. */
-static int world_storage_apps(world_t *w, storage_link_t *sl, sim_err_t *err)
+/* Every link's clients as its storage design sees them, in app order:
+ * counted per link in one pass, filled in a second (O(links + apps)). */
+static int world_storage_apps(world_t *w, sim_err_t *err)
 {
-    const link_t *l = &w->links[sl->index];
-    size_t n = 0;
-
     for (size_t i = 0; i < w->napps; i++)
-        n += w->app_links[i] == sl->index;
-    if (n == 0)
-        return SIM_OK;
-    if ((sl->apps = calloc(n, sizeof *sl->apps)) == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        w->storages[w->app_links[i]].napps++;
+    for (size_t k = 0; k < w->nlinks; k++) {
+        storage_link_t *sl = &w->storages[k];
+        if (sl->napps > 0 && (sl->apps = calloc(sl->napps, sizeof *sl->apps)) == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        sl->napps = 0;
+    }
     for (size_t i = 0; i < w->napps; i++) {
         etsi014_t *app = &w->apps[i];
+        storage_link_t *sl = &w->storages[w->app_links[i]];
+        const link_t *l = &w->links[sl->index];
         uint64_t bits = UINT64_MAX, waste = 0;
-        if (w->app_links[i] != sl->index)
-            continue;
         if (!kformat_request(&sl->cfg.format, app->cfg.size, app->cfg.number, &bits, &waste))
             bits = UINT64_MAX;
         app->storage = sl;
@@ -468,17 +468,21 @@ static int world_make_storage(world_t *w, sim_err_t *err)
     if ((w->storages = calloc(w->nlinks + 1, sizeof *w->storages)) == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     for (size_t i = 0; i < w->nlinks; i++) {
+        const link_t *l = &w->links[i];
+        w->storages[i] = (storage_link_t){ .index = (uint32_t)i, .id = l->id,
+                                           .node_id = { w->nodes[l->a].id, w->nodes[l->b].id },
+                                           .ndevices = l->ndevices, .ctx = &w->ctx,
+                                           .cfg = w->store_cfgs[i],
+                                           .make_store = world_new_stores, .owner = w };
+    }
+    if ((rc = world_storage_apps(w, err)) != SIM_OK)
+        return rc;
+    for (size_t i = 0; i < w->nlinks; i++) {
         link_t *l = &w->links[i];
         storage_link_t *sl = &w->storages[i];
         const scn_elem_t *e = NULL;
-        *sl = (storage_link_t){ .index = (uint32_t)i, .id = l->id,
-                                .node_id = { w->nodes[l->a].id, w->nodes[l->b].id },
-                                .ndevices = l->ndevices, .ctx = &w->ctx,
-                                .cfg = w->store_cfgs[i], .make_store = world_new_stores,
-                                .owner = w };
         if ((rc = world_link_storage(w, l, &e, err)) != SIM_OK ||
             (rc = storage_select(e, &sl->design, err)) != SIM_OK ||
-            (rc = world_storage_apps(w, sl, err)) != SIM_OK ||
             (rc = storage_setup(sl, e, err)) != SIM_OK)
             return rc;
         l->sink = world_deliver;
