@@ -621,7 +621,8 @@ bool kstore_accounts_close(const kstore_t *store)
 
     for (size_t i = 0; i < store->count; i++)
         in_ranges += kstore_slot(store, i)->length;
-    return a->generated + a->moved_in == out && in_ranges == store->level && a->wasted <= a->supplied;
+    return a->generated + a->moved_in == out && in_ranges == store->level &&
+           a->wasted <= a->supplied;
 }
 
 const char *kstore_state_name(kstore_state_t state)

@@ -131,20 +131,21 @@ bool storage_take_pair(kstore_t *pair[2], int end, uint64_t bits, kstore_cause_t
                        kstore_cause_t peer_cause, int64_t now, kstore_rangebuf_t *out,
                        sim_err_t *err)
 {
-    kstore_rangebuf_t taken = { 0 };
+    /* The ranges go straight to out (a scratch list when the caller wants
+     * none); the peer takes the part appended by this call. */
+    kstore_rangebuf_t scratch = { 0 }, *buf = out != NULL ? out : &scratch;
+    const size_t first = buf->n;
     bool ok = false;
 
     sim_err_clear(err);
-    if (!kstore_take(pair[end], bits, cause, now, &taken, err))
+    if (!kstore_take(pair[end], bits, cause, now, buf, err))
         goto out;
-    if (kstore_take_same(pair[1 - end], taken.v, taken.n, peer_cause, now, err) != SIM_OK)
+    if (kstore_take_same(pair[1 - end], buf->v + first, buf->n - first, peer_cause, now,
+                         err) != SIM_OK)
         goto out;
-    for (size_t i = 0; out != NULL && i < taken.n; i++)
-        if (kstore_rangebuf_push(out, &taken.v[i], err) != SIM_OK)
-            goto out;
     ok = true;
 out:
-    kstore_rangebuf_free(&taken);
+    kstore_rangebuf_free(&scratch);
     return ok;
 }
 
@@ -184,6 +185,22 @@ int storage_fetch_pair(kstore_t *pair[2], int slave_end, uint64_t bits, uint64_t
     if (rc == SIM_OK)
         rc = kstore_count_waste(pair[slave_end], waste, err);
     return rc;
+}
+
+int storage_param_error(const storage_link_t *sl, const scn_elem_t *e, sim_err_t *err,
+                        const char *what)
+{
+    if (e != NULL)
+        return scn_error(e, err, "storage design %s, link '%s': %s", sl->design->name, sl->id,
+                         what);
+    return sim_err_set(err, SIM_ERR_INPUT, "link '%s': storage design %s: %s", sl->id,
+                       sl->design->name, what);
+}
+
+void storage_expire_pair(kstore_t *pair[2], int64_t now)
+{
+    kstore_expire(pair[0], now);
+    kstore_expire(pair[1], now);
 }
 
 int storage_schedule(storage_link_t *sl, int64_t when, sim_handler_fn fn, uint64_t arg,

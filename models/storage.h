@@ -172,6 +172,16 @@ int storage_serve_pair(kstore_t *pair[2], int master_end, uint64_t bits, uint64_
 int storage_fetch_pair(kstore_t *pair[2], int slave_end, uint64_t bits, uint64_t waste,
                        sim_err_t *err);
 
+/* A parameter error of sl's design: SIM_ERR_INPUT located at e ("storage
+ * design NAME, link 'ID': what"), or naming the link when the design runs
+ * with its defaults (e NULL). */
+int storage_param_error(const storage_link_t *sl, const scn_elem_t *e, sim_err_t *err,
+                        const char *what);
+
+/* Expires what is due at `now` at both ends of a pair (kstore_expire), so
+ * that the levels a design reads next are those its takes and moves meet. */
+void storage_expire_pair(kstore_t *pair[2], int64_t now);
+
 /* Schedules fn(sim, sl, arg) at `when` (ns); SIM_ERR_RUN on out of memory. */
 int storage_schedule(storage_link_t *sl, int64_t when, sim_handler_fn fn, uint64_t arg,
                      sim_err_t *err);

@@ -110,16 +110,6 @@ static void collide_drop(collide_state_t *st, size_t i)
 
 /* ------------------------------------------------------------ setup */
 
-/* Reports a parameter error at e, or naming the link when there is no e. */
-static int collide_param_error(const storage_link_t *sl, const scn_elem_t *e, sim_err_t *err,
-                               const char *what)
-{
-    if (e != NULL)
-        return scn_error(e, err, "storage design collide, link '%s': %s", sl->id, what);
-    return sim_err_set(err, SIM_ERR_INPUT, "link '%s': storage design collide: %s", sl->id,
-                       what);
-}
-
 static int collide_read_params(storage_link_t *sl, const scn_elem_t *e, collide_state_t *st,
                                sim_err_t *err)
 {
@@ -136,9 +126,9 @@ static int collide_read_params(storage_link_t *sl, const scn_elem_t *e, collide_
          (rc = scn_attr_bits(e, "working-set", false, &st->working_set, err)) != SIM_OK))
         return rc;
     if (st->sync_delay < 0)
-        return collide_param_error(sl, e, err, "attribute 'sync-delay' must not be negative");
+        return storage_param_error(sl, e, err, "attribute 'sync-delay' must not be negative");
     if (st->working_set == 0)
-        return collide_param_error(sl, e, err, "attribute 'working-set' must be positive");
+        return storage_param_error(sl, e, err, "attribute 'working-set' must be positive");
     /* A working set that can never hold one request would refuse it for ever. */
     for (size_t i = 0; st->remedy == COLLIDE_WORKING_SET && i < sl->napps; i++)
         if (sl->apps[i].request_bits > st->working_set) {
@@ -146,7 +136,7 @@ static int collide_read_params(storage_link_t *sl, const scn_elem_t *e, collide_
                                         "more than the working set of %" PRIu64 " bits "
                                         "(attribute 'working-set')",
                      sl->apps[i].id, sl->apps[i].request_bits, st->working_set);
-            return collide_param_error(sl, e, err, what);
+            return storage_param_error(sl, e, err, what);
         }
     return SIM_OK;
 }
@@ -240,14 +230,6 @@ static void collide_ws_state(void *ctx, kstore_t *store, kstore_state_t from,
         storage_fail(sl, &err);
 }
 
-/* Expires what is due now, so the levels the grant reads are the ones its
- * move meets. */
-static void collide_settle(kstore_t *pair[2], int64_t now)
-{
-    kstore_expire(pair[0], now);
-    kstore_expire(pair[1], now);
-}
-
 /* The peer answers x's request: both ends move the same oldest pool key
  * into their copy of ws-x, as much as the pool holds and both copies have
  * room for. The peer's copy still holds what x handed out and the peer
@@ -257,8 +239,9 @@ static int collide_grant(storage_link_t *sl, int x, int64_t now, sim_err_t *err)
     collide_state_t *st = sl->state;
     uint64_t held, room, give;
 
-    collide_settle(st->pool, now);
-    collide_settle(st->ws[x], now);
+    /* the levels the grant reads are the ones its move meets */
+    storage_expire_pair(st->pool, now);
+    storage_expire_pair(st->ws[x], now);
     held = kstore_level(st->ws[x][0]) > kstore_level(st->ws[x][1]) ? kstore_level(st->ws[x][0])
                                                                    : kstore_level(st->ws[x][1]);
     room = st->working_set > held ? st->working_set - held : 0;

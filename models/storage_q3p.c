@@ -296,14 +296,6 @@ static int q3p_send(storage_link_t *sl, int kind, uint32_t target, uint64_t amou
     return SIM_OK;
 }
 
-/* Expires what is due at `now` at both ends of a pair, so that the
- * levels read next are what a take finds. */
-static void q3p_flush(kstore_t *pair[2], int64_t now)
-{
-    kstore_expire(pair[0], now);
-    kstore_expire(pair[1], now);
-}
-
 /* A message takes effect: its tags (and its acknowledgement's) leave the
  * common store at both ends, as one change. *paid false when the store
  * cannot pay them any more: nothing is taken, the message counts as
@@ -316,7 +308,7 @@ static int q3p_pay(storage_link_t *sl, int kind, int sender, int64_t now, bool *
 
     *paid = false;
     st->committed -= cost;
-    q3p_flush(st->common, now);
+    storage_expire_pair(st->common, now);
     if (kstore_level(st->common[sender]) < cost) {
         sl->stats.skipped++;
         return SIM_OK;
@@ -355,7 +347,7 @@ static int q3p_merge(storage_link_t *sl, int64_t now, sim_err_t *err)
     q3p_state_t *st = sl->state;
 
     for (size_t k = 0; k < sl->ndevices; k++)
-        q3p_flush(st->pick[k], now);
+        storage_expire_pair(st->pick[k], now);
     for (;;) {
         size_t best = SIZE_MAX;
         int64_t limit;
@@ -462,8 +454,8 @@ static int q3p_apply_load(storage_link_t *sl, uint32_t d, uint64_t amount, int64
 
     if ((rc = q3p_pay(sl, Q3P_LOAD, m, now, &paid, err)) != SIM_OK || !paid)
         return rc;
-    q3p_flush(st->buf[0], now);
-    q3p_flush(st->buf[1], now);
+    storage_expire_pair(st->buf[0], now);
+    storage_expire_pair(st->buf[1], now);
     move = q3p_min(amount, q3p_spare(st, 0));
     move = q3p_min(move, st->buffer - kstore_level(st->buf[d][m]));
     if ((int)d != m) {

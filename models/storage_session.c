@@ -47,16 +47,6 @@ static const char *const session_attrs[] = { "buffer", "global-threshold", "mast
 
 /* ------------------------------------------------------------ setup */
 
-/* Reports a parameter error at e, or naming the link when there is no e. */
-static int session_param_error(const storage_link_t *sl, const scn_elem_t *e, sim_err_t *err,
-                               const char *what)
-{
-    if (e != NULL)
-        return scn_error(e, err, "storage design session, link '%s': %s", sl->id, what);
-    return sim_err_set(err, SIM_ERR_INPUT, "link '%s': storage design session: %s", sl->id,
-                       what);
-}
-
 typedef struct session_params {
     uint64_t buffer;    /* size: each buffer's capacity, bits */
     double global_thr;  /* in (0, 1] */
@@ -81,12 +71,12 @@ static int session_read_params(storage_link_t *sl, const scn_elem_t *e, session_
         snprintf(what, sizeof what, "attribute 'buffer' must be positive (its default is a "
                                     "tenth of the store's capacity of %" PRIu64 " bits)",
                  sl->cfg.capacity);
-        return session_param_error(sl, e, err, what);
+        return storage_param_error(sl, e, err, what);
     }
     if (!(p->global_thr > 0.0 && p->global_thr <= 1.0)) {
         snprintf(what, sizeof what, "attribute 'global-threshold' must lie in (0, 1], not %g",
                  p->global_thr);
-        return session_param_error(sl, e, err, what);
+        return storage_param_error(sl, e, err, what);
     }
     return SIM_OK;
 }
@@ -105,14 +95,14 @@ static int session_threshold(storage_link_t *sl, const scn_elem_t *e, const sess
         snprintf(what, sizeof what, "client '%s': one GET_KEY takes more than 2^64 bits in "
                                     "the store's key format, so no session buffer can hold "
                                     "it", app->id);
-        return session_param_error(sl, e, err, what);
+        return storage_param_error(sl, e, err, what);
     }
     *thr = app->request_bits > frac ? app->request_bits : frac;
     if (*thr > p->buffer) {
         snprintf(what, sizeof what, "client '%s': one GET_KEY takes %" PRIu64 " bits, more "
                                     "than its session buffer of %" PRIu64 " bits (attribute "
                                     "'buffer')", app->id, app->request_bits, p->buffer);
-        return session_param_error(sl, e, err, what);
+        return storage_param_error(sl, e, err, what);
     }
     return SIM_OK;
 }
@@ -136,7 +126,7 @@ static int session_make_buffer(storage_link_t *sl, const scn_elem_t *e,
         snprintf(what, sizeof what, "client id '%.40s...' is too long for a store role "
                                     "(at most %d characters)", app->id,
                  STORAGE_ROLE_MAX - 1 - 8);
-        return session_param_error(sl, e, err, what);
+        return storage_param_error(sl, e, err, what);
     }
     cfg.capacity = p->buffer;
     cfg.mmin = 0;
@@ -261,11 +251,9 @@ static void session_fill(session_buf_t *b, size_t n, uint64_t *k)
  * reads are the levels its moves will meet. */
 static void session_settle(session_state_t *st, int64_t now)
 {
-    for (int end = 0; end < 2; end++) {
-        kstore_expire(st->common[end], now);
-        for (size_t i = 0; i < st->nbufs; i++)
-            kstore_expire(st->bufs[i].pair[end], now);
-    }
+    storage_expire_pair(st->common, now);
+    for (size_t i = 0; i < st->nbufs; i++)
+        storage_expire_pair(st->bufs[i].pair, now);
 }
 
 /* Computes every buffer's give: all the common store's key, needy

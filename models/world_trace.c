@@ -406,25 +406,41 @@ static void world_design_label(const storage_link_t *sl, char *buf, size_t len)
                                      sl->elem->values[i]);
 }
 
-/* The distinct design labels of the links, in link order, "; " between. */
+/* The distinct design labels of the links, in link order, "; " between.
+ * Links that share a <storage> element (or have none) share a label, so
+ * only the first link of each element is labelled and compared: the cost
+ * grows with the links times the few distinct elements. */
 static char *world_designs_text(const world_t *w)
 {
     const size_t len = 256 * (w->nlinks + 1);
     char *text = calloc(1, len), label[256];
-    size_t used = 0;
+    size_t used = 0, *firsts = calloc(w->nlinks + 1, sizeof *firsts), nfirsts = 0;
 
-    for (size_t i = 0; text != NULL && i < w->nlinks; i++) {
+    for (size_t i = 0; text != NULL && firsts != NULL && i < w->nlinks; i++) {
+        const storage_link_t *sl = &w->storages[i];
         bool seen = false;
-        world_design_label(&w->storages[i], label, sizeof label);
-        for (size_t j = 0; j < i && !seen; j++) {
+        for (size_t k = 0; k < nfirsts && !seen; k++)
+            seen = w->storages[firsts[k]].elem == sl->elem &&
+                   w->storages[firsts[k]].design == sl->design;
+        if (seen)
+            continue;
+        world_design_label(sl, label, sizeof label);
+        /* Elements with equal attributes (two nodes alike) give one label. */
+        for (size_t k = 0; k < nfirsts && !seen; k++) {
             char other[256];
-            world_design_label(&w->storages[j], other, sizeof other);
+            world_design_label(&w->storages[firsts[k]], other, sizeof other);
             seen = strcmp(label, other) == 0;
         }
+        firsts[nfirsts++] = i;
         if (!seen)
             used += (size_t)snprintf(text + used, len - used, "%s%s", used > 0 ? "; " : "",
                                      label);
     }
+    if (firsts == NULL) {
+        free(text);
+        text = NULL;
+    }
+    free(firsts);
     return text;
 }
 
