@@ -7,9 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <stddef.h>
+#include <string.h>
+
 #include <gsl/gsl_randist.h>
 
 #include "sim/rng.h"
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+#define F(type, member, kind) { #member, kind, offsetof(type, member) }
 
 /* A slave request waiting for its time: the keys reserved at the slave. */
 typedef struct etsi014_pending {
@@ -18,9 +24,11 @@ typedef struct etsi014_pending {
     uint64_t waste;
     uint64_t key_stream, key_offset;
     uint64_t number, size;
-    uint64_t ticket;        /* the storage design's, from get_key */
+    keysvc_grant_t grant;   /* the master's GET_KEY, for the fetch */
     struct etsi014_pending *prev, *next;
 } etsi014_pending_t;
+
+static void etsi014_log(etsi014_t *app, const etsi014_record_t *rec);
 
 static const char *const etsi014_processes[] = { "poisson", "periodic", NULL };
 
@@ -76,8 +84,8 @@ static int64_t etsi014_gap(etsi014_t *app)
 
 static void etsi014_fail(etsi014_t *app, sim_err_t *err)
 {
-    sim_err_prefix(err, "app %s", app->id);
-    model_fail(app->ctx, err);
+    sim_err_prefix(err, "app %s", app->base.id);
+    model_fail(app->base.ctx, err);
 }
 
 static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
@@ -85,19 +93,17 @@ static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
     etsi014_pending_t *p = object;
     etsi014_t *app = p->app;
     const int64_t now = sim_now(sim);
-    storage_link_t *sl = app->storage;
     sim_err_t err;
     bool ok = false;
     (void)arg;
 
-    if (sl->design->fetch(sl, app->slot, p->ticket, p->bits, p->waste, now, &ok, &err) !=
-        SIM_OK) {
+    if (keysvc_fetch(&app->base.key, &p->grant, now, &ok, &err) != SIM_OK) {
         etsi014_fail(app, &err);
         return;
     }
     const etsi014_record_t rec = {
-        .t_request = now, .t_response = now + app->cfg.kme_delay, .app = app->index,
-        .node = app->slave, .kind = ETSI014_GET_KEY_WITH_KEY_IDS,
+        .t_request = now, .t_response = now + app->cfg.kme_delay, .app = app->base.index,
+        .node = app->base.slave, .kind = ETSI014_GET_KEY_WITH_KEY_IDS,
         .status = ok ? ETSI014_OK : ETSI014_BAD_REQUEST, .number = p->number,
         .size = p->size, .bits = ok ? p->bits - p->waste : 0,
         .key_stream = p->key_stream, .key_offset = p->key_offset,
@@ -105,8 +111,7 @@ static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
     app->stats.slave_requests++;
     app->stats.slave_ok += ok;
     app->stats.slave_failed += !ok;
-    if (app->log != NULL)
-        app->log(app->log_ctx, &rec);
+    etsi014_log(app, &rec);
     if (p->prev != NULL)
         p->prev->next = p->next;
     else
@@ -121,48 +126,36 @@ static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
 static uint32_t etsi014_serve(etsi014_t *app, int64_t now, etsi014_record_t *rec,
                               sim_err_t *err)
 {
-    storage_link_t *sl = app->storage;
-    uint64_t bits = 0, waste = 0, ticket = 0;
-    kstore_rangebuf_t taken = { 0 };
+    keysvc_grant_t g;
     etsi014_pending_t *p = NULL;
-    uint32_t status = ETSI014_UNAVAILABLE;
-    bool granted = false;
 
-    sim_err_clear(err);
-    if (!kformat_request(&sl->cfg.format, app->cfg.size, app->cfg.number, &bits, &waste))
-        goto out;   /* more key than a store can ever hold: not enough key */
-    if (sl->design->get_key(sl, app->slot, bits, waste, now, &taken, &ticket, &granted,
-                            err) != SIM_OK ||
-        !granted)
-        goto out;
-    rec->bits = bits - waste;
-    app->stats.wasted += waste;
-    rec->key_stream = taken.v[0].stream;
-    rec->key_offset = taken.v[0].offset;
-    status = ETSI014_OK;
+    if (keysvc_get_key(&app->base.key, app->cfg.size, app->cfg.number, now, &g, err) !=
+            SIM_OK ||
+        !g.granted)
+        return ETSI014_UNAVAILABLE;
+    rec->bits = g.bits - g.waste;
+    app->stats.wasted += g.waste;
+    rec->key_stream = g.key_stream;
+    rec->key_offset = g.key_offset;
 
-    p = calloc(1, sizeof *p);
-    if (p == NULL) {
+    if ((p = calloc(1, sizeof *p)) == NULL) {
         sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        goto out;
+        return ETSI014_OK;
     }
-    *p = (etsi014_pending_t){ .app = app, .bits = bits, .waste = waste,
-                              .key_stream = rec->key_stream,
-                              .key_offset = rec->key_offset, .number = app->cfg.number,
-                              .size = app->cfg.size, .ticket = ticket,
+    *p = (etsi014_pending_t){ .app = app, .bits = g.bits, .waste = g.waste,
+                              .key_stream = rec->key_stream, .key_offset = rec->key_offset,
+                              .number = app->cfg.number, .size = app->cfg.size, .grant = g,
                               .next = app->pending };
-    if (sim_schedule_at(app->ctx->sim, now + app->cfg.kme_delay + app->cfg.slave_delay,
+    if (sim_schedule_at(app->base.ctx->sim, now + app->cfg.kme_delay + app->cfg.slave_delay,
                         etsi014_on_slave, p, 0) == 0) {
         sim_err_set(err, SIM_ERR_RUN, "out of memory");
         free(p);
-        goto out;
+        return ETSI014_OK;
     }
     if (app->pending != NULL)
         app->pending->prev = p;
     app->pending = p;
-out:
-    kstore_rangebuf_free(&taken);
-    return status;
+    return ETSI014_OK;
 }
 
 static void etsi014_on_arrival(sim_t *sim, void *object, uint64_t arg)
@@ -172,8 +165,8 @@ static void etsi014_on_arrival(sim_t *sim, void *object, uint64_t arg)
     const etsi014_config_t *c = &app->cfg;
     const int64_t gap = etsi014_gap(app);
     etsi014_record_t rec = {
-        .t_request = now, .t_response = now + c->kme_delay, .app = app->index,
-        .node = app->master, .kind = ETSI014_GET_KEY, .number = c->number, .size = c->size,
+        .t_request = now, .t_response = now + c->kme_delay, .app = app->base.index,
+        .node = app->base.master, .kind = ETSI014_GET_KEY, .number = c->number, .size = c->size,
     };
     sim_err_t err;
     (void)arg;
@@ -193,45 +186,160 @@ static void etsi014_on_arrival(sim_t *sim, void *object, uint64_t arg)
             return;
         }
     }
-    app->stats.requests++;
-    app->stats.ok += rec.status == ETSI014_OK;
-    app->stats.bad_request += rec.status == ETSI014_BAD_REQUEST;
-    app->stats.unavailable += rec.status == ETSI014_UNAVAILABLE;
+    client_count(&app->base, rec.status);
     app->stats.bits += rec.bits;
     app->stats.latency_sum_ns += (double)(rec.t_response - rec.t_request);
-    if (app->log != NULL)
-        app->log(app->log_ctx, &rec);
+    etsi014_log(app, &rec);
 }
 
-int etsi014_start(etsi014_t *app, sim_err_t *err)
+static int etsi014_start(client_t *c, sim_err_t *err)
 {
+    etsi014_t *app = (etsi014_t *)c;
     char name[256];
     int64_t first;
 
-    snprintf(name, sizeof name, "app/%s/arrivals", app->id);
-    app->rng = rng_stream_create(app->ctx->seed, app->ctx->run, name);
+    snprintf(name, sizeof name, "app/%s/arrivals", c->id);
+    app->rng = rng_stream_create(c->ctx->seed, c->ctx->run, name);
     if (app->rng == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", app->id);
+        return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", c->id);
     /* A Poisson process observed from `start` has its first arrival one
      * exponential gap later; a periodic one fires at start + period. */
     first = etsi014_gap(app);
     if (app->cfg.start >= app->cfg.stop - first)
         return SIM_OK;   /* no request falls inside [start, stop) */
-    if (sim_schedule_at(app->ctx->sim, app->cfg.start + first, etsi014_on_arrival, app, 0) ==
-        0)
-        return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", app->id);
+    if (sim_schedule_at(c->ctx->sim, app->cfg.start + first, etsi014_on_arrival, app, 0) == 0)
+        return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", c->id);
     return SIM_OK;
 }
 
-void etsi014_cleanup(etsi014_t *app)
+static void etsi014_destroy(client_t *c)
 {
+    etsi014_t *app = (etsi014_t *)c;
     etsi014_pending_t *p = app->pending;
     while (p != NULL) {
         etsi014_pending_t *next = p->next;
         free(p);
         p = next;
     }
-    app->pending = NULL;
     gsl_rng_free(app->rng);
-    app->rng = NULL;
+    free(app);
 }
+
+static int etsi014_create(const client_env_t *env, const scn_elem_t *e, client_t **out,
+                          sim_err_t *err)
+{
+    etsi014_t *app = calloc(1, sizeof *app);
+    client_t *c = &app->base;
+    int rc;
+
+    *out = c;
+    if (app == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if ((rc = scn_attr_string(e, "id", true, &c->id, err)) != SIM_OK ||
+        (rc = env->node(env, e, "master", &c->master, err)) != SIM_OK ||
+        (rc = env->node(env, e, "slave", &c->slave, err)) != SIM_OK ||
+        (rc = etsi014_config_parse(e, env->end, &app->cfg, err)) != SIM_OK)
+        return rc;
+    if (c->master == c->slave)
+        return scn_error(e, err, "master and slave are the same node '%s'",
+                         env->node_id(env, c->master));
+    c->size = app->cfg.size;
+    c->number = app->cfg.number;
+    c->rate = app->cfg.rate;
+    return SIM_OK;
+}
+
+/* ------------------------------------------------------------ output */
+
+static const trace_field_t etsi014_request_fields[] = {
+    F(etsi014_record_t, t_request, TRACE_I64), F(etsi014_record_t, t_response, TRACE_I64),
+    F(etsi014_record_t, app, TRACE_U32),       F(etsi014_record_t, node, TRACE_U32),
+    F(etsi014_record_t, kind, TRACE_U32),      F(etsi014_record_t, status, TRACE_U32),
+    F(etsi014_record_t, number, TRACE_U64),    F(etsi014_record_t, size, TRACE_U64),
+    F(etsi014_record_t, bits, TRACE_U64),      F(etsi014_record_t, key_stream, TRACE_U64),
+    F(etsi014_record_t, key_offset, TRACE_U64),
+};
+
+/* One /summary/apps row. */
+typedef struct etsi014_sum {
+    uint32_t app;
+    uint64_t requests, ok, bad_request, unavailable, slave_requests, slave_ok, bits;
+    double mean_latency_s, served_fraction;
+    uint64_t wasted;             /* format waste at one end, bits */
+    uint64_t slave_failed;       /* GET_KEY_WITH_KEY_IDS answered 400 */
+} etsi014_sum_t;
+
+static const trace_field_t etsi014_sum_fields[] = {
+    F(etsi014_sum_t, app, TRACE_U32),           F(etsi014_sum_t, requests, TRACE_U64),
+    F(etsi014_sum_t, ok, TRACE_U64),            F(etsi014_sum_t, bad_request, TRACE_U64),
+    F(etsi014_sum_t, unavailable, TRACE_U64),   F(etsi014_sum_t, slave_requests, TRACE_U64),
+    F(etsi014_sum_t, slave_ok, TRACE_U64),      F(etsi014_sum_t, bits, TRACE_U64),
+    F(etsi014_sum_t, mean_latency_s, TRACE_F64), F(etsi014_sum_t, served_fraction, TRACE_F64),
+    F(etsi014_sum_t, wasted, TRACE_U64),        F(etsi014_sum_t, slave_failed, TRACE_U64),
+};
+
+/* The kind's network counters (summary hook, net[]). */
+enum { ETSI014_NET_SLAVE_FAILED };
+static const model_counter_t etsi014_counters[] = {
+    [ETSI014_NET_SLAVE_FAILED] = { .name = "slave_failed", .network = true },
+    { .name = NULL },
+};
+
+static void etsi014_log(etsi014_t *app, const etsi014_record_t *rec)
+{
+    sim_err_t err;
+    if (app->log != NULL && trace_append(app->log, rec, &err) != SIM_OK)
+        model_fail(app->base.ctx, &err);
+}
+
+static int etsi014_trace_open(trace_t *trace, client_t *const *clients, size_t n,
+                              sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(trace, "/requests", sizeof(etsi014_record_t),
+                                          etsi014_request_fields,
+                                          NFIELDS(etsi014_request_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < n; i++)
+        ((etsi014_t *)clients[i])->log = t;
+    return SIM_OK;
+}
+
+static int etsi014_summary(trace_t *trace, client_t *const *clients, size_t n, int64_t end,
+                           uint64_t *net, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(trace, "/summary/apps", sizeof(etsi014_sum_t),
+                                          etsi014_sum_fields, NFIELDS(etsi014_sum_fields),
+                                          err);
+    (void)end;
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < n; i++) {
+        const etsi014_t *app = (const etsi014_t *)clients[i];
+        const client_outcomes_t *o = &app->base.outcomes;
+        const etsi014_stats_t *s = &app->stats;
+        etsi014_sum_t row = {
+            .app = app->base.index, .requests = o->requests, .ok = o->ok,
+            .bad_request = o->bad_request, .unavailable = o->unavailable,
+            .slave_requests = s->slave_requests, .slave_ok = s->slave_ok, .bits = s->bits,
+            .mean_latency_s = o->requests > 0 ? s->latency_sum_ns / 1e9 / (double)o->requests
+                                              : 0.0,
+            .served_fraction = o->requests > 0 ? (double)o->ok / (double)o->requests : 0.0,
+            .wasted = s->wasted, .slave_failed = s->slave_failed,
+        };
+        net[ETSI014_NET_SLAVE_FAILED] += s->slave_failed;
+        if (trace_append(t, &row, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+const client_kind_t etsi014_kind = {
+    .element = "etsi014",
+    .create = etsi014_create,
+    .start = etsi014_start,
+    .destroy = etsi014_destroy,
+    .trace_open = etsi014_trace_open,
+    .summary = etsi014_summary,
+    .counters = etsi014_counters,
+};

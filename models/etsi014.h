@@ -31,6 +31,10 @@
  * offset), written to the request log.
  *
  * Random numbers: the arrivals draw from the stream "app/<id>/arrivals".
+ *
+ * It is the client kind "etsi014" (client.h): it gets its key through the
+ * key service (keysvc.h) and owns the request log /requests and the rows
+ * of /summary/apps (docs/trace-format.md).
  */
 #ifndef QKM_MODELS_ETSI014_H
 #define QKM_MODELS_ETSI014_H
@@ -39,10 +43,10 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "models/kstore.h"
-#include "models/storage.h"
+#include "models/client.h"
 #include "models/model.h"
 #include "sim/scenario.h"
+#include "sim/trace.h"
 
 /* Request kinds and statuses, as written to the request log. */
 enum { ETSI014_GET_KEY = 1, ETSI014_GET_KEY_WITH_KEY_IDS = 2 };
@@ -78,10 +82,8 @@ typedef struct etsi014_record {
     uint64_t key_offset;    /* ... and offset (0, 0 when none) */
 } etsi014_record_t;
 
-typedef void (*etsi014_log_fn)(void *ctx, const etsi014_record_t *rec);
-
+/* Beyond the outcomes of its master GET_KEYs (client_t.outcomes). */
 typedef struct etsi014_stats {
-    uint64_t requests, ok, bad_request, unavailable;   /* master GET_KEY */
     uint64_t slave_requests, slave_ok;                 /* GET_KEY_WITH_KEY_IDS */
     uint64_t slave_failed;     /* GET_KEY_WITH_KEY_IDS answered 400 (collisions) */
     uint64_t bits;                                     /* supplied to the master */
@@ -90,16 +92,10 @@ typedef struct etsi014_stats {
 } etsi014_stats_t;
 
 typedef struct etsi014 {
-    uint32_t index;
-    const char *id;             /* borrowed from the scenario */
-    uint32_t master, slave;     /* node indices */
-    storage_link_t *storage;    /* borrowed: the storage design of the link */
-    size_t slot;                /* this client's index in storage->apps */
+    client_t base;              /* index, id, nodes, key service binding, outcomes */
     etsi014_config_t cfg;
-    model_ctx_t *ctx;
     gsl_rng *rng;               /* owned */
-    etsi014_log_fn log;
-    void *log_ctx;
+    trace_table_t *log;         /* /requests, borrowed from the trace; NULL: no log */
     etsi014_stats_t stats;
     struct etsi014_pending *pending;   /* slave requests not yet answered */
 } etsi014_t;
@@ -108,10 +104,7 @@ typedef struct etsi014 {
 int etsi014_config_parse(const scn_elem_t *e, int64_t end, etsi014_config_t *cfg,
                          sim_err_t *err);
 
-/* Creates the arrival stream and schedules the first request. */
-int etsi014_start(etsi014_t *app, sim_err_t *err);
-
-/* Frees the stream and the pending slave requests. */
-void etsi014_cleanup(etsi014_t *app);
+/* The kind (registered in client.c). */
+extern const client_kind_t etsi014_kind;
 
 #endif

@@ -13,6 +13,11 @@ typedef struct kstore_sub {
     void *ctx;
 } kstore_sub_t;
 
+typedef struct kstore_obs {
+    kstore_observer_fn fn;
+    void *ctx;
+} kstore_obs_t;
+
 struct kstore {
     uint32_t id;
     kstore_config_t cfg;
@@ -28,8 +33,8 @@ struct kstore {
     uint64_t history[KSTORE_RISING_WINDOW - 1];
     size_t history_len, history_pos;
 
-    kstore_observer_fn observer;
-    void *observer_ctx;
+    kstore_obs_t obs[KSTORE_MAX_SUBSCRIBERS];   /* level observers, in order */
+    size_t nobs;
     kstore_sub_t subs[KSTORE_MAX_SUBSCRIBERS];
     size_t nsubs;
 
@@ -109,10 +114,15 @@ void kstore_destroy(kstore_t *store)
     free(store);
 }
 
-void kstore_set_observer(kstore_t *store, kstore_observer_fn fn, void *ctx)
+int kstore_observe(kstore_t *store, kstore_observer_fn fn, void *ctx, sim_err_t *err)
 {
-    store->observer = fn;
-    store->observer_ctx = ctx;
+    if (store->nobs == KSTORE_MAX_SUBSCRIBERS)
+        return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": too many observers",
+                           store->id);
+    store->obs[store->nobs].fn = fn;
+    store->obs[store->nobs].ctx = ctx;
+    store->nobs++;
+    return SIM_OK;
 }
 
 int kstore_subscribe(kstore_t *store, kstore_state_fn fn, void *ctx, sim_err_t *err)
@@ -152,17 +162,18 @@ static kstore_state_t kstore_next_state(const kstore_t *s)
     return prev;
 }
 
-/* Tells the observer; a change with delta 0 (discard, sample) leaves the
+/* Tells the observers; a change with delta 0 (discard, sample) leaves the
  * state and the rising window alone. */
 static void kstore_emit(const kstore_t *s, int64_t delta, uint64_t amount,
                         kstore_cause_t cause, int64_t time)
 {
-    if (s->observer != NULL) {
+    if (s->nobs > 0) {
         const kstore_change_t ch = {
             .time = time, .level = s->level, .delta = delta, .amount = amount,
             .cause = cause, .state = s->state,
         };
-        s->observer(s->observer_ctx, s, &ch);
+        for (size_t i = 0; i < s->nobs; i++)
+            s->obs[i].fn(s->obs[i].ctx, s, &ch);
     }
 }
 

@@ -156,8 +156,10 @@ int kstore_config_parse_options(const scn_elem_t *store, kstore_config_t *cfg,
 kstore_t *kstore_create(const kstore_config_t *cfg, uint32_t id);
 void kstore_destroy(kstore_t *store);
 
-/* The level-change observer (one; NULL to remove). */
-void kstore_set_observer(kstore_t *store, kstore_observer_fn fn, void *ctx);
+/* Adds a level-change observer: every change of level (and every sample)
+ * is told to each observer, in the order they were added. SIM_ERR_RUN
+ * when KSTORE_MAX_SUBSCRIBERS observers are already added. */
+int kstore_observe(kstore_t *store, kstore_observer_fn fn, void *ctx, sim_err_t *err);
 /* Subscribes to state changes (threshold crossings). SIM_ERR_RUN when
  * KSTORE_MAX_SUBSCRIBERS are already subscribed. */
 int kstore_subscribe(kstore_t *store, kstore_state_fn fn, void *ctx, sim_err_t *err);
@@ -249,7 +251,7 @@ int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err);
  * SIM_ERR_RUN when wasted would exceed supplied. */
 int kstore_count_waste(kstore_t *store, uint64_t bits, sim_err_t *err);
 
-/* Reports the current level to the observer with cause SAMPLE. */
+/* Reports the current level to the observers with cause SAMPLE. */
 void kstore_sample(const kstore_t *store, int64_t time);
 
 uint32_t kstore_id(const kstore_t *store);

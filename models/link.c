@@ -6,11 +6,15 @@
 
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/rng.h"
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+#define F(type, member, kind) { #member, kind, offsetof(type, member) }
 
 /* ============================================================ parsing */
 
@@ -276,13 +280,30 @@ static int64_t link_draw_end(gsl_rng *r, int64_t mean_ns, int64_t from)
     return from + (x < 1.0 ? 1 : (int64_t)llround(x));
 }
 
+static void link_tell_key(const link_t *l, size_t device, const kstore_range_t *r,
+                          kstore_cause_t cause, int64_t now)
+{
+    for (size_t i = 0; i < l->nlisteners; i++)
+        if (l->listeners[i].on_key != NULL)
+            l->listeners[i].on_key(l->listeners[i].ctx, device, r, cause, now);
+}
+
+int link_listen(link_t *link, const link_listener_t *li, sim_err_t *err)
+{
+    if (link->nlisteners == LINK_MAX_LISTENERS)
+        return sim_err_set(err, SIM_ERR_RUN, "link %s: too many listeners", link->id);
+    link->listeners[link->nlisteners++] = *li;
+    return SIM_OK;
+}
+
 static void link_report_outage(const link_device_t *d, link_outage_kind_t kind, int64_t from,
                                int64_t to)
 {
     const link_t *l = d->link;
     const link_outage_rec_t rec = { l->index, d->index, (uint8_t)kind, from, to };
-    if (l->on_outage != NULL)
-        l->on_outage(l->obs_ctx, &rec);
+    for (size_t i = 0; i < l->nlisteners; i++)
+        if (l->listeners[i].on_outage != NULL)
+            l->listeners[i].on_outage(l->listeners[i].ctx, &rec);
 }
 
 /* Applies the one change due at t (scheduled outages first when both are
@@ -405,6 +426,7 @@ static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
         model_fail(link->ctx, &err);
         return;
     }
+    link_tell_key(link, d->index, &range, KSTORE_CAUSE_GENERATED, sim_now(sim));
     d->next_offset += bits;
 }
 
@@ -418,8 +440,9 @@ static int link_close(link_device_t *d, int64_t t, sim_err_t *err)
     d->generated += d->held_bits;
     l->generated += d->held_bits;
     d->closed++;
-    if (l->on_block != NULL)
-        l->on_block(l->obs_ctx, &rec);
+    for (size_t i = 0; i < l->nlisteners; i++)
+        if (l->listeners[i].on_block != NULL)
+            l->listeners[i].on_block(l->listeners[i].ctx, &rec);
     /* A block that would arrive after the end never does: no event. */
     if (d->cfg.delay_ns <= l->ctx->end - t &&
         sim_schedule_at(l->ctx->sim, t + d->cfg.delay_ns, link_on_deliver, d, d->held_bits) ==
@@ -508,11 +531,173 @@ int link_start(link_t *link, uint64_t initial, sim_err_t *err)
 
     link->devices_up = link->ndevices;
     link->devices[0].next_offset = initial;
-    if (initial > 0 &&
-        (rc = link->sink(link->sink_ctx, 0, &range, KSTORE_CAUSE_INITIAL, 0, err)) != SIM_OK)
-        return rc;
+    if (initial > 0) {
+        if ((rc = link->sink(link->sink_ctx, 0, &range, KSTORE_CAUSE_INITIAL, 0, err)) !=
+            SIM_OK)
+            return rc;
+        link_tell_key(link, 0, &range, KSTORE_CAUSE_INITIAL, 0);
+    }
     for (size_t i = 0; i < link->ndevices; i++)
         if ((rc = link_start_device(link, &link->devices[i], err)) != SIM_OK)
             return rc;
+    return SIM_OK;
+}
+
+/* ------------------------------------------------------------ output */
+
+/* One /link_devices row per QKD device (a <generation> of a link). */
+typedef struct link_device_rec {
+    uint32_t link, device;
+    uint64_t stream;
+    const char *model, *params;
+    double rate_bps;
+    int64_t block_ns, delay_ns;
+    const char *law;
+    double cv;
+    uint32_t scheduled_outages;
+    int64_t mtbf_ns, mttr_ns;
+} link_device_rec_t;
+
+static const trace_field_t link_device_fields[] = {
+    F(link_device_rec_t, link, TRACE_U32),     F(link_device_rec_t, device, TRACE_U32),
+    F(link_device_rec_t, stream, TRACE_U64),   F(link_device_rec_t, model, TRACE_STR),
+    F(link_device_rec_t, params, TRACE_STR),   F(link_device_rec_t, rate_bps, TRACE_F64),
+    F(link_device_rec_t, block_ns, TRACE_I64), F(link_device_rec_t, delay_ns, TRACE_I64),
+    F(link_device_rec_t, law, TRACE_STR),      F(link_device_rec_t, cv, TRACE_F64),
+    F(link_device_rec_t, scheduled_outages, TRACE_U32),
+    F(link_device_rec_t, mtbf_ns, TRACE_I64),  F(link_device_rec_t, mttr_ns, TRACE_I64),
+};
+
+static const trace_field_t link_block_fields[] = {
+    F(link_block_rec_t, time, TRACE_I64),   F(link_block_rec_t, link, TRACE_U32),
+    F(link_block_rec_t, device, TRACE_U32), F(link_block_rec_t, block, TRACE_U64),
+    F(link_block_rec_t, bits, TRACE_U64),   F(link_block_rec_t, rate_bps, TRACE_F64),
+};
+
+static const trace_field_t link_outage_fields[] = {
+    F(link_outage_rec_t, link, TRACE_U32), F(link_outage_rec_t, device, TRACE_U32),
+    F(link_outage_rec_t, kind, TRACE_U8),  F(link_outage_rec_t, from, TRACE_I64),
+    F(link_outage_rec_t, to, TRACE_I64),
+};
+
+/* One /summary/link_devices row. */
+typedef struct link_device_sum {
+    uint32_t link, device;
+    uint64_t generated, blocks, closed, held;
+    double mean_rate_bps;
+    int64_t up_ns;
+    double availability;
+    uint64_t outages;
+} link_device_sum_t;
+
+static const trace_field_t link_device_sum_fields[] = {
+    F(link_device_sum_t, link, TRACE_U32),          F(link_device_sum_t, device, TRACE_U32),
+    F(link_device_sum_t, generated, TRACE_U64),     F(link_device_sum_t, blocks, TRACE_U64),
+    F(link_device_sum_t, closed, TRACE_U64),        F(link_device_sum_t, held, TRACE_U64),
+    F(link_device_sum_t, mean_rate_bps, TRACE_F64), F(link_device_sum_t, up_ns, TRACE_I64),
+    F(link_device_sum_t, availability, TRACE_F64),  F(link_device_sum_t, outages, TRACE_U64),
+};
+
+static void link_trace_block(void *ctx, const link_block_rec_t *rec)
+{
+    link_t *l = ctx;
+    sim_err_t err;
+    if (trace_append(l->t_blocks, rec, &err) != SIM_OK)
+        model_fail(l->ctx, &err);
+}
+
+static void link_trace_outage(void *ctx, const link_outage_rec_t *rec)
+{
+    link_t *l = ctx;
+    sim_err_t err;
+    if (trace_append(l->t_outages, rec, &err) != SIM_OK)
+        model_fail(l->ctx, &err);
+}
+
+/* "name=value ..." of the parameters a device's model used. */
+static void link_device_params(const link_device_config_t *c, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->model->nparams && used + 1 < len; i++) {
+        int k = snprintf(buf + used, len - used, "%s%s=%.15g", i > 0 ? " " : "",
+                         c->model->params[i].name, c->params[i]);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+}
+
+static int link_trace_devices(const link_t *links, size_t n, trace_t *trace, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(trace, "/link_devices", sizeof(link_device_rec_t),
+                                          link_device_fields, NFIELDS(link_device_fields),
+                                          err);
+    char params[512];
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < links[i].ndevices; k++) {
+            const link_device_t *d = &links[i].devices[k];
+            const link_device_config_t *c = &d->cfg;
+            link_device_rec_t r = { links[i].index, d->index, d->stream, c->model->name,
+                                    params, c->rate_bps, c->block_ns, c->delay_ns,
+                                    link_law_name(c->law),
+                                    c->law == LINK_LAW_NONE ? 0.0 : c->cv,
+                                    (uint32_t)c->noutages, c->mtbf_ns, c->mttr_ns };
+            link_device_params(c, params, sizeof params);
+            if (trace_append(t, &r, err) != SIM_OK)
+                return SIM_ERR_RUN;
+        }
+    }
+    return SIM_OK;
+}
+
+int link_trace_open(link_t *links, size_t n, trace_t *trace, sim_err_t *err)
+{
+    const link_listener_t li = { .on_block = link_trace_block,
+                                 .on_outage = link_trace_outage };
+    trace_table_t *blocks = trace_table_create(trace, "/link_blocks", sizeof(link_block_rec_t),
+                                               link_block_fields, NFIELDS(link_block_fields),
+                                               err);
+    trace_table_t *outages = NULL;
+
+    if (blocks == NULL ||
+        (outages = trace_table_create(trace, "/link_outages", sizeof(link_outage_rec_t),
+                                      link_outage_fields, NFIELDS(link_outage_fields),
+                                      err)) == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < n; i++) {
+        link_listener_t mine = li;
+        mine.ctx = &links[i];
+        links[i].t_blocks = blocks;
+        links[i].t_outages = outages;
+        if (link_listen(&links[i], &mine, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return link_trace_devices(links, n, trace, err);
+}
+
+int link_trace_summary(const link_t *links, size_t n, trace_t *trace, int64_t end,
+                       sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(trace, "/summary/link_devices",
+                                          sizeof(link_device_sum_t), link_device_sum_fields,
+                                          NFIELDS(link_device_sum_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < links[i].ndevices; k++) {
+            const link_device_t *d = &links[i].devices[k];
+            const int64_t up = link_device_up_ns(d, end);
+            link_device_sum_t row = {
+                links[i].index, d->index, d->generated, d->blocks, d->closed, d->held_bits,
+                end > 0 ? (double)d->generated / ((double)end / 1e9) : 0.0, up,
+                end > 0 ? (double)up / (double)end : 0.0, d->outages,
+            };
+            if (trace_append(t, &row, err) != SIM_OK)
+                return SIM_ERR_RUN;
+        }
+    }
     return SIM_OK;
 }

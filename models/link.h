@@ -43,6 +43,7 @@
 #include "models/linkrate.h"
 #include "models/model.h"
 #include "sim/scenario.h"
+#include "sim/trace.h"
 
 #define LINK_DEFAULT_BLOCK_NS ((int64_t)1000000000)
 #define LINK_DEFAULT_CV 0.2
@@ -99,6 +100,20 @@ typedef void (*link_block_fn)(void *ctx, const link_block_rec_t *rec);
 typedef int (*link_sink_fn)(void *ctx, size_t device, const kstore_range_t *r,
                             kstore_cause_t cause, int64_t now, sim_err_t *err);
 typedef void (*link_outage_fn)(void *ctx, const link_outage_rec_t *rec);
+/* A range of key reached both ends at `now` (after the sink took it). */
+typedef void (*link_key_fn)(void *ctx, size_t device, const kstore_range_t *r,
+                            kstore_cause_t cause, int64_t now);
+
+/* The link's events, for any number of models (the trace is one of them,
+ * link_trace_open). Each function may be NULL. */
+typedef struct link_listener {
+    link_block_fn on_block;     /* a block closed (it reaches the ends `delay` later) */
+    link_outage_fn on_outage;   /* an outage began */
+    link_key_fn on_key;         /* key delivered to the ends */
+    void *ctx;
+} link_listener_t;
+
+#define LINK_MAX_LISTENERS 8
 
 struct link;
 
@@ -142,9 +157,9 @@ typedef struct link {
     link_device_t *devices;  /* owned */
     size_t ndevices;
 
-    link_block_fn on_block;  /* observers, may be NULL */
-    link_outage_fn on_outage;
-    void *obs_ctx;
+    link_listener_t listeners[LINK_MAX_LISTENERS];   /* in the order subscribed */
+    size_t nlisteners;
+    trace_table_t *t_blocks, *t_outages;   /* borrowed from the trace (link_trace_open) */
 
     uint64_t generated;      /* sum over devices */
     uint64_t blocks;         /* sum over devices */
@@ -173,6 +188,20 @@ double link_nominal_rate(const link_t *link);
  * and of the link (at least one device up). */
 int64_t link_device_up_ns(const link_device_t *d, int64_t t);
 int64_t link_up_ns(const link_t *link, int64_t t);
+
+/* Subscribes li (copied) to the link's events. SIM_ERR_RUN when
+ * LINK_MAX_LISTENERS are already subscribed. */
+int link_listen(link_t *link, const link_listener_t *li, sim_err_t *err);
+
+/* ---- output (docs/trace-format.md): the link's own tables ---- */
+
+/* The tables /link_devices (written at once), /link_blocks and
+ * /link_outages (by a listener subscribed to every link). */
+int link_trace_open(link_t *links, size_t n, trace_t *trace, sim_err_t *err);
+
+/* The rows of /summary/link_devices for a run that ended at `end` (ns). */
+int link_trace_summary(const link_t *links, size_t n, trace_t *trace, int64_t end,
+                       sim_err_t *err);
 
 /* "none", "lognormal", "gamma". */
 const char *link_law_name(link_law_t law);

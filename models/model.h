@@ -24,6 +24,16 @@ typedef struct model_ctx {
     sim_err_t err;     /* the first failure */
 } model_ctx_t;
 
+/* A counter a model declares for its summary rows (a storage design's,
+ * a client kind's). The name is the column name in the summary tables. */
+typedef struct model_counter {
+    const char *name;
+    bool network;       /* also summed into /summary/network and the run report */
+    const char *report; /* not NULL: the run report prints "<report>: N" when N > 0 */
+    const char *waste;  /* not NULL: the counter is a part of `wasted` (bits), shown
+                         * in the run report as "N by <waste>" */
+} model_counter_t;
+
 /* Records e (if it is the first failure) and stops the kernel. */
 void model_fail(model_ctx_t *ctx, const sim_err_t *e);
 

@@ -84,6 +84,20 @@ int storage_select(const scn_elem_t *e, const storage_design_t **design, sim_err
     return SIM_OK;
 }
 
+int storage_counter_index(const storage_design_t *d, const char *name)
+{
+    for (int i = 0; d->counters != NULL && d->counters[i].name != NULL; i++)
+        if (strcmp(d->counters[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+uint64_t storage_counter(const storage_link_t *sl, const char *name)
+{
+    const int i = storage_counter_index(sl->design, name);
+    return i >= 0 ? sl->counters[i] : 0;
+}
+
 int storage_setup(storage_link_t *sl, const scn_elem_t *e, sim_err_t *err)
 {
     sl->elem = e;
@@ -154,6 +168,7 @@ bool storage_move_pair(storage_link_t *sl, kstore_t *from[2], kstore_t *to[2], u
 {
     kstore_rangebuf_t moved = { 0 };
     bool ok = false;
+    int slot;
 
     if (!storage_take_pair(from, 0, bits, KSTORE_CAUSE_MOVED, KSTORE_CAUSE_MOVED, now,
                            &moved, err))
@@ -161,7 +176,8 @@ bool storage_move_pair(storage_link_t *sl, kstore_t *from[2], kstore_t *to[2], u
     for (size_t i = 0; i < moved.n; i++)
         if (storage_add_pair(to, &moved.v[i], KSTORE_CAUSE_MOVED, now, err) != SIM_OK)
             goto out;
-    sl->stats.moved_bits += 2 * bits;
+    if ((slot = storage_counter_index(sl->design, "moved_bits")) >= 0)
+        sl->counters[slot] += 2 * bits;
     ok = true;
 out:
     kstore_rangebuf_free(&moved);
@@ -176,6 +192,14 @@ int storage_serve_pair(kstore_t *pair[2], int master_end, uint64_t bits, uint64_
     if (!*granted)
         return err->code;   /* SIM_OK: a shortage */
     return kstore_count_waste(pair[master_end], waste, err);
+}
+
+int storage_relay_pair(kstore_t *pair[2], int end, uint64_t bits, int64_t now,
+                       kstore_rangebuf_t *out, bool *granted, sim_err_t *err)
+{
+    *granted = storage_take_pair(pair, end, bits, KSTORE_CAUSE_RELAYED, KSTORE_CAUSE_RELAYED,
+                                 now, out, err);
+    return *granted ? SIM_OK : err->code;   /* not granted: SIM_OK for a shortage */
 }
 
 int storage_fetch_pair(kstore_t *pair[2], int slave_end, uint64_t bits, uint64_t waste,
@@ -269,6 +293,13 @@ static int storage_shared_fetch(storage_link_t *sl, size_t app, uint64_t ticket,
     return storage_fetch_pair(st->common, 1 - sl->apps[app].master_end, bits, waste, err);
 }
 
+static int storage_shared_take(storage_link_t *sl, int end, uint64_t bits, int64_t now,
+                               kstore_rangebuf_t *out, bool *granted, sim_err_t *err)
+{
+    storage_shared_state_t *st = sl->state;
+    return storage_relay_pair(st->common, end, bits, now, out, granted, err);
+}
+
 static void storage_shared_destroy(storage_link_t *sl)
 {
     free(sl->state);
@@ -281,5 +312,6 @@ const storage_design_t storage_shared = {
     .deliver = storage_shared_deliver,
     .get_key = storage_shared_get_key,
     .fetch = storage_shared_fetch,
+    .take = storage_shared_take,
     .destroy = storage_shared_destroy,
 };

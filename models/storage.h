@@ -52,18 +52,13 @@ typedef struct storage_app {
     uint64_t request_bits;   /* bits one GET_KEY takes, format waste included */
 } storage_app_t;
 
-/* What a design did, for the summary (docs/trace-format.md,
- * /summary/links). Counters are per link, both ends together. */
-typedef struct storage_stats {
-    uint64_t messages;        /* key-manager messages sent (Q3P, working sets) */
-    uint64_t tag_bits;        /* authentication key they consumed, both ends */
-    uint64_t skipped;         /* messages not sent for want of authentication key */
-    uint64_t rounds;          /* periodic rounds run (Q3P timer, refills) */
-    uint64_t moved_bits;      /* key moved between stores, counted once per end */
-    uint64_t collisions;      /* requests lost to a key access collision */
-    uint64_t collided_bits;   /* key wasted by those requests (beyond format
-                               * waste), both ends: part of `wasted` */
-} storage_stats_t;
+/* Counters: what a design did, for the summary. A design declares its
+ * counters (design->counters, a list ended by a NULL name) and counts in
+ * sl->counters[i], i its index in that list. /summary/links has one column
+ * per counter name declared by any registered design (registry order,
+ * each name once; 0 for links whose design lacks it); the counters marked
+ * `network` are summed into /summary/network (docs/trace-format.md). */
+#define STORAGE_MAX_COUNTERS 8
 
 typedef struct storage_link storage_link_t;
 typedef struct storage_design storage_design_t;
@@ -81,12 +76,13 @@ struct storage_link {
     uint32_t index;              /* link index */
     const char *id;              /* link id, borrowed */
     const char *node_id[2];      /* ids of the nodes at ends a and b, borrowed */
+    uint32_t node[2];            /* their node indices */
     size_t ndevices;             /* QKD devices of the link */
     model_ctx_t *ctx;
     kstore_config_t cfg;         /* the link's <store> */
     storage_app_t *apps;         /* the link's clients, owned by the world */
     size_t napps;
-    storage_stats_t stats;
+    uint64_t counters[STORAGE_MAX_COUNTERS];   /* per link, both ends together */
     storage_store_fn make_store;
     void *owner;
     const scn_elem_t *elem;      /* the <storage> in force, NULL for defaults */
@@ -116,6 +112,18 @@ struct storage_design {
      * KME at `now`. *ok false = the key cannot be delivered (a collision). */
     int (*fetch)(storage_link_t *sl, size_t app, uint64_t ticket, uint64_t bits,
                  uint64_t waste, int64_t now, bool *ok, sim_err_t *err);
+    /* Takes `bits` of key for a purpose other than the design's own
+     * clients (key relay: cause RELAYED), the same identities at both ends
+     * at `now`, chosen by the key manager at `end`. *granted false = not
+     * enough key (nothing taken). out (may be NULL) receives the ranges.
+     * NULL when the design cannot give key for other purposes: the key
+     * service then refuses, at set-up, whatever would need it. */
+    int (*take)(storage_link_t *sl, int end, uint64_t bits, int64_t now,
+                kstore_rangebuf_t *out, bool *granted, sim_err_t *err);
+    /* Why the design has no take (shown in that refusal); NULL otherwise. */
+    const char *no_take;
+    /* Its counters, ended by an entry whose name is NULL; may be NULL. */
+    const model_counter_t *counters;
     /* Frees sl->state; may be NULL. */
     void (*destroy)(storage_link_t *sl);
 };
@@ -125,6 +133,12 @@ extern const storage_design_t *const storage_designs[];
 
 /* The design called `name`, NULL when none. */
 const storage_design_t *storage_find(const char *name);
+
+/* The value of sl's counter `name`; 0 when its design has none. */
+uint64_t storage_counter(const storage_link_t *sl, const char *name);
+
+/* The index of counter `name` in design d's list, or -1. */
+int storage_counter_index(const storage_design_t *d, const char *name);
 
 /* Reads <storage> element e (NULL: the default design, "shared"): its
  * design and that every other attribute is one of the design's params.
@@ -158,8 +172,8 @@ bool storage_take_pair(kstore_t *pair[2], int end, uint64_t bits, kstore_cause_t
                        sim_err_t *err);
 
 /* Moves `bits` from the oldest end of from[*] to to[*] at both ends (cause
- * MOVED). False when from cannot give them (nothing moved). Adds the bits
- * to sl->stats.moved_bits. */
+ * MOVED). False when from cannot give them (nothing moved). Adds 2 * bits
+ * (both ends) to the design's counter "moved_bits" when it declares one. */
 bool storage_move_pair(storage_link_t *sl, kstore_t *from[2], kstore_t *to[2], uint64_t bits,
                        int64_t now, sim_err_t *err);
 
@@ -167,6 +181,12 @@ bool storage_move_pair(storage_link_t *sl, kstore_t *from[2], kstore_t *to[2], u
  * `bits` (SUPPLIED, waste counted), the slave's the same ranges (RESERVED). */
 int storage_serve_pair(kstore_t *pair[2], int master_end, uint64_t bits, uint64_t waste,
                        int64_t now, kstore_rangebuf_t *out, bool *granted, sim_err_t *err);
+
+/* The design's take (see storage_design_t) from pair: `bits` from the
+ * oldest end of pair[end], the same ranges from the other end, both with
+ * cause RELAYED. */
+int storage_relay_pair(kstore_t *pair[2], int end, uint64_t bits, int64_t now,
+                       kstore_rangebuf_t *out, bool *granted, sim_err_t *err);
 
 /* The slave fetches its reserved key from pair[slave_end]. */
 int storage_fetch_pair(kstore_t *pair[2], int slave_end, uint64_t bits, uint64_t waste,

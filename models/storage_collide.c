@@ -30,6 +30,8 @@
 #include <string.h>
 
 enum { COLLIDE_NONE = 0, COLLIDE_OPPOSITE_ENDS = 1, COLLIDE_WORKING_SET = 2 };
+/* Its counters (sl->counters), declared in collide_counters. */
+enum { COLLIDE_MESSAGES, COLLIDE_ROUNDS, COLLIDE_MOVED, COLLIDE_COLLISIONS, COLLIDE_COLLIDED };
 
 /* One served GET_KEY whose slave has not fetched yet. */
 typedef struct collide_req {
@@ -210,7 +212,7 @@ static int collide_ws_ask(storage_link_t *sl, int x, bool refused, int64_t now,
         SIM_OK)
         return rc;
     st->asked[x] = true;
-    sl->stats.messages++;
+    sl->counters[COLLIDE_MESSAGES]++;
     return SIM_OK;
 }
 
@@ -252,7 +254,7 @@ static int collide_grant(storage_link_t *sl, int x, int64_t now, sim_err_t *err)
                    ? err->code
                    : sim_err_set(err, SIM_ERR_RUN, "collide grant: the pool could not give "
                                                    "%" PRIu64 " bits", give);
-    sl->stats.rounds++;
+    sl->counters[COLLIDE_ROUNDS]++;
     /* Cleared only now: the move's own state changes must not ask again. */
     st->asked[x] = false;
     return give > 0 ? collide_ws_ask(sl, x, false, now, err) : SIM_OK;
@@ -415,8 +417,8 @@ static int collide_lost(storage_link_t *sl, const collide_req_t *q, sim_err_t *e
         (rc = kstore_count_waste(q->peer, q->reserved, err)) != SIM_OK ||
         (rc = kstore_count_waste(q->mine, here, err)) != SIM_OK)
         return rc;
-    sl->stats.collisions++;
-    sl->stats.collided_bits += q->reserved + here;
+    sl->counters[COLLIDE_COLLISIONS]++;
+    sl->counters[COLLIDE_COLLIDED] += q->reserved + here;
     return SIM_OK;
 }
 
@@ -461,6 +463,19 @@ static void collide_destroy(storage_link_t *sl)
     free(st);
 }
 
+/* collisions and collided_bits are also network figures: the run report
+ * and /summary/network carry them (a key access collision loses a request
+ * that was answered 200, and its key is part of `wasted`). */
+static const model_counter_t collide_counters[] = {
+    [COLLIDE_MESSAGES] = { .name = "messages" },
+    [COLLIDE_ROUNDS] = { .name = "rounds" },
+    [COLLIDE_MOVED] = { .name = "moved_bits" },
+    [COLLIDE_COLLISIONS] = { .name = "collisions", .network = true,
+                             .report = "requests lost to key access collisions" },
+    [COLLIDE_COLLIDED] = { .name = "collided_bits", .network = true, .waste = "collisions" },
+    { .name = NULL },
+};
+
 const storage_design_t storage_collide = {
     .name = "collide",
     .params = collide_params,
@@ -469,5 +484,9 @@ const storage_design_t storage_collide = {
     .deliver = collide_deliver,
     .get_key = collide_get_key,
     .fetch = collide_fetch,
+    .take = NULL,
+    .no_take = "its two ends take key without coordination, so they cannot hand the same "
+               "key to a relay",
+    .counters = collide_counters,
     .destroy = collide_destroy,
 };

@@ -32,6 +32,8 @@
 #define Q3P_MS INT64_C(1000000)
 
 enum { Q3P_STORE = 0, Q3P_LOAD = 1, Q3P_REQUEST = 2 };
+/* Its counters (sl->counters), declared in q3p_counters. */
+enum { Q3P_MESSAGES, Q3P_TAG_BITS, Q3P_SKIPPED, Q3P_ROUNDS, Q3P_MOVED };
 
 /* A message in flight. All messages have the same delay and the kernel
  * runs equal times in scheduling order, so they arrive in the order they
@@ -283,7 +285,7 @@ static int q3p_send(storage_link_t *sl, int kind, uint32_t target, uint64_t amou
         return SIM_OK;   /* would take effect after the run */
     if (kstore_level(st->common[st->master]) <
         st->committed + cost + (kind == Q3P_STORE ? 0 : st->reserve)) {
-        sl->stats.skipped++;
+        sl->counters[Q3P_SKIPPED]++;
         return SIM_OK;
     }
     if ((rc = q3p_push(st, &m, err)) != SIM_OK ||
@@ -310,15 +312,15 @@ static int q3p_pay(storage_link_t *sl, int kind, int sender, int64_t now, bool *
     st->committed -= cost;
     storage_expire_pair(st->common, now);
     if (kstore_level(st->common[sender]) < cost) {
-        sl->stats.skipped++;
+        sl->counters[Q3P_SKIPPED]++;
         return SIM_OK;
     }
     sim_err_clear(err);
     if (cost > 0 && !storage_take_pair(st->common, sender, cost, KSTORE_CAUSE_INTERNAL,
                                        KSTORE_CAUSE_INTERNAL, now, NULL, err))
         return q3p_bug(sl, err, "the common store could not pay a tag it holds");
-    sl->stats.messages += n;
-    sl->stats.tag_bits += 2 * cost;
+    sl->counters[Q3P_MESSAGES] += n;
+    sl->counters[Q3P_TAG_BITS] += 2 * cost;
     *paid = true;
     return SIM_OK;
 }
@@ -547,7 +549,7 @@ static void q3p_on_round(sim_t *sim, void *object, uint64_t arg)
     sim_err_t err;
     (void)arg;
 
-    sl->stats.rounds++;
+    sl->counters[Q3P_ROUNDS]++;
     if (q3p_decide_stores(sl, now, &err) != SIM_OK ||
         q3p_decide_loads(sl, -1, now, &err) != SIM_OK ||
         q3p_next_round(sl, now, &err) != SIM_OK)
@@ -596,6 +598,26 @@ static int q3p_fetch(storage_link_t *sl, size_t app, uint64_t ticket, uint64_t b
     return storage_fetch_pair(st->buf[m], 1 - m, bits, waste, err);
 }
 
+/* Relay takes from the buffer of the direction leaving `end`, as an
+ * application's key would (the LOAD rules keep it stocked). */
+static int q3p_take(storage_link_t *sl, int end, uint64_t bits, int64_t now,
+                    kstore_rangebuf_t *out, bool *granted, sim_err_t *err)
+{
+    q3p_state_t *st = sl->state;
+    return storage_relay_pair(st->buf[end], end, bits, now, out, granted, err);
+}
+
+/* In the order of the /summary/links columns they were before designs
+ * declared them (messages, tag_bits, skipped, rounds, moved_bits). */
+static const model_counter_t q3p_counters[] = {
+    [Q3P_MESSAGES] = { .name = "messages" },
+    [Q3P_TAG_BITS] = { .name = "tag_bits" },
+    [Q3P_SKIPPED] = { .name = "skipped" },
+    [Q3P_ROUNDS] = { .name = "rounds" },
+    [Q3P_MOVED] = { .name = "moved_bits" },
+    { .name = NULL },
+};
+
 const storage_design_t storage_q3p = {
     .name = "q3p",
     .params = q3p_params,
@@ -604,5 +626,7 @@ const storage_design_t storage_q3p = {
     .deliver = q3p_deliver,
     .get_key = q3p_get_key,
     .fetch = q3p_fetch,
+    .take = q3p_take,
+    .counters = q3p_counters,
     .destroy = q3p_destroy,
 };

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 
 /* One client's session buffer and the scratch of a refill. */
+/* Its counters (sl->counters), declared in session_counters. */
+enum { SESSION_ROUNDS, SESSION_MOVED };
+
 typedef struct session_buf {
     kstore_t *pair[2];
     double weight;     /* registered rate, bit/s; 0 = gets nothing */
@@ -312,7 +315,7 @@ static int session_refill(storage_link_t *sl, int64_t now, sim_err_t *err)
     session_plan(st);
     if ((rc = session_move(sl, now, err)) != SIM_OK)
         return rc;
-    sl->stats.rounds++;
+    sl->counters[SESSION_ROUNDS]++;
     return SIM_OK;
 }
 
@@ -430,6 +433,20 @@ static void session_destroy(storage_link_t *sl)
     free(st);
 }
 
+/* Relay takes from the common store, which the refills share out. */
+static int session_take(storage_link_t *sl, int end, uint64_t bits, int64_t now,
+                        kstore_rangebuf_t *out, bool *granted, sim_err_t *err)
+{
+    session_state_t *st = sl->state;
+    return storage_relay_pair(st->common, end, bits, now, out, granted, err);
+}
+
+static const model_counter_t session_counters[] = {
+    [SESSION_ROUNDS] = { .name = "rounds" },
+    [SESSION_MOVED] = { .name = "moved_bits" },
+    { .name = NULL },
+};
+
 const storage_design_t storage_session = {
     .name = "session",
     .params = session_attrs,
@@ -438,5 +455,7 @@ const storage_design_t storage_session = {
     .deliver = session_deliver,
     .get_key = session_get_key,
     .fetch = session_fetch,
+    .take = session_take,
+    .counters = session_counters,
     .destroy = session_destroy,
 };

@@ -10,306 +10,82 @@
 
 #include "sim/units.h"
 
-/* ------------------------------------------------------------ nodes */
-
-static int world_add_node(world_t *w, const char *id, double x, double y,
-                          const scn_elem_t *storage, sim_err_t *err)
-{
-    world_node_t *n = realloc(w->nodes, (w->nnodes + 1) * sizeof *n);
-    if (n == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    w->nodes = n;
-    n[w->nnodes] = (world_node_t){ .id = strdup(id), .x = x, .y = y, .storage = storage };
-    if (n[w->nnodes].id == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    w->nnodes++;
-    return SIM_OK;
-}
-
-/* qsort has no context argument, so sort (id, index) pairs instead. */
-typedef struct world_key {
-    const char *id;
-    size_t index;
-} world_key_t;
-
-static int world_key_cmp(const void *a, const void *b)
-{
-    return strcmp(((const world_key_t *)a)->id, ((const world_key_t *)b)->id);
-}
-
-/* Builds the sorted lookup index; a duplicate id is an error located at e
- * (or at the GraphML file when e is NULL). */
-static int world_index_nodes(world_t *w, const scn_elem_t *e, sim_err_t *err)
-{
-    world_key_t *keys = malloc((w->nnodes + 1) * sizeof *keys);
-    int rc = SIM_OK;
-
-    w->node_order = malloc((w->nnodes + 1) * sizeof *w->node_order);
-    if (keys == NULL || w->node_order == NULL) {
-        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < w->nnodes; i++)
-        keys[i] = (world_key_t){ w->nodes[i].id, i };
-    qsort(keys, w->nnodes, sizeof *keys, world_key_cmp);
-    for (size_t i = 0; i < w->nnodes; i++) {
-        if (i > 0 && strcmp(keys[i - 1].id, keys[i].id) == 0) {
-            rc = scn_error(e, err, "node id '%s' is defined twice", keys[i].id);
-            goto out;
-        }
-        w->node_order[i] = keys[i].index;
-    }
-out:
-    free(keys);
-    return rc;
-}
-
-static bool world_find_node(const world_t *w, const char *id, size_t *index)
-{
-    size_t lo = 0, hi = w->nnodes;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(w->nodes[w->node_order[mid]].id, id);
-        if (c == 0) {
-            *index = w->node_order[mid];
-            return true;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
-/* Reads the node named by attribute `name` of e. */
-static int world_node_attr(const world_t *w, const scn_elem_t *e, const char *name,
-                           size_t *index, sim_err_t *err)
-{
-    const char *id = NULL;
-    int rc = scn_attr_string(e, name, true, &id, err);
-    if (rc != SIM_OK)
-        return rc;
-    if (!world_find_node(w, id, index))
-        return scn_error(e, err, "attribute '%s': unknown node '%s'", name, id);
-    return SIM_OK;
-}
-
-static int world_read_nodes(world_t *w, const scn_elem_t *nodes, sim_err_t *err)
-{
-    int rc = SIM_OK;
-    if (nodes == NULL)
-        return SIM_OK;
-    for (const scn_elem_t *n = scn_child(nodes, "node"); n != NULL;
-         n = scn_next_sibling(n, "node")) {
-        const char *id = NULL;
-        double x = NAN, y = NAN;
-        if ((rc = scn_attr_string(n, "id", true, &id, err)) != SIM_OK ||
-            (rc = scn_attr_double(n, "x", false, &x, err)) != SIM_OK ||
-            (rc = scn_attr_double(n, "y", false, &y, err)) != SIM_OK ||
-            (rc = world_add_node(w, id, x, y, scn_child(n, "storage"), err)) != SIM_OK)
-            return rc;
-    }
-    return SIM_OK;
-}
-
-/* ------------------------------------------------------------ links */
-
-static int world_read_store(const scn_elem_t *store, kstore_config_t *cfg, sim_err_t *err)
-{
-    int rc;
-    *cfg = (kstore_config_t){ .capacity = KSTORE_DEFAULT_CAPACITY,
-                              .mmin = KSTORE_DEFAULT_MMIN,
-                              .mthr = KSTORE_DEFAULT_MTHR,
-                              .initial = KSTORE_DEFAULT_INITIAL };
-    if (store == NULL)
-        return SIM_OK;
-    if ((rc = scn_attr_bits(store, "capacity", false, &cfg->capacity, err)) != SIM_OK ||
-        (rc = scn_attr_bits(store, "min", false, &cfg->mmin, err)) != SIM_OK ||
-        (rc = scn_attr_bits(store, "threshold", false, &cfg->mthr, err)) != SIM_OK ||
-        (rc = scn_attr_bits(store, "initial", false, &cfg->initial, err)) != SIM_OK ||
-        (rc = kstore_config_parse_options(store, cfg, err)) != SIM_OK)
-        return rc;
-    if (kstore_config_check(cfg, err) != SIM_OK)
-        return scn_error(store, err, "%s", err->msg);
-    return SIM_OK;
-}
-
-/* Adds one link: `e` locates errors and holds <generation> and <store>. */
-static int world_add_link(world_t *w, const scn_elem_t *e, const char *id, size_t a,
-                          size_t b, double length_m, sim_err_t *err)
-{
-    link_t *links = NULL;
-    char **ids = NULL;
-    kstore_config_t *cfgs = NULL;
-    size_t edge = 0;
-    int rc;
-
-    if (a == b)
-        return scn_error(e, err, "link '%s' joins node '%s' to itself", id, w->nodes[a].id);
-    if ((links = realloc(w->links, (w->nlinks + 1) * sizeof *links)) != NULL)
-        w->links = links;
-    if ((ids = realloc(w->link_ids, (w->nlinks + 1) * sizeof *ids)) != NULL)
-        w->link_ids = ids;
-    if ((cfgs = realloc(w->store_cfgs, (w->nlinks + 1) * sizeof *cfgs)) != NULL)
-        w->store_cfgs = cfgs;
-    if (links == NULL || ids == NULL || cfgs == NULL ||
-        (w->link_ids[w->nlinks] = strdup(id)) == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-
-    link_t *l = &w->links[w->nlinks];
-    *l = (link_t){ .index = (uint32_t)w->nlinks, .id = w->link_ids[w->nlinks], .a = a,
-                   .b = b, .length_m = length_m, .stream = w->nlinks + 1, .ctx = &w->ctx };
-    w->nlinks++;   /* from here on, world_destroy frees the id */
-    if ((rc = link_parse(l, e, err)) != SIM_OK ||
-        (rc = world_read_store(scn_child(e, "store"), &w->store_cfgs[l->index], err)) !=
-            SIM_OK ||
-        (rc = topo_add_edge(w->topo, a, b, isnan(length_m) ? 1.0 : length_m, &edge, err)) !=
-            SIM_OK)
-        return rc;
-    return SIM_OK;
-}
-
-static int world_read_links(world_t *w, const scn_elem_t *links, sim_err_t *err)
-{
-    int rc;
-    if (links == NULL)
-        return SIM_OK;
-    for (const scn_elem_t *e = scn_child(links, "link"); e != NULL;
-         e = scn_next_sibling(e, "link")) {
-        const char *id = NULL;
-        size_t a = 0, b = 0;
-        double length = NAN;
-        if ((rc = scn_attr_string(e, "id", true, &id, err)) != SIM_OK ||
-            (rc = world_node_attr(w, e, "a", &a, err)) != SIM_OK ||
-            (rc = world_node_attr(w, e, "b", &b, err)) != SIM_OK ||
-            (rc = scn_attr_length(e, "length", false, &length, err)) != SIM_OK ||
-            (rc = world_add_link(w, e, id, a, b, length, err)) != SIM_OK)
-            return rc;
-    }
-    return SIM_OK;
-}
-
-/* Device 0 of link i keeps stream i + 1 (as when a link had one device);
- * the other devices get the ids after the last link's, in link order and
- * then device order, so every key stream id is unique in the run. */
-static void world_number_streams(world_t *w)
-{
-    uint64_t next = w->nlinks + 1;
-    for (size_t i = 0; i < w->nlinks; i++)
-        for (size_t k = 1; k < w->links[i].ndevices; k++)
-            w->links[i].devices[k].stream = next++;
-}
-
-/* ------------------------------------------------------------ GraphML */
-
-static int world_graphml_path(const world_t *w, const scn_elem_t *topo, char **path,
-                              sim_err_t *err)
-{
-    const char *file = NULL;
-    int rc = scn_attr_string(topo, "graphml", true, &file, err);
-    size_t len;
-
-    if (rc != SIM_OK)
-        return rc;
-    len = strlen(w->scn->dir) + strlen(file) + 2;
-    if ((*path = malloc(len)) == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    if (file[0] == '/')
-        snprintf(*path, len, "%s", file);
-    else
-        snprintf(*path, len, "%s/%s", w->scn->dir, file);
-    return SIM_OK;
-}
-
-/* Nodes of the GraphML file (added after the <nodes> of the scenario). */
-static int world_read_graphml_nodes(world_t *w, const scn_elem_t *topo,
-                                    topo_graphml_t *g, sim_err_t *err)
-{
-    static const char *const units[] = { "km", "m", NULL };
-    const char *attr = "length";
-    char *path = NULL;
-    int unit = 0;
-    int rc;
-
-    if ((rc = scn_attr_string(topo, "length-attribute", false, &attr, err)) != SIM_OK ||
-        (rc = scn_attr_enum(topo, "length-unit", false, units, &unit, err)) != SIM_OK ||
-        (rc = world_graphml_path(w, topo, &path, err)) != SIM_OK)
-        goto out;
-    if ((rc = topo_read_graphml(path, attr, g, err)) != SIM_OK) {
-        rc = scn_error(topo, err, "%s", err->msg);
-        goto out;
-    }
-    for (size_t e = 0; e < g->nedges; e++)
-        g->edge_value[e] *= unit == 0 ? 1000.0 : 1.0;
-    for (size_t i = 0; i < g->nnodes && rc == SIM_OK; i++)
-        rc = world_add_node(w, g->node_ids[i], NAN, NAN, NULL, err);
-out:
-    free(path);
-    return rc;
-}
-
-/* One link per GraphML edge, named "A-B" ("A-B#k" for a parallel edge, k
- * its 1-based position among the file's edges), generation and store from
- * <link-defaults>. */
-static int world_read_graphml_links(world_t *w, const scn_elem_t *topo,
-                                    const topo_graphml_t *g, size_t first_node,
-                                    sim_err_t *err)
-{
-    const scn_elem_t *defaults = scn_child(topo, "link-defaults");
-    int rc = SIM_OK;
-
-    if (g->nedges > 0 && defaults == NULL)
-        return scn_error(topo, err, "missing <link-defaults> for the GraphML links");
-    for (size_t e = 0; e < g->nedges && rc == SIM_OK; e++) {
-        const size_t a = first_node + g->edge_a[e], b = first_node + g->edge_b[e];
-        char id[512];
-        size_t existing = 0;
-        int k = snprintf(id, sizeof id, "%s-%s", w->nodes[a].id, w->nodes[b].id);
-        if (topo_edge_between(w->topo, a, b, &existing) && k > 0 && (size_t)k < sizeof id)
-            snprintf(id + k, sizeof id - (size_t)k, "#%zu", e + 1);
-        rc = world_add_link(w, defaults, id, a, b, g->edge_value[e], err);
-    }
-    return rc;
-}
-
 /* ------------------------------------------------------------ apps */
 
-static int world_read_apps(world_t *w, const scn_elem_t *apps, sim_err_t *err)
+/* The node-lookup functions client kinds get (client_env_t). */
+static int world_env_node(const client_env_t *env, const scn_elem_t *e, const char *name,
+                          uint32_t *index, sim_err_t *err)
 {
-    size_t n = apps == NULL ? 0 : scn_count_children(apps, "etsi014");
+    size_t i = 0;
+    int rc = world_node_attr(env->world, e, name, &i, err);
+    *index = (uint32_t)i;
+    return rc;
+}
+
+static const char *world_env_node_id(const client_env_t *env, uint32_t index)
+{
+    const world_t *w = env->world;
+    return w->nodes[index].id;
+}
+
+static int world_add_client(world_t *w, client_t *c, sim_err_t *err)
+{
+    if (w->nclients == w->clients_cap) {
+        const size_t cap = w->clients_cap == 0 ? 16 : 2 * w->clients_cap;
+        client_t **v = realloc(w->clients, cap * sizeof *v);
+        if (v == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        w->clients = v;
+        w->clients_cap = cap;
+    }
+    w->clients[w->nclients++] = c;
+    return SIM_OK;
+}
+
+/* One client of <apps>: made by the kind its element names, then bound to
+ * its key through the key service. */
+static int world_read_client(world_t *w, const client_env_t *env, const scn_elem_t *e,
+                             sim_err_t *err)
+{
+    const client_kind_t *kind = client_find(w->kinds, e->name);
+    client_t *c = NULL;
+    sim_err_t why;
     int rc;
 
-    if (n == 0)
-        return SIM_OK;
-    w->apps = calloc(n, sizeof *w->apps);
-    w->app_links = calloc(n, sizeof *w->app_links);
-    if (w->apps == NULL || w->app_links == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    for (const scn_elem_t *e = scn_child(apps, "etsi014"); e != NULL;
-         e = scn_next_sibling(e, "etsi014")) {
-        etsi014_t *app = &w->apps[w->napps];
-        size_t m = 0, s = 0, edge = 0;
-        app->index = (uint32_t)w->napps;
-        app->ctx = &w->ctx;
-        w->napps++;
-        if ((rc = scn_attr_string(e, "id", true, &app->id, err)) != SIM_OK ||
-            (rc = world_node_attr(w, e, "master", &m, err)) != SIM_OK ||
-            (rc = world_node_attr(w, e, "slave", &s, err)) != SIM_OK ||
-            (rc = etsi014_config_parse(e, w->ctx.end, &app->cfg, err)) != SIM_OK)
-            return rc;
-        if (m == s)
-            return scn_error(e, err, "master and slave are the same node '%s'",
-                             w->nodes[m].id);
-        if (!topo_edge_between(w->topo, m, s, &edge))
-            return scn_error(e, err,
-                             "master '%s' and slave '%s' are not adjacent: an ETSI 014 "
-                             "client pair needs a QKD link between its nodes",
-                             w->nodes[m].id, w->nodes[s].id);
-        app->master = (uint32_t)m;
-        app->slave = (uint32_t)s;
-        w->app_links[app->index] = (uint32_t)edge;
+    if (kind == NULL)
+        return scn_error(e, err, "no client kind is registered for element <%s>", e->name);
+    rc = kind->create(env, e, &c, err);
+    if (c != NULL) {
+        c->kind = kind;
+        c->index = (uint32_t)w->nclients;
+        c->elem = e;
+        c->ctx = &w->ctx;
+        if (world_add_client(w, c, err) != SIM_OK) {
+            kind->destroy(c);
+            return SIM_ERR_RUN;
+        }
     }
+    if (rc != SIM_OK)
+        return rc;
+    if ((rc = keysvc_bind(w->keys, c->index, c->id, c->master, c->slave, c->size, c->number,
+                          c->rate, &c->key, &why)) == SIM_ERR_INPUT)
+        return scn_error(e, err, "client pair '%s': master '%s' and slave '%s' %s", c->id,
+                         w->nodes[c->master].id, w->nodes[c->slave].id, why.msg);
+    if (rc != SIM_OK)
+        return sim_err_set(err, rc, "%s", why.msg);
+    return SIM_OK;
+}
+
+static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err)
+{
+    const client_env_t env = { .ctx = &w->ctx, .end = w->ctx.end, .node = world_env_node,
+                               .node_id = world_env_node_id, .world = w };
+    int rc;
+
+    for (const scn_elem_t *e = apps != NULL ? apps->first_child : NULL; e != NULL;
+         e = e->next)
+        if ((rc = world_read_client(w, &env, e, err)) != SIM_OK)
+            return rc;
     return SIM_OK;
 }
 
@@ -386,8 +162,10 @@ static int world_new_stores(void *owner, storage_link_t *sl, const char *role,
         snprintf(s->role, sizeof s->role, "%s", role);
         if ((s->ks = kstore_create(cfg, index)) == NULL)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        kstore_set_observer(s->ks, world_trace_level, s);
-        if (kstore_set_timer(s->ks, world_store_timer, s, err) != SIM_OK)
+        /* Two observers among any others: time in states, and the level log. */
+        if (kstore_observe(s->ks, world_store_times, s, err) != SIM_OK ||
+            kstore_observe(s->ks, world_trace_level, s, err) != SIM_OK ||
+            kstore_set_timer(s->ks, world_store_timer, s, err) != SIM_OK)
             return SIM_ERR_RUN;
         pair[end] = s->ks;
     }
@@ -424,36 +202,6 @@ static int world_link_storage(const world_t *w, const link_t *l, const scn_elem_
     return SIM_OK;
 }
 
-/* Every link's clients as its storage design sees them, in app order:
- * counted per link in one pass, filled in a second (O(links + apps)). */
-static int world_storage_apps(world_t *w, sim_err_t *err)
-{
-    for (size_t i = 0; i < w->napps; i++)
-        w->storages[w->app_links[i]].napps++;
-    for (size_t k = 0; k < w->nlinks; k++) {
-        storage_link_t *sl = &w->storages[k];
-        if (sl->napps > 0 && (sl->apps = calloc(sl->napps, sizeof *sl->apps)) == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        sl->napps = 0;
-    }
-    for (size_t i = 0; i < w->napps; i++) {
-        etsi014_t *app = &w->apps[i];
-        storage_link_t *sl = &w->storages[w->app_links[i]];
-        const link_t *l = &w->links[sl->index];
-        uint64_t bits = UINT64_MAX, waste = 0;
-        if (!kformat_request(&sl->cfg.format, app->cfg.size, app->cfg.number, &bits, &waste))
-            bits = UINT64_MAX;
-        app->storage = sl;
-        app->slot = sl->napps;
-        sl->apps[sl->napps++] = (storage_app_t){
-            .index = app->index, .id = app->id,
-            .master_end = app->master == l->a ? STORAGE_END_A : STORAGE_END_B,
-            .demand = app->cfg.rate * (double)bits, .request_bits = bits,
-        };
-    }
-    return SIM_OK;
-}
-
 static int world_deliver(void *ctx, size_t device, const kstore_range_t *r,
                          kstore_cause_t cause, int64_t now, sim_err_t *err)
 {
@@ -461,21 +209,33 @@ static int world_deliver(void *ctx, size_t device, const kstore_range_t *r,
     return sl->design->deliver(sl, device, r, cause, now, err);
 }
 
+/* The links' storage instances, their fields filled, not set up yet (that
+ * needs their clients), and the key service over them. */
 static int world_make_storage(world_t *w, sim_err_t *err)
 {
-    int rc;
-
     if ((w->storages = calloc(w->nlinks + 1, sizeof *w->storages)) == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     for (size_t i = 0; i < w->nlinks; i++) {
         const link_t *l = &w->links[i];
         w->storages[i] = (storage_link_t){ .index = (uint32_t)i, .id = l->id,
                                            .node_id = { w->nodes[l->a].id, w->nodes[l->b].id },
+                                           .node = { (uint32_t)l->a, (uint32_t)l->b },
                                            .ndevices = l->ndevices, .ctx = &w->ctx,
                                            .cfg = w->store_cfgs[i],
                                            .make_store = world_new_stores, .owner = w };
     }
-    if ((rc = world_storage_apps(w, err)) != SIM_OK)
+    if ((w->keys = keysvc_create(w->topo, w->storages, w->nlinks)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    return SIM_OK;
+}
+
+/* Sets up every link's design, now that it knows its clients, and points
+ * the link's key at it. */
+static int world_setup_storage(world_t *w, sim_err_t *err)
+{
+    int rc;
+
+    if ((rc = keysvc_finish(w->keys, err)) != SIM_OK)
         return rc;
     for (size_t i = 0; i < w->nlinks; i++) {
         link_t *l = &w->links[i];
@@ -487,56 +247,18 @@ static int world_make_storage(world_t *w, sim_err_t *err)
             return rc;
         l->sink = world_deliver;
         l->sink_ctx = sl;
-        l->on_block = world_trace_block;
-        l->on_outage = world_trace_outage;
-        l->obs_ctx = w;
-    }
-    for (size_t i = 0; i < w->napps; i++) {
-        w->apps[i].log = world_trace_request;
-        w->apps[i].log_ctx = w;
     }
     return SIM_OK;
 }
 
-static int world_read_topology(world_t *w, const scn_elem_t *root, sim_err_t *err)
-{
-    const scn_elem_t *topo = scn_child(root, "topology");
-    topo_graphml_t g = { 0 };
-    size_t first_graphml_node;
-    int rc;
-
-    if ((rc = world_read_nodes(w, scn_child(root, "nodes"), err)) != SIM_OK)
-        goto out;
-    first_graphml_node = w->nnodes;
-    if (topo != NULL && (rc = world_read_graphml_nodes(w, topo, &g, err)) != SIM_OK)
-        goto out;
-    if (w->nnodes == 0) {
-        rc = scn_error(root, err, "the scenario has no nodes");
-        goto out;
-    }
-    if ((rc = world_index_nodes(w, topo != NULL ? topo : root, err)) != SIM_OK)
-        goto out;
-    if ((w->topo = topo_create(w->nnodes, err)) == NULL) {
-        rc = err != NULL ? err->code : SIM_ERR_RUN;
-        goto out;
-    }
-    if (topo != NULL &&
-        (rc = world_read_graphml_links(w, topo, &g, first_graphml_node, err)) != SIM_OK)
-        goto out;
-    if ((rc = world_read_links(w, scn_child(root, "links"), err)) != SIM_OK)
-        goto out;
-    if (w->nlinks == 0) {
-        rc = scn_error(root, err, "the scenario has no links");
-        goto out;
-    }
-    world_number_streams(w);
-out:
-    topo_graphml_free(&g);
-    return rc;
-}
-
 int world_build(const scn_t *scn, const world_options_t *opts, world_t **out,
                 sim_err_t *err)
+{
+    return world_build_kinds(scn, opts, client_kinds, out, err);
+}
+
+int world_build_kinds(const scn_t *scn, const world_options_t *opts,
+                      const client_kind_t *const *kinds, world_t **out, sim_err_t *err)
 {
     const scn_elem_t *root = scn->root;
     world_t *w = calloc(1, sizeof *w);
@@ -548,6 +270,7 @@ int world_build(const scn_t *scn, const world_options_t *opts, world_t **out,
     if (w == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     w->scn = scn;
+    w->kinds = kinds;
     if ((rc = scn_attr_time(root, "duration", true, &duration, err)) != SIM_OK ||
         (rc = scn_attr_uint(root, "seed", false, &seed, err)) != SIM_OK)
         goto fail;
@@ -558,12 +281,12 @@ int world_build(const scn_t *scn, const world_options_t *opts, world_t **out,
     w->ctx = (model_ctx_t){ .sim = w->sim, .seed = opts->has_seed ? opts->seed : seed,
                             .run = opts->run,
                             .end = opts->has_until ? opts->until : duration };
-    if ((rc = world_read_topology(w, root, err)) != SIM_OK ||
-        (rc = world_read_apps(w, scn_child(root, "apps"), err)) != SIM_OK ||
-        (rc = world_read_trace(w, scn_child(root, "trace"), err)) != SIM_OK)
-        goto fail;
     w->net_storage = scn_child(root, "storage");
-    if ((rc = world_make_storage(w, err)) != SIM_OK)
+    if ((rc = world_read_topology(w, root, err)) != SIM_OK ||
+        (rc = world_make_storage(w, err)) != SIM_OK ||
+        (rc = world_read_clients(w, scn_child(root, "apps"), err)) != SIM_OK ||
+        (rc = world_read_trace(w, scn_child(root, "trace"), err)) != SIM_OK ||
+        (rc = world_setup_storage(w, err)) != SIM_OK)
         goto fail;
     *out = w;
     return SIM_OK;
@@ -597,8 +320,8 @@ static int world_start(world_t *w, sim_err_t *err)
             (sl->design->start != NULL && (rc = sl->design->start(sl, err)) != SIM_OK))
             return rc;
     }
-    for (size_t i = 0; i < w->napps; i++)
-        if ((rc = etsi014_start(&w->apps[i], err)) != SIM_OK)
+    for (size_t i = 0; i < w->nclients; i++)
+        if ((rc = w->clients[i]->kind->start(w->clients[i], err)) != SIM_OK)
             return rc;
     if (w->levels == WORLD_LEVELS_SAMPLED &&
         sim_schedule_at(w->sim, 0, world_on_sample, w, 0) == 0)
@@ -632,6 +355,7 @@ out:
         if (rc == SIM_OK)
             rc = crc;
     }
+    w->report = r;
     if (report != NULL)
         *report = r;
     return rc;
@@ -643,8 +367,9 @@ void world_destroy(world_t *w)
         return;
     if (w->trace != NULL)
         trace_close(w->trace, false, NULL);
-    for (size_t i = 0; i < w->napps; i++)
-        etsi014_cleanup(&w->apps[i]);
+    for (size_t i = 0; i < w->nclients; i++)
+        w->clients[i]->kind->destroy(w->clients[i]);
+    keysvc_destroy(w->keys);
     for (size_t i = 0; i < w->nstores; i++) {
         kstore_destroy(w->stores[i]->ks);
         free(w->stores[i]);
@@ -660,8 +385,7 @@ void world_destroy(world_t *w)
     free(w->storages);
     for (size_t i = 0; i < w->nnodes; i++)
         free(w->nodes[i].id);
-    free(w->apps);
-    free(w->app_links);
+    free(w->clients);
     free(w->stores);
     free(w->links);
     free(w->link_ids);
@@ -671,6 +395,37 @@ void world_destroy(world_t *w)
     topo_destroy(w->topo);
     sim_destroy(w->sim);
     free(w);
+}
+
+uint64_t world_report_extra(const world_report_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->nextras; i++)
+        if (strcmp(r->extra_def[i]->name, name) == 0)
+            return r->extra[i];
+    return 0;
+}
+
+/* The lines of the models' network counters: the parts of `wasted` they
+ * account for, and the counters they ask to be shown. */
+static void world_report_print_extras(const world_report_t *r, FILE *out)
+{
+    uint64_t other = 0;
+
+    for (size_t i = 0; i < r->nextras; i++)
+        if (r->extra_def[i]->waste != NULL)
+            other += r->extra[i];
+    if (r->wasted > 0) {
+        fprintf(out, "wasted %" PRIu64 " of the %" PRIu64 " bits supplied: %" PRIu64
+                     " by key formats",
+                r->wasted, r->supplied, r->wasted - other);
+        for (size_t i = 0; i < r->nextras; i++)
+            if (r->extra_def[i]->waste != NULL)
+                fprintf(out, ", %" PRIu64 " by %s", r->extra[i], r->extra_def[i]->waste);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < r->nextras; i++)
+        if (r->extra_def[i]->report != NULL && r->extra[i] > 0)
+            fprintf(out, "%s: %" PRIu64 "\n", r->extra_def[i]->report, r->extra[i]);
 }
 
 void world_report_print(const world_report_t *r, FILE *out)
@@ -687,10 +442,40 @@ void world_report_print(const world_report_t *r, FILE *out)
                  " + discarded %" PRIu64 " (%s)\n",
             r->generated, r->stored, r->supplied, r->internal, r->relayed, r->expired,
             r->discarded, r->accounts_close ? "closes" : "DOES NOT CLOSE");
-    if (r->wasted > 0)
-        fprintf(out, "wasted %" PRIu64 " of the %" PRIu64 " bits supplied: %" PRIu64
-                     " by key formats, %" PRIu64 " by collisions\n",
-                r->wasted, r->supplied, r->wasted - r->collided_bits, r->collided_bits);
-    if (r->collisions > 0)
-        fprintf(out, "requests lost to key access collisions: %" PRIu64 "\n", r->collisions);
+    world_report_print_extras(r, out);
 }
+
+/* ------------------------------------------------------------ as a model */
+
+static int world_model_build(const scn_t *scn, const sim_options_t *opts, void **instance,
+                             sim_err_t *err)
+{
+    world_t *w = NULL;
+    int rc = world_build(scn, opts, &w, err);
+    *instance = w;
+    return rc;
+}
+
+static int world_model_run(void *instance, const char *output, sim_err_t *err)
+{
+    return world_run(instance, output, NULL, err);
+}
+
+static void world_model_summarise(const void *instance, FILE *out)
+{
+    const world_t *w = instance;
+    world_report_print(&w->report, out);
+}
+
+static void world_model_destroy(void *instance)
+{
+    world_destroy(instance);
+}
+
+const sim_model_t world_model = {
+    .name = "qkd",
+    .build = world_model_build,
+    .run = world_model_run,
+    .summarise = world_model_summarise,
+    .destroy = world_model_destroy,
+};

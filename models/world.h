@@ -19,18 +19,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "models/model.h"
 #include "sim/error.h"
+#include "sim/model.h"
 #include "sim/scenario.h"
 
 typedef struct world world_t;
 
-typedef struct world_options {
-    bool has_seed;
-    uint64_t seed;        /* overrides the scenario's seed when has_seed */
-    uint64_t run;         /* replication number, default 0 */
-    bool has_until;
-    int64_t until;        /* ns; replaces the scenario's duration when has_until */
-} world_options_t;
+/* The run's seed, replication number and end (sim/model.h). */
+typedef sim_options_t world_options_t;
+
+#define WORLD_MAX_EXTRAS 32
 
 /* What a finished run reports (also written to /summary/network). */
 typedef struct world_report {
@@ -39,18 +38,37 @@ typedef struct world_report {
     uint64_t stores, links, apps;
     uint64_t generated, stored, supplied, internal, relayed, expired, discarded;
     uint64_t wasted;              /* part of supplied: format waste, collisions */
-    uint64_t requests, ok, bad_request, unavailable;
+    uint64_t requests, ok, bad_request, unavailable;   /* every client's, summed */
     bool accounts_close;
     uint64_t moved;               /* moved between the stores of a node (both ends) */
-    uint64_t collisions;          /* requests lost to key access collisions */
-    uint64_t collided_bits;       /* key wasted by those requests, both ends */
-    uint64_t slave_failed;        /* GET_KEY_WITH_KEY_IDS answered 400 */
+    /* The models' network counters (model_counter_t marked network): the
+     * storage designs' in registry order, then the client kinds'; each
+     * name once. E.g. collisions, collided_bits (collide), slave_failed
+     * (etsi014). */
+    size_t nextras;
+    const model_counter_t *extra_def[WORLD_MAX_EXTRAS];
+    uint64_t extra[WORLD_MAX_EXTRAS];
 } world_report_t;
 
+/* The network counter called `name` of r; 0 when no model declares it. */
+uint64_t world_report_extra(const world_report_t *r, const char *name);
+
 /* SIM_ERR_INPUT for scenario errors (file, line and element named),
- * SIM_ERR_RUN when out of memory. */
+ * SIM_ERR_RUN when out of memory. The clients are made by the bundled
+ * client kinds (client_kinds, client.h). */
 int world_build(const scn_t *scn, const world_options_t *opts, world_t **out,
                 sim_err_t *err);
+
+/* As world_build, with the client kinds looked up in `kinds` (a
+ * NULL-terminated registry that must outlive the world): how a test adds a
+ * kind of its own without touching the world. */
+struct client_kind;
+int world_build_kinds(const scn_t *scn, const world_options_t *opts,
+                      const struct client_kind *const *kinds, world_t **out, sim_err_t *err);
+
+/* The world as a model the engine runs (sim/model.h). After run,
+ * summarise prints world_report_print of its report. */
+extern const sim_model_t world_model;
 
 /* Runs and writes the trace to `output` (via "<output>.partial"). On any
  * failure, including accounts that do not close (SIM_ERR_RUN), no file is

@@ -1,11 +1,14 @@
 /*
  * world_impl.h - the world's insides, shared by world.c (building and
- * running) and world_trace.c (the trace layout). Not for other modules.
+ * running), world_topo.c (nodes, links and the topology) and
+ * world_trace.c (the trace tables the world itself writes). Not for other
+ * modules.
  */
 #ifndef QKM_MODELS_WORLD_IMPL_H
 #define QKM_MODELS_WORLD_IMPL_H
 
-#include "models/etsi014.h"
+#include "models/client.h"
+#include "models/keysvc.h"
 #include "models/kstore.h"
 #include "models/link.h"
 #include "models/model.h"
@@ -43,13 +46,13 @@ struct world {
     sim_t *sim;
     topo_t *topo;
 
-    world_node_t *nodes;
-    size_t nnodes;
+    world_node_t *nodes;       /* grows by doubling */
+    size_t nnodes, nodes_cap;
     size_t *node_order;        /* node indices sorted by id, for lookups */
 
-    link_t *links;
+    link_t *links;             /* grows by doubling, with link_ids and store_cfgs */
     char **link_ids;           /* owned ids (GraphML links have made-up ids) */
-    size_t nlinks;
+    size_t nlinks, links_cap;
     kstore_config_t *store_cfgs;   /* per link, the config of both ends */
 
     world_store_t **stores;    /* owned; made in pairs by the storage designs */
@@ -58,24 +61,32 @@ struct world {
     const scn_elem_t *net_storage;   /* the scenario's <storage>, NULL when none */
     storage_link_t *storages;  /* one per link */
 
-    etsi014_t *apps;
-    size_t napps;
-    uint32_t *app_links;
+    const client_kind_t *const *kinds;   /* the registry clients are looked up in */
+    client_t **clients;        /* owned, in <apps> order; grows by doubling */
+    size_t nclients, clients_cap;
+    keysvc_t *keys;
 
     world_levels_t levels;
     int64_t sample_interval;   /* ns */
 
     trace_t *trace;
-    trace_table_t *t_levels, *t_requests;
-    trace_table_t *t_blocks, *t_outages;   /* /link_blocks, /link_outages */
+    trace_table_t *t_levels;
+    world_report_t report;     /* of the finished run */
 };
 
-/* world_trace.c: the static tables, the observers and the summary. */
+/* world_topo.c: nodes, links and GraphML into w->nodes, w->links, w->topo. */
+int world_read_topology(struct world *w, const scn_elem_t *root, sim_err_t *err);
+/* The node named by attribute `name` of e (required); errors name e. */
+int world_node_attr(const struct world *w, const scn_elem_t *e, const char *name,
+                    size_t *index, sim_err_t *err);
+
+/* world_trace.c: the world's tables (metadata, nodes, links, stores, apps,
+ * the level log, summaries of stores, links and the network), and the
+ * loop over the models' own output hooks. */
 int world_trace_open(struct world *w, const char *output, sim_err_t *err);
-void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *ch);
-void world_trace_request(void *ctx, const etsi014_record_t *rec);
-void world_trace_block(void *ctx, const link_block_rec_t *rec);
-void world_trace_outage(void *ctx, const link_outage_rec_t *rec);
 int world_trace_finish(struct world *w, world_report_t *r, sim_err_t *err);
+/* Store observers: time in each state (for /summary/stores) and the level log. */
+void world_store_times(void *ctx, const kstore_t *store, const kstore_change_t *ch);
+void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *ch);
 
 #endif

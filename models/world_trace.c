@@ -5,6 +5,7 @@
 #include "models/world_impl.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -29,15 +30,6 @@ static const trace_field_t level_fields[] = {
     F(level_rec_t, cause, TRACE_U8),   F(level_rec_t, state, TRACE_U8),
     F(level_rec_t, level, TRACE_U64),  F(level_rec_t, delta, TRACE_I64),
     F(level_rec_t, amount, TRACE_U64),
-};
-
-static const trace_field_t request_fields[] = {
-    F(etsi014_record_t, t_request, TRACE_I64), F(etsi014_record_t, t_response, TRACE_I64),
-    F(etsi014_record_t, app, TRACE_U32),       F(etsi014_record_t, node, TRACE_U32),
-    F(etsi014_record_t, kind, TRACE_U32),      F(etsi014_record_t, status, TRACE_U32),
-    F(etsi014_record_t, number, TRACE_U64),    F(etsi014_record_t, size, TRACE_U64),
-    F(etsi014_record_t, bits, TRACE_U64),      F(etsi014_record_t, key_stream, TRACE_U64),
-    F(etsi014_record_t, key_offset, TRACE_U64),
 };
 
 typedef struct node_rec {
@@ -69,41 +61,6 @@ static const trace_field_t link_fields[] = {
     F(link_rec_t, rate_bps, TRACE_F64), F(link_rec_t, block_ns, TRACE_I64),
     F(link_rec_t, delay_ns, TRACE_I64), F(link_rec_t, design, TRACE_STR),
     F(link_rec_t, initial, TRACE_U64),
-};
-
-/* One row per QKD device (a <generation> of a link). */
-typedef struct device_rec {
-    uint32_t link, device;
-    uint64_t stream;
-    const char *model, *params;
-    double rate_bps;
-    int64_t block_ns, delay_ns;
-    const char *law;
-    double cv;
-    uint32_t scheduled_outages;
-    int64_t mtbf_ns, mttr_ns;
-} device_rec_t;
-
-static const trace_field_t device_fields[] = {
-    F(device_rec_t, link, TRACE_U32),     F(device_rec_t, device, TRACE_U32),
-    F(device_rec_t, stream, TRACE_U64),   F(device_rec_t, model, TRACE_STR),
-    F(device_rec_t, params, TRACE_STR),   F(device_rec_t, rate_bps, TRACE_F64),
-    F(device_rec_t, block_ns, TRACE_I64), F(device_rec_t, delay_ns, TRACE_I64),
-    F(device_rec_t, law, TRACE_STR),      F(device_rec_t, cv, TRACE_F64),
-    F(device_rec_t, scheduled_outages, TRACE_U32),
-    F(device_rec_t, mtbf_ns, TRACE_I64),  F(device_rec_t, mttr_ns, TRACE_I64),
-};
-
-static const trace_field_t block_fields[] = {
-    F(link_block_rec_t, time, TRACE_I64),   F(link_block_rec_t, link, TRACE_U32),
-    F(link_block_rec_t, device, TRACE_U32), F(link_block_rec_t, block, TRACE_U64),
-    F(link_block_rec_t, bits, TRACE_U64),   F(link_block_rec_t, rate_bps, TRACE_F64),
-};
-
-static const trace_field_t outage_fields[] = {
-    F(link_outage_rec_t, link, TRACE_U32), F(link_outage_rec_t, device, TRACE_U32),
-    F(link_outage_rec_t, kind, TRACE_U8),  F(link_outage_rec_t, from, TRACE_I64),
-    F(link_outage_rec_t, to, TRACE_I64),
 };
 
 typedef struct store_rec {
@@ -168,62 +125,25 @@ static const trace_field_t store_sum_fields[] = {
     F(store_sum_t, moved_in, TRACE_U64),      F(store_sum_t, moved_out, TRACE_U64),
 };
 
+/* One /summary/links row: the link's own columns, then one per counter
+ * name any registered storage design declares (world_link_columns). */
 typedef struct link_sum {
     uint32_t link;
     uint64_t generated, blocks;
     double mean_rate_bps;
     int64_t up_ns;
     double availability;
-    storage_stats_t st;
+    uint64_t counters[WORLD_MAX_EXTRAS];
 } link_sum_t;
 
 static const trace_field_t link_sum_fields[] = {
     F(link_sum_t, link, TRACE_U32), F(link_sum_t, generated, TRACE_U64),
     F(link_sum_t, blocks, TRACE_U64), F(link_sum_t, mean_rate_bps, TRACE_F64),
     F(link_sum_t, up_ns, TRACE_I64), F(link_sum_t, availability, TRACE_F64),
-    { "messages", TRACE_U64, offsetof(link_sum_t, st.messages) },
-    { "tag_bits", TRACE_U64, offsetof(link_sum_t, st.tag_bits) },
-    { "skipped", TRACE_U64, offsetof(link_sum_t, st.skipped) },
-    { "rounds", TRACE_U64, offsetof(link_sum_t, st.rounds) },
-    { "moved_bits", TRACE_U64, offsetof(link_sum_t, st.moved_bits) },
-    { "collisions", TRACE_U64, offsetof(link_sum_t, st.collisions) },
-    { "collided_bits", TRACE_U64, offsetof(link_sum_t, st.collided_bits) },
 };
 
-typedef struct device_sum {
-    uint32_t link, device;
-    uint64_t generated, blocks, closed, held;
-    double mean_rate_bps;
-    int64_t up_ns;
-    double availability;
-    uint64_t outages;
-} device_sum_t;
-
-static const trace_field_t device_sum_fields[] = {
-    F(device_sum_t, link, TRACE_U32),           F(device_sum_t, device, TRACE_U32),
-    F(device_sum_t, generated, TRACE_U64),      F(device_sum_t, blocks, TRACE_U64),
-    F(device_sum_t, closed, TRACE_U64),         F(device_sum_t, held, TRACE_U64),
-    F(device_sum_t, mean_rate_bps, TRACE_F64),  F(device_sum_t, up_ns, TRACE_I64),
-    F(device_sum_t, availability, TRACE_F64),   F(device_sum_t, outages, TRACE_U64),
-};
-
-typedef struct app_sum {
-    uint32_t app;
-    uint64_t requests, ok, bad_request, unavailable, slave_requests, slave_ok, bits;
-    double mean_latency_s, served_fraction;
-    uint64_t wasted;             /* format waste at one end, bits */
-    uint64_t slave_failed;       /* GET_KEY_WITH_KEY_IDS answered 400 */
-} app_sum_t;
-
-static const trace_field_t app_sum_fields[] = {
-    F(app_sum_t, app, TRACE_U32),           F(app_sum_t, requests, TRACE_U64),
-    F(app_sum_t, ok, TRACE_U64),            F(app_sum_t, bad_request, TRACE_U64),
-    F(app_sum_t, unavailable, TRACE_U64),   F(app_sum_t, slave_requests, TRACE_U64),
-    F(app_sum_t, slave_ok, TRACE_U64),      F(app_sum_t, bits, TRACE_U64),
-    F(app_sum_t, mean_latency_s, TRACE_F64), F(app_sum_t, served_fraction, TRACE_F64),
-    F(app_sum_t, wasted, TRACE_U64),       F(app_sum_t, slave_failed, TRACE_U64),
-};
-
+/* The /summary/network columns of the world; the models' network
+ * counters follow (world_report_t.extra). */
 static const trace_field_t net_sum_fields[] = {
     F(world_report_t, end, TRACE_I64),         F(world_report_t, events, TRACE_U64),
     F(world_report_t, generated, TRACE_U64),   F(world_report_t, stored, TRACE_U64),
@@ -234,11 +154,21 @@ static const trace_field_t net_sum_fields[] = {
     F(world_report_t, unavailable, TRACE_U64),
     F(world_report_t, accounts_close, TRACE_U8),   /* _Bool: one byte holding 0 or 1 */
     F(world_report_t, wasted, TRACE_U64),      F(world_report_t, moved, TRACE_U64),
-    F(world_report_t, collisions, TRACE_U64),  F(world_report_t, collided_bits, TRACE_U64),
-    F(world_report_t, slave_failed, TRACE_U64),
 };
 
 /* ------------------------------------------------------------ observers */
+
+void world_store_times(void *ctx, const kstore_t *store, const kstore_change_t *ch)
+{
+    world_store_t *s = ctx;
+    (void)store;
+    if (ch->state != s->last_state) {
+        s->time_in[s->last_state] += ch->time - s->state_since;
+        s->state_since = ch->time;
+        s->last_state = ch->state;
+        s->state_changes++;
+    }
+}
 
 void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *ch)
 {
@@ -246,12 +176,6 @@ void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *
     world_t *w = s->world;
     sim_err_t err;
 
-    if (ch->state != s->last_state) {
-        s->time_in[s->last_state] += ch->time - s->state_since;
-        s->state_since = ch->time;
-        s->last_state = ch->state;
-        s->state_changes++;
-    }
     if (w->t_levels == NULL || w->levels == WORLD_LEVELS_OFF ||
         (w->levels == WORLD_LEVELS_SAMPLED) != (ch->cause == KSTORE_CAUSE_SAMPLE))
         return;
@@ -261,30 +185,6 @@ void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *
         .amount = ch->amount,
     };
     if (trace_append(w->t_levels, &rec, &err) != SIM_OK)
-        model_fail(&w->ctx, &err);
-}
-
-void world_trace_request(void *ctx, const etsi014_record_t *rec)
-{
-    world_t *w = ctx;
-    sim_err_t err;
-    if (w->t_requests != NULL && trace_append(w->t_requests, rec, &err) != SIM_OK)
-        model_fail(&w->ctx, &err);
-}
-
-void world_trace_block(void *ctx, const link_block_rec_t *rec)
-{
-    world_t *w = ctx;
-    sim_err_t err;
-    if (w->t_blocks != NULL && trace_append(w->t_blocks, rec, &err) != SIM_OK)
-        model_fail(&w->ctx, &err);
-}
-
-void world_trace_outage(void *ctx, const link_outage_rec_t *rec)
-{
-    world_t *w = ctx;
-    sim_err_t err;
-    if (w->t_outages != NULL && trace_append(w->t_outages, rec, &err) != SIM_OK)
         model_fail(&w->ctx, &err);
 }
 
@@ -322,43 +222,6 @@ static int world_trace_links(world_t *w, sim_err_t *err)
     return SIM_OK;
 }
 
-/* "name=value ..." of the parameters a device's model used. */
-static void world_device_params(const link_device_config_t *c, char *buf, size_t len)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < c->model->nparams && used + 1 < len; i++) {
-        int k = snprintf(buf + used, len - used, "%s%s=%.15g", i > 0 ? " " : "",
-                         c->model->params[i].name, c->params[i]);
-        if (k < 0)
-            break;
-        used += (size_t)k;
-    }
-}
-
-static int world_trace_devices(world_t *w, sim_err_t *err)
-{
-    trace_table_t *t = trace_table_create(w->trace, "/link_devices", sizeof(device_rec_t),
-                                          device_fields, NFIELDS(device_fields), err);
-    char params[512];
-    if (t == NULL)
-        return SIM_ERR_RUN;
-    for (size_t i = 0; i < w->nlinks; i++) {
-        for (size_t k = 0; k < w->links[i].ndevices; k++) {
-            const link_device_t *d = &w->links[i].devices[k];
-            const link_device_config_t *c = &d->cfg;
-            device_rec_t r = { (uint32_t)i, d->index, d->stream, c->model->name, params,
-                               c->rate_bps, c->block_ns, c->delay_ns, link_law_name(c->law),
-                               c->law == LINK_LAW_NONE ? 0.0 : c->cv,
-                               (uint32_t)c->noutages, c->mtbf_ns, c->mttr_ns };
-            world_device_params(c, params, sizeof params);
-            if (trace_append(t, &r, err) != SIM_OK)
-                return SIM_ERR_RUN;
-        }
-    }
-    return SIM_OK;
-}
-
 static int world_trace_stores(world_t *w, sim_err_t *err)
 {
     trace_table_t *t = trace_table_create(w->trace, "/stores", sizeof(store_rec_t),
@@ -386,10 +249,10 @@ static int world_trace_apps(world_t *w, sim_err_t *err)
                                           NFIELDS(app_fields), err);
     if (t == NULL)
         return SIM_ERR_RUN;
-    for (size_t i = 0; i < w->napps; i++) {
-        const etsi014_t *a = &w->apps[i];
-        app_rec_t r = { a->index, a->id, "etsi014", a->master, a->slave, w->app_links[i],
-                        a->cfg.size, a->cfg.number, a->cfg.rate };
+    for (size_t i = 0; i < w->nclients; i++) {
+        const client_t *c = w->clients[i];
+        app_rec_t r = { c->index, c->id, c->kind->element, c->master, c->slave,
+                        c->key.sl->index, c->size, c->number, c->rate };
         if (trace_append(t, &r, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
@@ -498,34 +361,60 @@ out:
     return rc;
 }
 
-int world_trace_open(world_t *w, const char *output, sim_err_t *err)
+/* The clients of one kind, in world order: a list the caller frees. */
+static client_t **world_clients_of(const world_t *w, const client_kind_t *kind, size_t *n)
 {
-    int rc;
-    if ((w->trace = trace_open(output, err)) == NULL)
-        return SIM_ERR_RUN;
+    client_t **v = malloc((w->nclients + 1) * sizeof *v);
+    *n = 0;
+    for (size_t i = 0; v != NULL && i < w->nclients; i++)
+        if (w->clients[i]->kind == kind)
+            v[(*n)++] = w->clients[i];
+    return v;
+}
+
+static int world_out_levels(world_t *w, sim_err_t *err)
+{
     w->t_levels = trace_table_create(w->trace, "/levels", sizeof(level_rec_t), level_fields,
                                      NFIELDS(level_fields), err);
-    if (w->t_levels == NULL)
+    return w->t_levels != NULL ? SIM_OK : SIM_ERR_RUN;
+}
+
+static int world_out_links(world_t *w, sim_err_t *err)
+{
+    return link_trace_open(w->links, w->nlinks, w->trace, err);
+}
+
+/* Each client kind opens its own tables for its clients. */
+static int world_out_clients(world_t *w, sim_err_t *err)
+{
+    int rc = SIM_OK;
+    for (size_t k = 0; w->kinds[k] != NULL && rc == SIM_OK; k++) {
+        size_t n = 0;
+        client_t **v;
+        if (w->kinds[k]->trace_open == NULL)
+            continue;
+        if ((v = world_clients_of(w, w->kinds[k], &n)) == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        rc = w->kinds[k]->trace_open(w->trace, v, n, err);
+        free(v);
+    }
+    return rc;
+}
+
+/* What the trace writer loops over when the run starts: the world's own
+ * tables and the models' output hooks. */
+static int (*const world_openers[])(world_t *w, sim_err_t *err) = {
+    world_out_levels,  world_trace_metadata, world_trace_nodes, world_trace_links,
+    world_out_links,   world_trace_stores,   world_trace_apps,  world_out_clients,
+};
+
+int world_trace_open(world_t *w, const char *output, sim_err_t *err)
+{
+    if ((w->trace = trace_open(output, err)) == NULL)
         return SIM_ERR_RUN;
-    w->t_requests = trace_table_create(w->trace, "/requests", sizeof(etsi014_record_t),
-                                       request_fields, NFIELDS(request_fields), err);
-    if (w->t_requests == NULL)
-        return SIM_ERR_RUN;
-    w->t_blocks = trace_table_create(w->trace, "/link_blocks", sizeof(link_block_rec_t),
-                                     block_fields, NFIELDS(block_fields), err);
-    if (w->t_blocks == NULL)
-        return SIM_ERR_RUN;
-    w->t_outages = trace_table_create(w->trace, "/link_outages", sizeof(link_outage_rec_t),
-                                      outage_fields, NFIELDS(outage_fields), err);
-    if (w->t_outages == NULL)
-        return SIM_ERR_RUN;
-    if ((rc = world_trace_metadata(w, err)) != SIM_OK ||
-        (rc = world_trace_nodes(w, err)) != SIM_OK ||
-        (rc = world_trace_links(w, err)) != SIM_OK ||
-        (rc = world_trace_devices(w, err)) != SIM_OK ||
-        (rc = world_trace_stores(w, err)) != SIM_OK ||
-        (rc = world_trace_apps(w, err)) != SIM_OK)
-        return rc;
+    for (size_t i = 0; i < NFIELDS(world_openers); i++)
+        if (world_openers[i](w, err) != SIM_OK)
+            return SIM_ERR_RUN;
     return SIM_OK;
 }
 
@@ -585,72 +474,136 @@ static double world_fraction(int64_t ns, const world_t *w)
     return w->ctx.end > 0 ? (double)ns / (double)w->ctx.end : 0.0;
 }
 
+/* Adds a column for counter c to the report's network counters unless
+ * one of that name is there; returns its index, or -1 when full. */
+static int world_extra_slot(world_report_t *r, const model_counter_t *c)
+{
+    for (size_t i = 0; i < r->nextras; i++)
+        if (strcmp(r->extra_def[i]->name, c->name) == 0)
+            return (int)i;
+    if (r->nextras == WORLD_MAX_EXTRAS)
+        return -1;
+    r->extra_def[r->nextras] = c;
+    r->extra[r->nextras] = 0;
+    return (int)r->nextras++;
+}
+
+/* The counter columns of /summary/links: every name a registered design
+ * declares, in registry order, each once. */
+static size_t world_link_columns(const char **names, size_t max)
+{
+    size_t n = 0;
+    for (size_t d = 0; storage_designs[d] != NULL; d++) {
+        const model_counter_t *c = storage_designs[d]->counters;
+        for (size_t i = 0; c != NULL && c[i].name != NULL; i++) {
+            bool seen = false;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = strcmp(names[k], c[i].name) == 0;
+            if (!seen && n < max)
+                names[n++] = c[i].name;
+        }
+    }
+    return n;
+}
+
 static int world_summary_links(world_t *w, world_report_t *r, sim_err_t *err)
 {
-    trace_table_t *t = trace_table_create(w->trace, "/summary/links", sizeof(link_sum_t),
-                                          link_sum_fields, NFIELDS(link_sum_fields), err);
-    if (t == NULL)
+    const size_t nfixed = NFIELDS(link_sum_fields);
+    trace_field_t fields[NFIELDS(link_sum_fields) + WORLD_MAX_EXTRAS];
+    const char *names[WORLD_MAX_EXTRAS];
+    const size_t ncols = world_link_columns(names, WORLD_MAX_EXTRAS);
+    trace_table_t *t;
+
+    memcpy(fields, link_sum_fields, sizeof link_sum_fields);
+    for (size_t k = 0; k < ncols; k++)
+        fields[nfixed + k] = (trace_field_t){ names[k], TRACE_U64,
+                                              offsetof(link_sum_t, counters) +
+                                                  k * sizeof(uint64_t) };
+    if ((t = trace_table_create(w->trace, "/summary/links", sizeof(link_sum_t), fields,
+                                nfixed + ncols, err)) == NULL)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < w->nlinks; i++) {
         const link_t *l = &w->links[i];
+        const storage_link_t *sl = &w->storages[i];
+        const model_counter_t *c = sl->design->counters;
         const int64_t up = link_up_ns(l, w->ctx.end);
-        const storage_stats_t *st = &w->storages[i].stats;
         link_sum_t row = { l->index, l->generated, l->blocks, world_per_second(l->generated, w),
-                           up, world_fraction(up, w), *st };
-        r->collisions += st->collisions;
-        r->collided_bits += st->collided_bits;
+                           up, world_fraction(up, w), { 0 } };
+        for (size_t k = 0; k < ncols; k++)
+            row.counters[k] = storage_counter(sl, names[k]);
+        for (size_t j = 0; c != NULL && c[j].name != NULL; j++) {
+            const int slot = c[j].network ? world_extra_slot(r, &c[j]) : -1;
+            if (slot >= 0)
+                r->extra[slot] += sl->counters[j];
+        }
         if (trace_append(t, &row, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
     return SIM_OK;
 }
 
-static int world_summary_devices(world_t *w, sim_err_t *err)
+/* Every registered design's network counters get a column, used or not,
+ * so that the layout of /summary/network depends on the program only. */
+static void world_design_extras(world_report_t *r)
 {
-    trace_table_t *t = trace_table_create(w->trace, "/summary/link_devices",
-                                          sizeof(device_sum_t), device_sum_fields,
-                                          NFIELDS(device_sum_fields), err);
-    if (t == NULL)
-        return SIM_ERR_RUN;
-    for (size_t i = 0; i < w->nlinks; i++) {
-        for (size_t k = 0; k < w->links[i].ndevices; k++) {
-            const link_device_t *d = &w->links[i].devices[k];
-            const int64_t up = link_device_up_ns(d, w->ctx.end);
-            device_sum_t row = { (uint32_t)i, d->index, d->generated, d->blocks, d->closed,
-                                 d->held_bits, world_per_second(d->generated, w), up,
-                                 world_fraction(up, w), d->outages };
-            if (trace_append(t, &row, err) != SIM_OK)
-                return SIM_ERR_RUN;
+    for (size_t d = 0; storage_designs[d] != NULL; d++) {
+        const model_counter_t *c = storage_designs[d]->counters;
+        for (size_t i = 0; c != NULL && c[i].name != NULL; i++)
+            if (c[i].network)
+                (void)world_extra_slot(r, &c[i]);
+    }
+}
+
+/* Each client kind writes its summary rows and its network counters. */
+static int world_summary_clients(world_t *w, world_report_t *r, sim_err_t *err)
+{
+    for (size_t k = 0; w->kinds[k] != NULL; k++) {
+        const client_kind_t *kind = w->kinds[k];
+        uint64_t net[WORLD_MAX_EXTRAS] = { 0 };
+        size_t n = 0;
+        client_t **v = world_clients_of(w, kind, &n);
+        int rc = SIM_OK;
+        if (v == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        if (kind->summary != NULL)
+            rc = kind->summary(w->trace, v, n, w->ctx.end, net, err);
+        for (size_t i = 0; i < n; i++) {
+            const client_outcomes_t *o = &v[i]->outcomes;
+            r->requests += o->requests;
+            r->ok += o->ok;
+            r->bad_request += o->bad_request;
+            r->unavailable += o->unavailable;
+        }
+        free(v);
+        if (rc != SIM_OK)
+            return rc;
+        for (size_t i = 0; kind->counters != NULL && kind->counters[i].name != NULL &&
+                           i < WORLD_MAX_EXTRAS;
+             i++) {
+            const int slot = world_extra_slot(r, &kind->counters[i]);
+            if (slot >= 0)
+                r->extra[slot] += net[i];
         }
     }
     return SIM_OK;
 }
 
-static int world_summary_apps(world_t *w, world_report_t *r, sim_err_t *err)
+/* The network row: the world's columns, then the models' network counters. */
+static int world_summary_network(world_t *w, world_report_t *r, sim_err_t *err)
 {
-    trace_table_t *t = trace_table_create(w->trace, "/summary/apps", sizeof(app_sum_t),
-                                          app_sum_fields, NFIELDS(app_sum_fields), err);
-    if (t == NULL)
+    const size_t nfixed = NFIELDS(net_sum_fields);
+    trace_field_t fields[NFIELDS(net_sum_fields) + WORLD_MAX_EXTRAS];
+    trace_table_t *t;
+
+    memcpy(fields, net_sum_fields, sizeof net_sum_fields);
+    for (size_t k = 0; k < r->nextras; k++)
+        fields[nfixed + k] = (trace_field_t){ r->extra_def[k]->name, TRACE_U64,
+                                              offsetof(world_report_t, extra) +
+                                                  k * sizeof(uint64_t) };
+    t = trace_table_create(w->trace, "/summary/network", sizeof *r, fields,
+                           nfixed + r->nextras, err);
+    if (t == NULL || trace_append(t, r, err) != SIM_OK)
         return SIM_ERR_RUN;
-    for (size_t i = 0; i < w->napps; i++) {
-        const etsi014_stats_t *s = &w->apps[i].stats;
-        app_sum_t row = {
-            .app = (uint32_t)i, .requests = s->requests, .ok = s->ok,
-            .bad_request = s->bad_request, .unavailable = s->unavailable,
-            .slave_requests = s->slave_requests, .slave_ok = s->slave_ok, .bits = s->bits,
-            .mean_latency_s = s->requests > 0 ? s->latency_sum_ns / 1e9 / (double)s->requests
-                                              : 0.0,
-            .served_fraction = s->requests > 0 ? (double)s->ok / (double)s->requests : 0.0,
-            .wasted = s->wasted, .slave_failed = s->slave_failed,
-        };
-        r->slave_failed += s->slave_failed;
-        r->requests += s->requests;
-        r->ok += s->ok;
-        r->bad_request += s->bad_request;
-        r->unavailable += s->unavailable;
-        if (trace_append(t, &row, err) != SIM_OK)
-            return SIM_ERR_RUN;
-    }
     return SIM_OK;
 }
 
@@ -677,22 +630,19 @@ static int world_check_link_ends(const world_t *w, sim_err_t *err)
 
 int world_trace_finish(world_t *w, world_report_t *r, sim_err_t *err)
 {
-    trace_table_t *t;
     int rc;
 
     *r = (world_report_t){ .end = w->ctx.end, .events = sim_executed(w->sim),
-                           .stores = w->nstores, .links = w->nlinks, .apps = w->napps,
+                           .stores = w->nstores, .links = w->nlinks, .apps = w->nclients,
                            .accounts_close = true };
+    world_design_extras(r);
     if ((rc = world_summary_stores(w, r, err)) != SIM_OK ||
         (rc = world_summary_links(w, r, err)) != SIM_OK ||
-        (rc = world_summary_devices(w, err)) != SIM_OK ||
-        (rc = world_summary_apps(w, r, err)) != SIM_OK ||
-        (rc = world_check_link_ends(w, err)) != SIM_OK)
+        (rc = link_trace_summary(w->links, w->nlinks, w->trace, w->ctx.end, err)) != SIM_OK ||
+        (rc = world_summary_clients(w, r, err)) != SIM_OK ||
+        (rc = world_check_link_ends(w, err)) != SIM_OK ||
+        (rc = world_summary_network(w, r, err)) != SIM_OK)
         return rc;
-    t = trace_table_create(w->trace, "/summary/network", sizeof *r, net_sum_fields,
-                           NFIELDS(net_sum_fields), err);
-    if (t == NULL || trace_append(t, r, err) != SIM_OK)
-        return SIM_ERR_RUN;
     if (!r->accounts_close)
         return sim_err_set(err, SIM_ERR_RUN,
                            "key accounting does not close (see /summary/stores): this is "

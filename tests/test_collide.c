@@ -97,8 +97,8 @@ static void test_none_collides(void)
     CU_ASSERT_EQUAL(th_level(&h, "shared", 0), 700);
     CU_ASSERT_FALSE(fetch(&h, 0, &g[0], 300, 0, 12 * MS));
     CU_ASSERT_FALSE(fetch(&h, 1, &g[1], 300, 0, 13 * MS));
-    CU_ASSERT_EQUAL(h.sl.stats.collisions, 2);
-    CU_ASSERT_EQUAL(h.sl.stats.collided_bits, 600);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collisions"), 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collided_bits"), 600);
     for (int end = 0; end < 2; end++) {
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->supplied, 300);
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->wasted, 300);
@@ -146,8 +146,8 @@ static void test_none_partial_overlap(void)
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->wasted, 500);
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->reserved, 0);
     }
-    CU_ASSERT_EQUAL(h.sl.stats.collisions, 2);
-    CU_ASSERT_EQUAL(h.sl.stats.collided_bits, 956);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collisions"), 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collided_bits"), 956);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     kstore_rangebuf_free(&g[0].ranges);
     kstore_rangebuf_free(&g[1].ranges);
@@ -176,7 +176,7 @@ static void test_none_apart(void)
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->wasted, 20);
         CU_ASSERT_EQUAL(th_level(&h, "shared", end), 400);
     }
-    CU_ASSERT_EQUAL(h.sl.stats.collisions, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collisions"), 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     kstore_rangebuf_free(&g[0].ranges);
     kstore_rangebuf_free(&g[1].ranges);
@@ -232,8 +232,8 @@ static void test_opposite_ends_disjoint(void)
     CU_ASSERT_EQUAL(acc(&h, "shared", 1)->reserved, 300);
     CU_ASSERT_TRUE(fetch(&h, 0, &g[0], 300, 0, 12 * MS));
     CU_ASSERT_TRUE(fetch(&h, 1, &g[1], 300, 0, 13 * MS));
-    CU_ASSERT_EQUAL(h.sl.stats.collisions, 0);
-    CU_ASSERT_EQUAL(h.sl.stats.collided_bits, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collisions"), 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collided_bits"), 0);
     for (int end = 0; end < 2; end++) {
         const kstore_t *s = th_store(&h, "shared", end);
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->supplied, 600);
@@ -271,8 +271,8 @@ static void test_opposite_ends_meet(void)
     CU_ASSERT_EQUAL(acc(&h, "shared", 1)->reserved, 400);
     CU_ASSERT_FALSE(fetch(&h, 0, &g[0], 600, 0, 12 * MS));
     CU_ASSERT_FALSE(fetch(&h, 1, &g[1], 600, 0, 13 * MS));
-    CU_ASSERT_EQUAL(h.sl.stats.collisions, 2);
-    CU_ASSERT_EQUAL(h.sl.stats.collided_bits, 2000);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collisions"), 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collided_bits"), 2000);
     for (int end = 0; end < 2; end++) {
         CU_ASSERT_EQUAL(th_level(&h, "shared", end), 0);
         CU_ASSERT_EQUAL(acc(&h, "shared", end)->supplied, 1000);
@@ -303,10 +303,10 @@ static void test_working_set_no_collision(void)
     CU_ASSERT_EQUAL(kstore_config(th_store(&h, "ws-a", 0))->capacity, 1000);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 10000, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 2);
     get(&h, 0, 300, 0, 5 * MS, &g[2]);
     CU_ASSERT_FALSE(g[2].granted);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 2);
     CU_ASSERT_EQUAL(th_run(&h, 10 * MS - 1), SIM_OK);
     CU_ASSERT_EQUAL(th_level(&h, "ws-a", 0), 0);
     CU_ASSERT_EQUAL(th_run(&h, 10 * MS), SIM_OK);
@@ -319,7 +319,7 @@ static void test_working_set_no_collision(void)
         CU_ASSERT_EQUAL(kstore_range_at(th_store(&h, "ws-a", end), 0)->offset, 0);
         CU_ASSERT_EQUAL(kstore_range_at(th_store(&h, "ws-b", end), 0)->offset, 1000);
     }
-    CU_ASSERT_EQUAL(h.sl.stats.moved_bits, 4000);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "moved_bits"), 4000);
     get(&h, 0, 300, 0, 20 * MS, &g[0]);
     get(&h, 1, 300, 0, 21 * MS, &g[1]);
     CU_ASSERT_TRUE(g[0].granted && g[1].granted);
@@ -332,11 +332,11 @@ static void test_working_set_no_collision(void)
     CU_ASSERT_EQUAL(acc(&h, "ws-a", 1)->reserved, 300);
     CU_ASSERT_TRUE(fetch(&h, 0, &g[0], 300, 0, 31 * MS));
     CU_ASSERT_TRUE(fetch(&h, 1, &g[1], 300, 0, 32 * MS));
-    CU_ASSERT_EQUAL(h.sl.stats.collisions, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collisions"), 0);
     CU_ASSERT_EQUAL(acc(&h, "ws-a", 1)->supplied, 300);
     CU_ASSERT_EQUAL(acc(&h, "ws-b", 0)->supplied, 300);
     /* 700 is not below half of 1000: nobody asked again */
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 2);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     for (int i = 0; i < 3; i++)
         kstore_rangebuf_free(&g[i].ranges);
@@ -359,9 +359,9 @@ static void test_working_set_refill(void)
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 10000, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
     get(&h, 0, 300, 0, 20 * MS, &g[0]);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 2);
     get(&h, 0, 300, 0, 22 * MS, &g[1]);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 3);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 3);
     CU_ASSERT_EQUAL(th_run(&h, 32 * MS - 1), SIM_OK);
     CU_ASSERT_EQUAL(th_level(&h, "ws-a", 0), 400);
     CU_ASSERT_EQUAL(th_level(&h, "ws-a", 1), 700);
@@ -374,7 +374,7 @@ static void test_working_set_refill(void)
         CU_ASSERT_EQUAL(kstore_range_at(s, 1)->offset, 2000);
         CU_ASSERT_EQUAL(kstore_range_at(s, 1)->length, 600);
     }
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 3);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 3);
     CU_ASSERT_TRUE(fetch(&h, 0, &g[0], 300, 0, 33 * MS));
     CU_ASSERT_TRUE(fetch(&h, 0, &g[1], 300, 0, 34 * MS));
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -400,10 +400,10 @@ static void test_working_set_refused_asks(void)
     CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
     get(&h, 0, 500, 0, 20 * MS, &g[0]);
     CU_ASSERT_TRUE(g[0].granted);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 2);
     get(&h, 0, 600, 0, 31 * MS, &g[1]);
     CU_ASSERT_FALSE(g[1].granted);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 3);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 3);
     CU_ASSERT_EQUAL(th_run(&h, 41 * MS - 1), SIM_OK);
     CU_ASSERT_EQUAL(th_level(&h, "ws-a", 0), 500);
     get(&h, 0, 600, 0, 41 * MS, &g[2]);
@@ -444,7 +444,7 @@ static size_t busy(const char *xml, uint64_t *refused, uint64_t *failed)
             n++;
         }
     }
-    CU_ASSERT_EQUAL(h.sl.stats.collisions, *failed);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "collisions"), *failed);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     for (size_t i = 0; i < 40; i++)
         kstore_rangebuf_free(&g[i].ranges);

@@ -218,12 +218,16 @@ static int harness_run(harness_t *h, const char *link_xml, int64_t end, uint64_t
     h->b = kstore_create(&cfg, 1);
     if (h->sim == NULL || h->a == NULL || h->b == NULL)
         return SIM_ERR_RUN;
-    kstore_set_observer(h->a, on_level, h);
+    if ((rc = kstore_observe(h->a, on_level, h, err)) != SIM_OK)
+        return rc;
     h->ctx = (model_ctx_t){ .sim = h->sim, .seed = seed, .run = 0, .end = end };
     h->link = (link_t){ .index = 0, .id = "L", .a = 0, .b = 1, .length_m = NAN, .stream = 1,
-                        .sink = to_stores, .sink_ctx = h, .ctx = &h->ctx,
-                        .on_block = on_block, .on_outage = on_outage, .obs_ctx = h };
-    if ((rc = scn_attr_length(e, "length", false, &h->link.length_m, err)) != SIM_OK ||
+                        .sink = to_stores, .sink_ctx = h, .ctx = &h->ctx };
+    if ((rc = link_listen(&h->link,
+                          &(link_listener_t){ .on_block = on_block, .on_outage = on_outage,
+                                              .ctx = h },
+                          err)) != SIM_OK ||
+        (rc = scn_attr_length(e, "length", false, &h->link.length_m, err)) != SIM_OK ||
         (rc = link_parse(&h->link, e, err)) != SIM_OK)
         return rc;
     for (size_t k = 1; k < h->link.ndevices; k++)

@@ -89,11 +89,11 @@ static void test_load_third(void)
     th_assert_pair_level(&h, "a-to-b", 10000);
     th_assert_pair_level(&h, "b-to-a", 10000);
     th_assert_pair_level(&h, "common", 9618);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 1);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
-    CU_ASSERT_EQUAL(h.sl.stats.tag_bits, 4 * 2 * 96);
-    CU_ASSERT_EQUAL(h.sl.stats.moved_bits, 2 * 20000);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 4);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "tag_bits"), 4 * 2 * 96);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "moved_bits"), 2 * 20000);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 0);
     CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_A), 384);
     CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_B), 384);
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -123,9 +123,9 @@ static void test_store(void)
     th_assert_pair_level(&h, "common", 8616);
     th_assert_pair_level(&h, "a-to-b", 0);
     th_assert_pair_level(&h, "b-to-a", 0);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
-    CU_ASSERT_EQUAL(h.sl.stats.tag_bits, 4 * 2 * 96);
-    CU_ASSERT_EQUAL(h.sl.stats.moved_bits, 2 * 8000);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 4);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "tag_bits"), 4 * 2 * 96);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "moved_bits"), 2 * 8000);
     CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_A), 2 * 2 * 96);
     CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_B), 2 * 2 * 96);
     CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "pickup/0", 0))->moved_out, 5000);
@@ -178,15 +178,15 @@ static void test_skip_unpaid(void)
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 250, 5000, 10 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 1, 0, 3000, 20 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 2);
     th_assert_pair_level(&h, "common", 5058);
     th_assert_pair_level(&h, "pickup/0", 0);
     th_assert_pair_level(&h, "pickup/1", 3000);
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 4);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 2);
     th_assert_pair_level(&h, "common", 7866);
     th_assert_pair_level(&h, "pickup/1", 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -224,14 +224,14 @@ static void test_store_authorized(void)
     th_assert_pair_level(&h, "pickup/1", 200);
     CU_ASSERT_EQUAL(th_deliver(&h, 1, 300, 300, 150 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 1);
     th_assert_pair_level(&h, "common", 716);
     th_assert_pair_level(&h, "pickup/0", 0);
     th_assert_pair_level(&h, "pickup/1", 300);
     CU_ASSERT_EQUAL(th_run(&h, 350 * MS), SIM_OK);
     th_assert_pair_level(&h, "common", 824);
     th_assert_pair_level(&h, "pickup/1", 0);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 6);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 6);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -247,9 +247,9 @@ static void test_no_initial_key(void)
                           SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 5000, 10 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 350 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 3);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 3);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 3);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 3);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 0);
     th_assert_pair_level(&h, "pickup/0", 5000);
     th_assert_pair_level(&h, "common", 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -270,9 +270,9 @@ static void test_skip_on_arrival(void)
                                    &err), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1000, 5000, 10 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 105 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 0);
-    CU_ASSERT_EQUAL(h.sl.stats.tag_bits, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "tag_bits"), 0);
     th_assert_pair_level(&h, "pickup/0", 5000);
     th_assert_pair_level(&h, "common", 0);
     CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "common", 0))->expired, 1000);
@@ -314,8 +314,8 @@ static void test_store_reserve(void)
     th_assert_pair_level(&h, "a-to-b", 1094);
     th_assert_pair_level(&h, "b-to-a", 761);
     th_assert_pair_level(&h, "common", 377);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 8);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 8);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -348,14 +348,14 @@ static void test_request_reserve(void)
     th_assert_pair_level(&h, "a-to-b", 467);
     th_assert_pair_level(&h, "b-to-a", 467);
     CU_ASSERT_TRUE(th_get_key(&h, 0, 200, 350 * MS));
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 1);
     CU_ASSERT_EQUAL(th_run(&h, 360 * MS), SIM_OK);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 1100, 2000, 360 * MS, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 450 * MS), SIM_OK);
     th_assert_pair_level(&h, "common", 2006);
     th_assert_pair_level(&h, "pickup/0", 0);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 10);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 10);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 1);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -373,9 +373,9 @@ static void test_not_worth(void)
     CU_ASSERT_EQUAL_FATAL(q3p_link(&h, "timer='100ms'", &store100k, 1, 150 * MS, 575, &err),
                           SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 1);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 0);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 0);
     th_assert_pair_level(&h, "common", 575);
     th_assert_pair_level(&h, "a-to-b", 0);
     th_link_free(&h);
@@ -383,7 +383,7 @@ static void test_not_worth(void)
     CU_ASSERT_EQUAL_FATAL(q3p_link(&h, "timer='100ms'", &store100k, 1, 150 * MS, 576, &err),
                           SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 150 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 2);
     th_assert_pair_level(&h, "a-to-b", 192);
     th_assert_pair_level(&h, "b-to-a", 0);
     th_assert_pair_level(&h, "common", 192);
@@ -399,7 +399,7 @@ static void test_not_worth(void)
     th_assert_pair_level(&h, "b-to-a", 200);
     CU_ASSERT_TRUE(th_get_key(&h, 1, 25, 150 * MS));
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 4);
     th_assert_pair_level(&h, "b-to-a", 175);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
@@ -420,9 +420,9 @@ static void test_overlap(void)
                                        "load-request='false'",
                                    &store100k, 1, 400 * MS, 30000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 400 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 4);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 8);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 4);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 8);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 0);
     th_assert_pair_level(&h, "a-to-b", 1000);
     th_assert_pair_level(&h, "b-to-a", 1000);
     th_assert_pair_level(&h, "common", 27872);
@@ -438,9 +438,9 @@ static void test_overlap(void)
                                        "load-request='false'",
                                    &store100k, 1, 300 * MS, 30000, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 300 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 3);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 4);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 3);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 4);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 0);
     CU_ASSERT_EQUAL(sim_pending(h.sim), 0);
     th_assert_pair_level(&h, "common", 27936);
     th_link_free(&h);
@@ -469,8 +469,8 @@ static void test_ninety(void)
     th_assert_pair_level(&h, "a-to-b", 1000);
     th_assert_pair_level(&h, "b-to-a", 950);
     th_assert_pair_level(&h, "common", 27936 - 32 - 100);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 6);
-    CU_ASSERT_EQUAL(h.sl.stats.tag_bits, 6 * 2 * 16);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 6);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "tag_bits"), 6 * 2 * 16);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -500,7 +500,7 @@ static void test_in_le_out(void)
     th_assert_pair_level(&h, "b-to-a", 412);
     th_assert_pair_level(&h, "a-to-b", 412);
     th_assert_pair_level(&h, "common", 448);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 8);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 8);
     CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_B), 8 * 16);
     /* At 250 ms out is cut to 112 (in 412). Round 3: floor(448 / 3) = 149
      * to out (-> 261 < 412): in gets nothing, no LOAD is sent for it. */
@@ -509,7 +509,7 @@ static void test_in_le_out(void)
     th_assert_pair_level(&h, "b-to-a", 261);
     th_assert_pair_level(&h, "a-to-b", 412);
     th_assert_pair_level(&h, "common", 448 - 32 - 149);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 10);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 10);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -538,7 +538,7 @@ static void test_in_le_out_on_arrival(void)
     th_assert_pair_level(&h, "a-to-b", 312);
     th_assert_pair_level(&h, "b-to-a", 312);
     th_assert_pair_level(&h, "common", 548);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, 8);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), 8);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -574,15 +574,15 @@ static void request_case(bool on)
     CU_ASSERT_TRUE(th_get_key(&h, 0, 200, 225 * MS));
     CU_ASSERT_EQUAL(th_run(&h, 250 * MS - 1), SIM_OK);
     th_assert_pair_level(&h, "a-to-b", 400);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, on ? 7 : 6);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), on ? 7 : 6);
     CU_ASSERT_EQUAL(th_run(&h, 290 * MS), SIM_OK);
     th_assert_pair_level(&h, "a-to-b", on ? 1000 : 400);
     th_assert_pair_level(&h, "b-to-a", 1000);
     th_assert_pair_level(&h, "common", on ? 26956 : 27604);
-    CU_ASSERT_EQUAL(h.sl.stats.messages, on ? 9 : 6);
-    CU_ASSERT_EQUAL(h.sl.stats.tag_bits, (on ? 9 : 6) * 2 * 16);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 2);
-    CU_ASSERT_EQUAL(h.sl.stats.skipped, 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "messages"), on ? 9 : 6);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "tag_bits"), (on ? 9 : 6) * 2 * 16);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "skipped"), 0);
     CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_A))->supplied, 900);
     CU_ASSERT_EQUAL(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_B))->reserved, 900);
     CU_ASSERT_TRUE(th_accounts_close(&h));
@@ -643,11 +643,11 @@ static void test_rounds(void)
 
     CU_ASSERT_EQUAL_FATAL(q3p_link(&h, "", &store100k, 1, 1000 * MS, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 2000 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 4);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 4);
     th_link_free(&h);
     CU_ASSERT_EQUAL_FATAL(q3p_link(&h, "", &store100k, 1, 1000 * MS - 1, 0, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 2000 * MS), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 3);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 3);
     th_link_free(&h);
 }
 
@@ -671,11 +671,11 @@ static void test_tag_accounting(void)
         if (th_get_key(&h, 1, 256, t))
             CU_ASSERT_EQUAL(h.sl.design->fetch(&h.sl, 1, 0, 256, 0, t, &ok, &err), SIM_OK);
     }
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 40);
-    CU_ASSERT(h.sl.stats.messages > 0);
-    CU_ASSERT_EQUAL(h.sl.stats.tag_bits, h.sl.stats.messages * 2 * 96);
-    CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_A), h.sl.stats.tag_bits / 2);
-    CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_B), h.sl.stats.tag_bits / 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 40);
+    CU_ASSERT(storage_counter(&h.sl, "messages") > 0);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "tag_bits"), storage_counter(&h.sl, "messages") * 2 * 96);
+    CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_A), storage_counter(&h.sl, "tag_bits") / 2);
+    CU_ASSERT_EQUAL(internal(&h, "common", STORAGE_END_B), storage_counter(&h.sl, "tag_bits") / 2);
     for (size_t i = 0; i < h.nstores; i++) {
         const kstore_t *s = h.stores[i], *peer = h.stores[i ^ 1];
         if (strcmp(h.roles[i], "common") != 0)
@@ -684,7 +684,7 @@ static void test_tag_accounting(void)
         CU_ASSERT_EQUAL(kstore_range_count(s), kstore_range_count(peer));
         moved_in += kstore_accounts(s)->moved_in;
     }
-    CU_ASSERT_EQUAL(moved_in, h.sl.stats.moved_bits);
+    CU_ASSERT_EQUAL(moved_in, storage_counter(&h.sl, "moved_bits"));
     CU_ASSERT(kstore_accounts(th_store_of(&h, "a-to-b", STORAGE_END_B))->supplied > 0);
     CU_ASSERT(kstore_accounts(th_store_of(&h, "b-to-a", STORAGE_END_A))->supplied > 0);
     CU_ASSERT_TRUE(th_accounts_close(&h));

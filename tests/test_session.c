@@ -95,8 +95,8 @@ static void test_proportional(void)
     CU_ASSERT_EQUAL(kstore_range_at(v, 0)->offset, 1000);
     CU_ASSERT_EQUAL(kstore_range_at(v, 0)->length, 3000);
     CU_ASSERT_EQUAL(kstore_range_at(th_store(&h, "session/vpn", STORAGE_END_A), 0)->offset, 0);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 1);
-    CU_ASSERT_EQUAL(h.sl.stats.moved_bits, 8000);   /* 4000 at each end */
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "moved_bits"), 8000);   /* 4000 at each end */
     CU_ASSERT_EQUAL(kstore_accounts(th_store(&h, "common", STORAGE_END_A))->moved_out, 4000);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
@@ -141,8 +141,8 @@ static void test_cap_and_leftover(void)
     th_assert_pair_level(&h, "session/Z", 10000);
     th_assert_pair_level(&h, "session/Y", 10000);
     th_assert_pair_level(&h, "common", 500);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 2);
-    CU_ASSERT_EQUAL(h.sl.stats.moved_bits, 2 * (30000 + 10000));
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "moved_bits"), 2 * (30000 + 10000));
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }
@@ -251,17 +251,17 @@ static void test_refill_after_request(void)
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 8000, 3000, 5, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 5), SIM_OK);
     th_assert_pair_level(&h, "common", 3000);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 1);
 
     CU_ASSERT_TRUE(th_get_key(&h, 0, 1000, 10));
     CU_ASSERT_TRUE(th_get_key(&h, 0, 1000, 10));
     CU_ASSERT_EQUAL(th_run(&h, 10), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 1);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 1);
     th_assert_pair_level(&h, "session/u", 2000);
     CU_ASSERT_TRUE(th_get_key(&h, 0, 1000, 10));
     th_assert_pair_level(&h, "session/u", 1000);
     CU_ASSERT_EQUAL(th_run(&h, 10), SIM_OK);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 2);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 2);
     th_assert_pair_level(&h, "session/u", 4000);
     th_assert_pair_level(&h, "session/w", 4000);
     th_assert_pair_level(&h, "common", 0);
@@ -300,12 +300,12 @@ static void test_refill_on_arrival(void)
     CU_ASSERT_EQUAL(th_run(&h, 4), SIM_OK);
     th_assert_pair_level(&h, "session/s", 4000);
     th_assert_pair_level(&h, "common", 2500);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 3);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 3);
     CU_ASSERT_EQUAL(th_deliver(&h, 0, 6500, 100, 5, &err), SIM_OK);
     CU_ASSERT_EQUAL(th_run(&h, 5), SIM_OK);
     th_assert_pair_level(&h, "common", 2600);
-    CU_ASSERT_EQUAL(h.sl.stats.rounds, 3);
-    CU_ASSERT_EQUAL(h.sl.stats.moved_bits, 2 * 4000);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "rounds"), 3);
+    CU_ASSERT_EQUAL(storage_counter(&h.sl, "moved_bits"), 2 * 4000);
     CU_ASSERT_TRUE(th_accounts_close(&h));
     th_link_free(&h);
 }

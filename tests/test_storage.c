@@ -74,7 +74,7 @@ static void test_expiry_on_time(void)
     timer_log_t t = { 0 };
     change_log_t log = { 0 };
 
-    kstore_set_observer(s, observe, &log);
+    CU_ASSERT_EQUAL_FATAL(kstore_observe(s, observe, &log, NULL), SIM_OK);
     CU_ASSERT_EQUAL(kstore_set_timer(s, fake_timer, &t, NULL), SIM_OK);
     CU_ASSERT_EQUAL(t.requests, 0);              /* empty: nothing to wake for */
     add_at(s, 0, 50, 10);                        /* 50 > Mmin, < Mthr, prev EMPTY: CHARGING */
@@ -121,7 +121,7 @@ static void test_expiry_and_takes(void)
     kstore_t *s = kstore_create(&life_cfg, 0);
     change_log_t log = { 0 };
 
-    kstore_set_observer(s, observe, &log);
+    CU_ASSERT_EQUAL_FATAL(kstore_observe(s, observe, &log, NULL), SIM_OK);
     add_at(s, 0, 40, 0);
     add_at(s, 40, 40, 0);
     add_at(s, 80, 40, 50);

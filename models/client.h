@@ -1,0 +1,99 @@
+/*
+ * client.h - client kinds: the load generators of a scenario's <apps>
+ * (docs/architecture.md, "Client kinds").
+ *
+ * A kind (client_kind_t) is a table of functions with the name of its
+ * element under <apps>; the registry client_kinds[] (client.c) lists the
+ * bundled kinds, and the world makes one client per element by looking its
+ * name up there. Adding a kind is one new file, one line in the registry,
+ * and its schema (scenarios/qkmsim.xsd) and docs.
+ *
+ * An instance starts with a client_t (the fields every kind has: the
+ * world's /apps row) and asks for key through the key service
+ * (keysvc.h), never from stores. A kind owns its output: the tables its
+ * requests go to (opened by trace_open), its summary rows (written by
+ * summary) and its network counters.
+ *
+ * Units: bits, ns, requests/s. Ownership: the world owns the instances
+ * (made by create, freed by destroy); ids and elements are borrowed from
+ * the scenario; the trace tables from the trace.
+ */
+#ifndef QKM_MODELS_CLIENT_H
+#define QKM_MODELS_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/keysvc.h"
+#include "models/model.h"
+#include "sim/error.h"
+#include "sim/scenario.h"
+#include "sim/trace.h"
+
+typedef struct client_kind client_kind_t;
+
+/* Outcomes every kind counts for the run report and /summary/network:
+ * requests answered, and of those 200 (ok), 400 and 503. */
+typedef struct client_outcomes {
+    uint64_t requests, ok, bad_request, unavailable;
+} client_outcomes_t;
+
+/* What every client has. create fills id, the nodes and the demand (size,
+ * number, rate); the world then fills kind, index, elem and ctx, and binds
+ * key (keysvc_bind) before start. */
+typedef struct client {
+    const client_kind_t *kind;
+    uint32_t index;             /* the world's client index: the /apps row */
+    const char *id;             /* borrowed from the scenario */
+    const scn_elem_t *elem;     /* its element (error locations) */
+    model_ctx_t *ctx;
+    uint32_t master, slave;     /* node indices of the two SAEs */
+    uint64_t size, number;      /* bits per key, keys per request */
+    double rate;                /* requests per second (the demand the designs see) */
+    keysvc_pair_t key;          /* where its key comes from (keysvc_bind) */
+    client_outcomes_t outcomes;
+} client_t;
+
+/* What create may use: the run's context and node lookups. */
+typedef struct client_env {
+    model_ctx_t *ctx;
+    int64_t end;                /* ns, the end of the run */
+    /* Reads attribute `name` of e (required) as a node id. Errors name e. */
+    int (*node)(const struct client_env *env, const scn_elem_t *e, const char *name,
+                uint32_t *index, sim_err_t *err);
+    const char *(*node_id)(const struct client_env *env, uint32_t index);
+    const void *world;          /* for node and node_id */
+} client_env_t;
+
+struct client_kind {
+    const char *element;        /* its element under <apps>, e.g. "etsi014" */
+    /* Reads element e and allocates the client (a struct that starts with
+     * client_t), setting *out even on failure when it allocated (the world
+     * then destroys it). Errors name e. */
+    int (*create)(const client_env_t *env, const scn_elem_t *e, client_t **out,
+                  sim_err_t *err);
+    /* Schedules its first events; called once the key service is bound. */
+    int (*start)(client_t *c, sim_err_t *err);
+    /* Frees the client (c may be partly made). */
+    void (*destroy)(client_t *c);
+    /* Creates the kind's request tables in trace and hands them to its
+     * clients (the n clients of this kind, in world order). May be NULL. */
+    int (*trace_open)(trace_t *trace, client_t *const *clients, size_t n, sim_err_t *err);
+    /* At the end of the run: writes the kind's summary rows for its n
+     * clients and fills net[i] with the value of counters[i]. May be NULL. */
+    int (*summary)(trace_t *trace, client_t *const *clients, size_t n, int64_t end,
+                   uint64_t *net, sim_err_t *err);
+    /* Network counters (all marked network), ended by a NULL name; may be NULL. */
+    const model_counter_t *counters;
+};
+
+/* The bundled kinds, NULL-terminated. The first is etsi014. */
+extern const client_kind_t *const client_kinds[];
+
+/* The kind whose element is `element` in `kinds` (NULL-terminated), or NULL. */
+const client_kind_t *client_find(const client_kind_t *const *kinds, const char *element);
+
+/* Counts one answered request in c->outcomes: status 200, 400 or 503. */
+void client_count(client_t *c, uint32_t status);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * keysvc.c - the key service (keysvc.h).
+ */
+#include "models/keysvc.h"
+
+#include <stdlib.h>
+
+/* One bound client pair, kept until keysvc_finish hands the lists out. */
+typedef struct keysvc_binding {
+    uint32_t link;
+    storage_app_t app;
+    keysvc_pair_t *pair;   /* the client's, to fill with its slot */
+} keysvc_binding_t;
+
+struct keysvc {
+    const topo_t *topo;
+    storage_link_t *storages;   /* borrowed; edge i of topo is link i */
+    size_t nlinks;
+    keysvc_binding_t *bound;    /* grows by doubling */
+    size_t nbound, cap;
+};
+
+keysvc_t *keysvc_create(const topo_t *topo, storage_link_t *storages, size_t nlinks)
+{
+    keysvc_t *ks = calloc(1, sizeof *ks);
+    if (ks != NULL)
+        *ks = (keysvc_t){ .topo = topo, .storages = storages, .nlinks = nlinks };
+    return ks;
+}
+
+void keysvc_destroy(keysvc_t *ks)
+{
+    if (ks == NULL)
+        return;
+    free(ks->bound);
+    free(ks);
+}
+
+static int keysvc_grow(keysvc_t *ks, sim_err_t *err)
+{
+    size_t cap = ks->cap == 0 ? 16 : 2 * ks->cap;
+    keysvc_binding_t *v = realloc(ks->bound, cap * sizeof *v);
+    if (v == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    ks->bound = v;
+    ks->cap = cap;
+    return SIM_OK;
+}
+
+int keysvc_bind(keysvc_t *ks, uint32_t app, const char *id, uint32_t master, uint32_t slave,
+                uint64_t size, uint64_t number, double rate, keysvc_pair_t *pair,
+                sim_err_t *err)
+{
+    size_t edge = 0;
+    storage_link_t *sl;
+    uint64_t bits = UINT64_MAX, waste = 0;
+
+    if (!topo_edge_between(ks->topo, master, slave, &edge) || edge >= ks->nlinks)
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "share no QKD link, and key relay over several hops is not "
+                           "available in this version: a client pair needs a QKD link "
+                           "between its nodes");
+    if (ks->nbound == ks->cap && keysvc_grow(ks, err) != SIM_OK)
+        return SIM_ERR_RUN;
+    sl = &ks->storages[edge];
+    if (!kformat_request(&sl->cfg.format, size, number, &bits, &waste))
+        bits = UINT64_MAX;   /* more than a store can ever hold: every request 503 */
+    *pair = (keysvc_pair_t){ .sl = sl, .master_end = master == sl->node[STORAGE_END_A]
+                                                         ? STORAGE_END_A
+                                                         : STORAGE_END_B };
+    ks->bound[ks->nbound++] = (keysvc_binding_t){
+        .link = (uint32_t)edge, .pair = pair,
+        .app = { .index = app, .id = id, .master_end = pair->master_end,
+                 .demand = rate * (double)bits, .request_bits = bits },
+    };
+    return SIM_OK;
+}
+
+/* Counted per link in one pass, filled in a second: O(links + clients). */
+int keysvc_finish(keysvc_t *ks, sim_err_t *err)
+{
+    for (size_t i = 0; i < ks->nbound; i++)
+        ks->storages[ks->bound[i].link].napps++;
+    for (size_t k = 0; k < ks->nlinks; k++) {
+        storage_link_t *sl = &ks->storages[k];
+        if (sl->napps > 0 && (sl->apps = calloc(sl->napps, sizeof *sl->apps)) == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        sl->napps = 0;
+    }
+    for (size_t i = 0; i < ks->nbound; i++) {
+        storage_link_t *sl = &ks->storages[ks->bound[i].link];
+        ks->bound[i].pair->slot = sl->napps;
+        sl->apps[sl->napps++] = ks->bound[i].app;
+    }
+    free(ks->bound);
+    ks->bound = NULL;
+    ks->nbound = ks->cap = 0;
+    return SIM_OK;
+}
+
+int keysvc_get_key(const keysvc_pair_t *pair, uint64_t size, uint64_t number, int64_t now,
+                   keysvc_grant_t *g, sim_err_t *err)
+{
+    storage_link_t *sl = pair->sl;
+    kstore_rangebuf_t taken = { 0 };
+    int rc = SIM_OK;
+
+    *g = (keysvc_grant_t){ .granted = false };
+    sim_err_clear(err);
+    if (!kformat_request(&sl->cfg.format, size, number, &g->bits, &g->waste))
+        goto out;   /* more key than a store can ever hold: not enough key */
+    if ((rc = sl->design->get_key(sl, pair->slot, g->bits, g->waste, now, &taken, &g->ticket,
+                                  &g->granted, err)) != SIM_OK ||
+        !g->granted)
+        goto out;
+    g->key_stream = taken.v[0].stream;
+    g->key_offset = taken.v[0].offset;
+out:
+    kstore_rangebuf_free(&taken);
+    return rc;
+}
+
+int keysvc_fetch(const keysvc_pair_t *pair, const keysvc_grant_t *g, int64_t now, bool *ok,
+                 sim_err_t *err)
+{
+    storage_link_t *sl = pair->sl;
+    return sl->design->fetch(sl, pair->slot, g->ticket, g->bits, g->waste, now, ok, err);
+}
+
+int keysvc_can_take(const keysvc_t *ks, uint32_t link, sim_err_t *err)
+{
+    const storage_link_t *sl;
+    if (link >= ks->nlinks)
+        return sim_err_set(err, SIM_ERR_INPUT, "no link %u", (unsigned)link);
+    sl = &ks->storages[link];
+    if (sl->design->take == NULL)
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "link '%s': storage design '%s' cannot give key for relay: %s",
+                           sl->id, sl->design->name,
+                           sl->design->no_take != NULL ? sl->design->no_take
+                                                       : "it has no take operation");
+    return SIM_OK;
+}
+
+int keysvc_take(keysvc_t *ks, uint32_t link, int end, uint64_t bits, int64_t now,
+                kstore_rangebuf_t *out, bool *granted, sim_err_t *err)
+{
+    storage_link_t *sl;
+    *granted = false;
+    if (keysvc_can_take(ks, link, err) != SIM_OK) {
+        /* set-up should have refused it: a bug, so a run failure */
+        if (err != NULL)
+            err->code = SIM_ERR_RUN;
+        return SIM_ERR_RUN;
+    }
+    sl = &ks->storages[link];
+    return sl->design->take(sl, end, bits, now, out, granted, err);
+}

@@ -1,0 +1,89 @@
+/*
+ * keysvc.h - the key service: key between two nodes, for clients and for
+ * other models (docs/architecture.md, "Key service").
+ *
+ * Clients never touch stores. A client pair is bound once, at build time,
+ * to where its key comes from: when its two nodes share a QKD link, that
+ * link's storage design serves it (its GET_KEY and the peer's fetch, as
+ * storage.h says); when they do not, its key must be relayed over several
+ * hops, which this version does not do yet: binding such a pair is an
+ * input error naming the pair. Other models (key relay) take key from a
+ * link's design for their own purpose with keysvc_take (cause RELAYED); a
+ * design that cannot give key that way is refused at set-up by
+ * keysvc_can_take, naming the link and the reason.
+ *
+ * Units: bits, ns. Ownership: the service borrows the topology and the
+ * links' storage instances (the world's), which must outlive it; it owns
+ * its bindings list only.
+ */
+#ifndef QKM_MODELS_KEYSVC_H
+#define QKM_MODELS_KEYSVC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/kstore.h"
+#include "models/storage.h"
+#include "sim/error.h"
+#include "sim/topo.h"
+
+typedef struct keysvc keysvc_t;
+
+/* Where one client pair's key comes from. */
+typedef struct keysvc_pair {
+    storage_link_t *sl;   /* the link joining the pair's nodes */
+    size_t slot;          /* the pair's index in sl->apps */
+    int master_end;       /* STORAGE_END_A or STORAGE_END_B: the master's end */
+} keysvc_pair_t;
+
+/* A GET_KEY's answer. */
+typedef struct keysvc_grant {
+    bool granted;         /* false: not enough key (503) */
+    uint64_t bits;        /* taken from the store, format waste included */
+    uint64_t waste;       /* format waste, part of bits */
+    uint64_t ticket;      /* the design's, handed back to keysvc_fetch */
+    uint64_t key_stream;  /* the first key's ID: stream ... */
+    uint64_t key_offset;  /* ... and offset (0, 0 when not granted) */
+} keysvc_grant_t;
+
+/* A service over nlinks links (storages[i] is link i's design, its fields
+ * filled but not set up yet) on topology topo. NULL when out of memory. */
+keysvc_t *keysvc_create(const topo_t *topo, storage_link_t *storages, size_t nlinks);
+void keysvc_destroy(keysvc_t *ks);
+
+/* Binds the client pair (master, slave) with the given demand: size bits
+ * per key, number keys per request, rate requests/s. The app index and id
+ * name it in the designs' client lists. SIM_ERR_INPUT when the nodes share
+ * no link (the message says why; the caller names the pair and where). */
+int keysvc_bind(keysvc_t *ks, uint32_t app, const char *id, uint32_t master, uint32_t slave,
+                uint64_t size, uint64_t number, double rate, keysvc_pair_t *pair,
+                sim_err_t *err);
+
+/* After the last bind: gives every link's design its list of clients
+ * (storage_link_t.apps, in bind order), ready for storage_setup. */
+int keysvc_finish(keysvc_t *ks, sim_err_t *err);
+
+/* The master's GET_KEY(number, size) reaches its KME at `now`: the bits
+ * follow the link's key format (kformat.h). An error return (SIM_ERR_RUN)
+ * means the run must stop; a shortage is g->granted false. */
+int keysvc_get_key(const keysvc_pair_t *pair, uint64_t size, uint64_t number, int64_t now,
+                   keysvc_grant_t *g, sim_err_t *err);
+
+/* The slave's GET_KEY_WITH_KEY_IDS for a granted GET_KEY reaches its KME
+ * at `now`. *ok false: the keys cannot be delivered (a collision). */
+int keysvc_fetch(const keysvc_pair_t *pair, const keysvc_grant_t *g, int64_t now, bool *ok,
+                 sim_err_t *err);
+
+/* SIM_OK when link's design can give key for other purposes (keysvc_take),
+ * else SIM_ERR_INPUT naming the link, its design and why not. */
+int keysvc_can_take(const keysvc_t *ks, uint32_t link, sim_err_t *err);
+
+/* Takes `bits` of link's key at both ends for another purpose (cause
+ * RELAYED), chosen at `end`. *granted false: not enough key. out (may be
+ * NULL) receives the ranges. SIM_ERR_RUN when the design cannot (check
+ * with keysvc_can_take at set-up) or the run must stop. */
+int keysvc_take(keysvc_t *ks, uint32_t link, int end, uint64_t bits, int64_t now,
+                kstore_rangebuf_t *out, bool *granted, sim_err_t *err);
+
+#endif

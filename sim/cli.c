@@ -1,0 +1,316 @@
+/*
+ * cli.c - the generic command line (cli.h).
+ */
+#include "sim/cli.h"
+
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/kernel.h"
+#include "sim/scenario.h"
+#include "sim/units.h"
+
+typedef struct cli {
+    const char *file;
+    const char *output;
+    const char **overrides;
+    size_t noverrides;
+    sim_options_t opts;
+    bool quiet;
+} cli_t;
+
+static const char usage_head[] =
+    "Usage: qkmsim COMMAND [OPTIONS]\n"
+    "A discrete-event simulator of key management in QKD networks.\n"
+    "\n"
+    "Commands:\n"
+    "  run FILE        run a scenario and write its HDF5 trace\n"
+    "  validate FILE   check a scenario without running it\n"
+    "  bench kernel    the event kernel's hold-model benchmark\n";
+
+static const char usage_tail[] =
+    "\n"
+    "Options:\n"
+    "  -h, --help      this help; `qkmsim COMMAND --help` for a command's\n"
+    "  -V, --version   the version\n"
+    "\n"
+    "Exit status: 0 success, 1 failure while running, 2 bad input or usage.\n"
+    "See qkmsim(1) and docs/user-guide.md.\n";
+
+static const char usage_run[] =
+    "Usage: qkmsim run FILE [-o OUT.h5] [--seed S] [--run R] [--until T]\n"
+    "                       [-p NAME=VALUE ...] [--quiet]\n"
+    "Runs the scenario FILE and writes its trace (HDF5, docs/trace-format.md).\n"
+    "\n"
+    "  -o, --output OUT.h5   the trace file (default: FILE's name with .h5, in\n"
+    "                        the current folder); written as OUT.h5.partial and\n"
+    "                        renamed when the run completed\n"
+    "  -s, --seed S          the seed (default: the scenario's seed attribute, or 1)\n"
+    "  -r, --run R           the replication number (default 0); streams derive\n"
+    "                        from (seed, run, stream name)\n"
+    "  -u, --until T         end time with a unit (e.g. 30min); replaces the\n"
+    "                        scenario's duration\n"
+    "  -p, --param NAME=VALUE  set an attribute: NAME is an XPath selecting\n"
+    "                        attributes, absolute or relative to <scenario>, e.g.\n"
+    "                        -p @duration=2h\n"
+    "                        -p \"links/link[@id='AB']/store/@capacity=20Mb\"\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "  -h, --help            this help\n";
+
+static const char usage_validate[] =
+    "Usage: qkmsim validate FILE [-p NAME=VALUE ...] [--quiet]\n"
+    "Checks FILE against the schema and the models' rules without running it\n"
+    "or writing anything. Exit status 0 when valid, 2 otherwise.\n"
+    "\n"
+    "  -p, --param NAME=VALUE  apply an override first (as for run)\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "  -h, --help            this help\n";
+
+static const char usage_bench[] =
+    "Usage: qkmsim bench kernel [--pending N] [--events M] [--seed S]\n"
+    "The hold model: N pending events; each handler schedules one successor at\n"
+    "now + Exp(mean 1 s); stops after M handlers. Prints one line:\n"
+    "  kernel hold: pending=N events=M wall_s=W rate=R ev/s\n"
+    "\n"
+    "  -n, --pending N   events in the future-event set (default 100000)\n"
+    "  -m, --events M    handlers to execute (default 10000000)\n"
+    "  -s, --seed S      seed of the exponential draws (default 1)\n"
+    "  -h, --help        this help\n";
+
+
+int sim_cli_usage_error(const char *usage, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "qkmsim: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", usage);
+    return SIM_EXIT_USAGE;
+}
+
+bool sim_cli_parse_u64(const char *text, uint64_t *out)
+{
+    sim_err_t err;
+    return units_parse_uint(text, out, &err) == SIM_OK;
+}
+
+/* Parses the options shared by run and validate. Returns -1 to go on, or
+ * an exit status. */
+static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_t *c)
+{
+    static const struct option run_opts[] = {
+        { "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
+        { "run", required_argument, NULL, 'r' },    { "until", required_argument, NULL, 'u' },
+        { "param", required_argument, NULL, 'p' },  { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+    };
+    static const struct option validate_opts[] = {
+        { "param", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+    };
+    const struct option *longopts = is_run ? run_opts : validate_opts;
+    int ch;
+    sim_err_t err;
+
+    c->overrides = calloc((size_t)argc, sizeof *c->overrides);
+    if (c->overrides == NULL)
+        return 1;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, is_run ? "o:s:r:u:p:qh" : "p:qh", longopts, NULL)) !=
+           -1) {
+        switch (ch) {
+        case 'o': c->output = optarg; break;
+        case 's':
+            if (!sim_cli_parse_u64(optarg, &c->opts.seed))
+                return sim_cli_usage_error(usage, "--seed: '%s' is not an unsigned integer", optarg);
+            c->opts.has_seed = true;
+            break;
+        case 'r':
+            if (!sim_cli_parse_u64(optarg, &c->opts.run))
+                return sim_cli_usage_error(usage, "--run: '%s' is not an unsigned integer", optarg);
+            break;
+        case 'u':
+            if (units_parse_time(optarg, &c->opts.until, &err) != SIM_OK)
+                return sim_cli_usage_error(usage, "--until: %s", err.msg);
+            c->opts.has_until = true;
+            break;
+        case 'p': c->overrides[c->noverrides++] = optarg; break;
+        case 'q': c->quiet = true; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return SIM_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1)
+        return sim_cli_usage_error(usage, "%s", optind >= argc ? "no scenario FILE given"
+                                                           : "more than one FILE given");
+    c->file = argv[optind];
+    return -1;
+}
+
+/* "path/to/name.xml" -> "name.h5" */
+static char *cli_default_output(const char *file)
+{
+    const char *base = strrchr(file, '/');
+    size_t len;
+    char *out;
+
+    base = base != NULL ? base + 1 : file;
+    len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".xml") == 0)
+        len -= 4;
+    out = malloc(len + 4);
+    if (out != NULL)
+        snprintf(out, len + 4, "%.*s.h5", (int)len, base);
+    return out;
+}
+
+static double cli_wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is_run)
+{
+    cli_t c = { 0 };
+    scn_t *scn = NULL;
+    void *inst = NULL;
+    sim_err_t err = { 0 };
+    char *output = NULL;
+    double t0;
+    int rc = cli_parse(argc, argv, is_run ? usage_run : usage_validate, is_run, &c);
+
+    if (rc >= 0)
+        goto out;
+    if ((rc = scn_load(c.file, c.overrides, c.noverrides, &scn, &err)) != SIM_OK ||
+        (rc = model->build(scn, &c.opts, &inst, &err)) != SIM_OK)
+        goto out;
+    if (!is_run) {
+        if (!c.quiet)
+            printf("%s: valid\n", c.file);
+        goto out;
+    }
+    output = c.output != NULL ? strdup(c.output) : cli_default_output(c.file);
+    if (output == NULL) {
+        rc = sim_err_set(&err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    t0 = cli_wall_seconds();
+    if ((rc = model->run(inst, output, &err)) != SIM_OK)
+        goto out;
+    if (!c.quiet) {
+        model->summarise(inst, stdout);
+        printf("wrote %s (%.2f s wall)\n", output, cli_wall_seconds() - t0);
+    }
+out:
+    if (rc != SIM_OK && err.msg[0] != '\0')
+        fprintf(stderr, "qkmsim: %s\n", err.msg);
+    model->destroy(inst);
+    scn_free(scn);
+    free(output);
+    free(c.overrides);
+    return rc;
+}
+
+static int cli_bench(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "pending", required_argument, NULL, 'n' }, { "events", required_argument, NULL, 'm' },
+        { "seed", required_argument, NULL, 's' },    { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    uint64_t pending = 100000, events = 10000000, seed = 1, executed = 0;
+    double t0, wall;
+    int ch;
+
+    if (argc < 2 || strcmp(argv[1], "kernel") != 0) {
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+            fputs(usage_bench, stdout);
+            return 0;
+        }
+        return sim_cli_usage_error(usage_bench, "bench: unknown benchmark '%s'",
+                               argc >= 2 ? argv[1] : "");
+    }
+    optind = 1;
+    while ((ch = getopt_long(argc - 1, argv + 1, "n:m:s:h", longopts, NULL)) != -1) {
+        uint64_t *target = ch == 'n' ? &pending : ch == 'm' ? &events : &seed;
+        if (ch == 'h') {
+            fputs(usage_bench, stdout);
+            return 0;
+        }
+        if (ch == '?') {
+            fputs(usage_bench, stderr);
+            return SIM_EXIT_USAGE;
+        }
+        if (!sim_cli_parse_u64(optarg, target))
+            return sim_cli_usage_error(usage_bench, "bench: '%s' is not an unsigned integer",
+                                   optarg);
+    }
+    if (optind != argc - 1)
+        return sim_cli_usage_error(usage_bench, "bench: unexpected argument '%s'", argv[optind + 1]);
+    if (pending == 0)
+        return sim_cli_usage_error(usage_bench, "bench: --pending must be positive%s", "");
+    t0 = cli_wall_seconds();
+    if (sim_bench_hold((size_t)pending, events, seed, &executed) != 0) {
+        fprintf(stderr, "qkmsim: bench: out of memory\n");
+        return 1;
+    }
+    wall = cli_wall_seconds() - t0;
+    printf("kernel hold: pending=%" PRIu64 " events=%" PRIu64 " wall_s=%.3f rate=%.0f ev/s\n",
+           pending, executed, wall, wall > 0 ? (double)executed / wall : 0.0);
+    return 0;
+}
+
+static void cli_usage_main(const sim_command_t *commands, FILE *out)
+{
+    fputs(usage_head, out);
+    for (size_t i = 0; commands != NULL && commands[i].name != NULL; i++)
+        fprintf(out, "  %s %s\n", commands[i].name, commands[i].synopsis);
+    fputs(usage_tail, out);
+}
+
+static int cli_dispatch(int argc, char **argv, const sim_model_t *model,
+                        const sim_command_t *commands)
+{
+    if (strcmp(argv[1], "run") == 0)
+        return cli_simulate(argc - 1, argv + 1, model, true);
+    if (strcmp(argv[1], "validate") == 0)
+        return cli_simulate(argc - 1, argv + 1, model, false);
+    if (strcmp(argv[1], "bench") == 0)
+        return cli_bench(argc - 1, argv + 1);
+    for (size_t i = 0; commands != NULL && commands[i].name != NULL; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].main(argc - 1, argv + 1);
+    fprintf(stderr, "qkmsim: unknown command '%s'\n", argv[1]);
+    cli_usage_main(commands, stderr);
+    return SIM_EXIT_USAGE;
+}
+
+int sim_cli_main(int argc, char **argv, const sim_model_t *model,
+                 const sim_command_t *commands)
+{
+    int rc;
+
+    if (argc < 2) {
+        fprintf(stderr, "qkmsim: no command given\n");
+        cli_usage_main(commands, stderr);
+        return SIM_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_usage_main(commands, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        return 0;
+    }
+    rc = cli_dispatch(argc, argv, model, commands);
+    scn_library_cleanup();
+    return rc;
+}

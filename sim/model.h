@@ -1,0 +1,47 @@
+/*
+ * model.h - what the engine runs: "a model that can be built from a
+ * scenario, run, summarised and destroyed".
+ *
+ * The engine (sim/) knows no model. The command line (sim/cli.h) and,
+ * later, the sweeps drive any model through this table of functions; the
+ * program's wiring file (sim/main.c) hands them the QKD world
+ * (models/world.h). A test can hand them a model of its own.
+ *
+ * Ownership: build() returns an instance owned by the caller, freed with
+ * destroy() (which accepts NULL). The instance borrows the scenario, which
+ * must outlive it.
+ */
+#ifndef QKM_SIM_MODEL_H
+#define QKM_SIM_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/error.h"
+#include "sim/scenario.h"
+
+/* What the command line (or a sweep) sets for one run. */
+typedef struct sim_options {
+    bool has_seed;
+    uint64_t seed;        /* replaces the scenario's seed when has_seed */
+    uint64_t run;         /* replication number, default 0 */
+    bool has_until;
+    int64_t until;        /* ns; replaces the scenario's duration when has_until */
+} sim_options_t;
+
+typedef struct sim_model {
+    const char *name;
+    /* Checks everything the schema cannot and makes the instance, without
+     * creating any file. SIM_ERR_INPUT names the file, line and element. */
+    int (*build)(const scn_t *scn, const sim_options_t *opts, void **instance,
+                 sim_err_t *err);
+    /* Runs to the end and writes the output file `output` (complete, or
+     * nothing at that path on failure). SIM_ERR_RUN on failure. */
+    int (*run)(void *instance, const char *output, sim_err_t *err);
+    /* Prints what the finished run reports, in a few lines. */
+    void (*summarise)(const void *instance, FILE *out);
+    void (*destroy)(void *instance);
+} sim_model_t;
+
+#endif
