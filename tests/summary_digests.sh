@@ -1,0 +1,32 @@
+#!/bin/sh
+# Every bundled scenario's summary rows against the reference digests in
+# tests/summary_digests.txt (see summary_digests.py): a refactoring that
+# changes any result, or the number of rows of any table, fails here.
+#
+#   tests/summary_digests.sh            the test (make check)
+#   tests/summary_digests.sh --write    rewrites the reference file (only
+#                                       when a change of results is meant)
+set -u
+: "${QKMSIM:?}" "${SRCDIR:?}" "${PYTHON3:?}"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+ref="$SRCDIR/tests/summary_digests.txt"
+args=""
+for s in "$SRCDIR"/scenarios/*.xml; do
+    n=$(basename "$s" .xml)
+    "$QKMSIM" run "$s" -o "$tmp/$n.h5" --quiet || { echo "FAIL: run $n exited $?"; exit 1; }
+    args="$args $n=$tmp/$n.h5"
+done
+if [ "${1:-}" = --write ]; then
+    {
+        echo "# Reference digests of the bundled scenarios' summary rows"
+        echo "# (tests/summary_digests.py); regenerate with tests/summary_digests.sh --write"
+        for a in $args; do
+            echo "${a%%=*} $("$PYTHON3" "$SRCDIR/tests/summary_digests.py" digest "${a#*=}")"
+        done
+    } > "$ref"
+    echo "wrote $ref"
+    exit 0
+fi
+# shellcheck disable=SC2086
+"$PYTHON3" "$SRCDIR/tests/summary_digests.py" check "$ref" $args
