@@ -445,6 +445,16 @@ void world_report_print(const world_report_t *r, FILE *out)
     world_report_print_extras(r, out);
 }
 
+size_t world_link_count(const world_t *w)
+{
+    return w->nlinks;
+}
+
+const char *world_link_id(const world_t *w, size_t link)
+{
+    return link < w->nlinks ? w->links[link].id : NULL;
+}
+
 /* ------------------------------------------------------------ as a model */
 
 static int world_model_build(const scn_t *scn, const sim_options_t *opts, void **instance,

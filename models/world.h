@@ -66,6 +66,11 @@ struct client_kind;
 int world_build_kinds(const scn_t *scn, const world_options_t *opts,
                       const struct client_kind *const *kinds, world_t **out, sim_err_t *err);
 
+/* Its links, in index order (GraphML links first, as named in
+ * docs/scenario-format.md); the id is owned by the world. */
+size_t world_link_count(const world_t *world);
+const char *world_link_id(const world_t *world, size_t link);
+
 /* The world as a model the engine runs (sim/model.h). After run,
  * summarise prints world_report_print of its report. */
 extern const sim_model_t world_model;

@@ -263,6 +263,46 @@ out:
     return rc;
 }
 
+/* A GraphML edge's unordered pair of nodes and its position in the file. */
+typedef struct world_pair {
+    size_t lo, hi, edge;
+} world_pair_t;
+
+static int world_pair_cmp(const void *x, const void *y)
+{
+    const world_pair_t *a = x, *b = y;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    if (a->hi != b->hi)
+        return a->hi < b->hi ? -1 : 1;
+    return a->edge < b->edge ? -1 : a->edge > b->edge;
+}
+
+/* parallel[e] = true when an earlier edge of the file joins the same two
+ * nodes: one sort, O(E log E) (asking the graph after every added edge
+ * would rebuild it each time). NULL when out of memory. */
+static bool *world_parallel_edges(const topo_graphml_t *g)
+{
+    world_pair_t *p = malloc((g->nedges + 1) * sizeof *p);
+    bool *parallel = calloc(g->nedges + 1, sizeof *parallel);
+
+    if (p == NULL || parallel == NULL) {
+        free(parallel);
+        parallel = NULL;
+        goto out;
+    }
+    for (size_t e = 0; e < g->nedges; e++) {
+        const size_t a = g->edge_a[e], b = g->edge_b[e];
+        p[e] = (world_pair_t){ a < b ? a : b, a < b ? b : a, e };
+    }
+    qsort(p, g->nedges, sizeof *p, world_pair_cmp);
+    for (size_t i = 1; i < g->nedges; i++)
+        parallel[p[i].edge] = p[i].lo == p[i - 1].lo && p[i].hi == p[i - 1].hi;
+out:
+    free(p);
+    return parallel;
+}
+
 /* One link per GraphML edge, named "A-B" ("A-B#k" for a parallel edge, k
  * its 1-based position among the file's edges), generation and store from
  * <link-defaults>. */
@@ -271,19 +311,22 @@ static int world_read_graphml_links(world_t *w, const scn_elem_t *topo,
                                     sim_err_t *err)
 {
     const scn_elem_t *defaults = scn_child(topo, "link-defaults");
+    bool *parallel = NULL;
     int rc = SIM_OK;
 
     if (g->nedges > 0 && defaults == NULL)
         return scn_error(topo, err, "missing <link-defaults> for the GraphML links");
+    if ((parallel = world_parallel_edges(g)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     for (size_t e = 0; e < g->nedges && rc == SIM_OK; e++) {
         const size_t a = first_node + g->edge_a[e], b = first_node + g->edge_b[e];
         char id[512];
-        size_t existing = 0;
         int k = snprintf(id, sizeof id, "%s-%s", w->nodes[a].id, w->nodes[b].id);
-        if (topo_edge_between(w->topo, a, b, &existing) && k > 0 && (size_t)k < sizeof id)
+        if (parallel[e] && k > 0 && (size_t)k < sizeof id)
             snprintf(id + k, sizeof id - (size_t)k, "#%zu", e + 1);
         rc = world_add_link(w, defaults, id, a, b, g->edge_value[e], err);
     }
+    free(parallel);
     return rc;
 }
 

@@ -469,6 +469,43 @@ static void test_link_listeners(void)
     scn_free(scn);
 }
 
+/* ------------------------------------------------------------ topology */
+
+/* GraphML links are named "A-B", and "A-B#k" (k the edge's 1-based
+ * position in the file) when an earlier edge joins the same two nodes, in
+ * either direction. */
+static void test_graphml_parallel_names(void)
+{
+    static const char graphml[] =
+        "<?xml version='1.0'?><graphml xmlns='http://graphml.graphdrawing.org/xmlns'>"
+        "<graph edgedefault='undirected'><node id='A'/><node id='B'/><node id='C'/>"
+        "<edge source='A' target='B'/><edge source='B' target='C'/>"
+        "<edge source='B' target='A'/><edge source='A' target='B'/>"
+        "<edge source='C' target='A'/></graph></graphml>\n";
+    static const char body[] =
+        "<scenario name='t' duration='1s'><topology graphml='p.graphml'>"
+        "<link-defaults><generation model='constant' rate='1kbps'/></link-defaults>"
+        "</topology></scenario>";
+    /* igraph reads an undirected edge with its lower node first */
+    const char *want[] = { "A-B", "B-C", "A-B#3", "A-B#4", "A-C" };
+    char path[256];
+    scn_t *scn = NULL;
+    world_t *w = NULL;
+    world_options_t opts = { 0 };
+    sim_err_t err;
+
+    CU_ASSERT_EQUAL_FATAL(th_write_file("p.graphml", graphml, path, sizeof path), 0);
+    CU_ASSERT_EQUAL_FATAL(th_load(body, &scn, &err), SIM_OK);
+    CU_ASSERT_EQUAL(world_build(scn, &opts, &w, &err), SIM_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    CU_ASSERT_EQUAL(world_link_count(w), 5);
+    for (size_t i = 0; i < 5; i++)
+        CU_ASSERT_STRING_EQUAL(world_link_id(w, i), want[i]);
+    CU_ASSERT_PTR_NULL(world_link_id(w, 5));
+    world_destroy(w);
+    scn_free(scn);
+}
+
 int main(void)
 {
     static const th_test_t tests[] = {
@@ -479,6 +516,7 @@ int main(void)
         { "key service take: q3p and session", test_take_other_designs },
         { "store events: several listeners", test_store_listeners },
         { "link events: several listeners", test_link_listeners },
+        { "GraphML parallel edges", test_graphml_parallel_names },
         { NULL, NULL },
     };
     return th_main("architecture", tests);
