@@ -81,6 +81,7 @@ def check_store(s, rows, summary):
     amounts = np.zeros(len(C), dtype=np.uint64)
     moved_in = moved_out = 0
     seen = set()
+    prev = None
     for r in rows:
         cause = int(r["cause"])
         amounts[cause] += np.uint64(r["amount"])
@@ -92,7 +93,18 @@ def check_store(s, rows, summary):
         if cause == C["discarded"]:
             expect(r["delta"] == 0 and level == cap,
                    f"store {idx}: discard at t={r['time']} while not full")
+            # trace-format.md: a DISCARDED row follows the GENERATED or
+            # MOVED (into the store) row of the same offer when part of it
+            # fit, and stands alone when the store was already full.
+            follows = (prev is not None and int(prev["time"]) == int(r["time"]) and
+                       int(prev["level"]) == cap and
+                       (int(prev["cause"]) == C["generated"] or
+                        (int(prev["cause"]) == C["moved"] and int(prev["delta"]) > 0)))
+            expect(follows or prev is None or int(prev["level"]) == cap,
+                   f"store {idx}: a discard at t={r['time']} follows neither a fill nor a full store")
+            prev = r
             continue
+        prev = r
         new = level + int(r["delta"])
         expect(new == int(r["level"]), f"store {idx}: level does not follow its deltas at t={r['time']}")
         expect(0 <= new <= cap, f"store {idx}: level {new} outside [0, {cap}]")
