@@ -1,0 +1,10 @@
+#!/bin/sh
+# The examples of the user guide and of the README run and print what
+# they show (tests/doc_examples.py).
+set -u
+: "${QKMSIM:?}" "${SRCDIR:?}" "${PYTHON3:?}"
+fail=0
+for guide in docs/user-guide.md README.md; do
+    "$PYTHON3" "$SRCDIR/tests/doc_examples.py" "$SRCDIR/$guide" "$QKMSIM" "$SRCDIR" || fail=1
+done
+exit $fail
