@@ -484,6 +484,7 @@ static void world_model_destroy(void *instance)
 
 const sim_model_t world_model = {
     .name = "qkd",
+    .scalars = "/summary/network",
     .build = world_model_build,
     .run = world_model_run,
     .summarise = world_model_summarise,

@@ -33,7 +33,8 @@ static const char usage_head[] =
     "Commands:\n"
     "  run FILE        run a scenario and write its HDF5 trace\n"
     "  validate FILE   check a scenario without running it\n"
-    "  bench kernel    the event kernel's hold-model benchmark\n";
+    "  bench kernel    the event kernel's hold-model benchmark\n"
+    "  sweep CMD SWEEP parameter sweeps: plan, run (local or SLURM), status, merge\n";
 
 static const char usage_tail[] =
     "\n"
@@ -284,6 +285,8 @@ static int cli_dispatch(int argc, char **argv, const sim_model_t *model,
         return cli_simulate(argc - 1, argv + 1, model, false);
     if (strcmp(argv[1], "bench") == 0)
         return cli_bench(argc - 1, argv + 1);
+    if (strcmp(argv[1], "sweep") == 0)
+        return sim_cli_sweep(argc - 1, argv + 1, model);
     for (size_t i = 0; commands != NULL && commands[i].name != NULL; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].main(argc - 1, argv + 1);

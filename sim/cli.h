@@ -32,6 +32,9 @@ int sim_cli_main(int argc, char **argv, const sim_model_t *model,
  * returns SIM_EXIT_USAGE. */
 int sim_cli_usage_error(const char *usage, const char *fmt, const char *arg);
 
+/* `qkmsim sweep ...` (sim/cli_sweep.c): argv[0] is "sweep". */
+int sim_cli_sweep(int argc, char **argv, const sim_model_t *model);
+
 /* Parses an unsigned decimal integer (units_parse_uint); false when it is not one. */
 bool sim_cli_parse_u64(const char *text, uint64_t *out);
 

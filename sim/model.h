@@ -32,6 +32,10 @@ typedef struct sim_options {
 
 typedef struct sim_model {
     const char *name;
+    /* The one-row table of a run's output that holds its scalar results
+     * (every numeric column is one figure of the run): what a sweep's
+     * merge gathers, e.g. "/summary/network". */
+    const char *scalars;
     /* Checks everything the schema cannot and makes the instance, without
      * creating any file. SIM_ERR_INPUT names the file, line and element. */
     int (*build)(const scn_t *scn, const sim_options_t *opts, void **instance,

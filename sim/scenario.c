@@ -327,7 +327,8 @@ out:
 }
 
 /* The schema is parsed on every call: no state survives between loads. */
-static int scn_validate_doc(const char *name, xmlDocPtr doc, sim_err_t *err)
+static int scn_validate_doc(const char *name, xmlDocPtr doc, const char *schema_text,
+                            sim_err_t *err)
 {
     scn_diag_t diag = { .file = "the compiled-in schema", .max = 3 };
     xmlSchemaParserCtxtPtr pctxt = NULL;
@@ -335,7 +336,7 @@ static int scn_validate_doc(const char *name, xmlDocPtr doc, sim_err_t *err)
     xmlSchemaValidCtxtPtr vctxt = NULL;
     int rc, v;
 
-    pctxt = xmlSchemaNewMemParserCtxt(scn_schema_xsd, (int)strlen(scn_schema_xsd));
+    pctxt = xmlSchemaNewMemParserCtxt(schema_text, (int)strlen(schema_text));
     if (pctxt == NULL) {
         rc = scn_oom(err);
         goto out;
@@ -677,6 +678,12 @@ static int scn_set_effective(scn_impl_t *s, xmlDocPtr doc, sim_err_t *err)
 int scn_load(const char *path, const char *const *overrides, size_t noverrides, scn_t **out,
              sim_err_t *err)
 {
+    return scn_load_schema(path, overrides, noverrides, scn_schema_xsd, out, err);
+}
+
+int scn_load_schema(const char *path, const char *const *overrides, size_t noverrides,
+                    const char *schema_text, scn_t **out, sim_err_t *err)
+{
     scn_impl_t *s = calloc(1, sizeof *s);
     xmlDocPtr doc = NULL;
     int rc;
@@ -692,7 +699,7 @@ int scn_load(const char *path, const char *const *overrides, size_t noverrides, 
     if ((rc = scn_read_file(s, path, err)) != SIM_OK ||
         (rc = scn_parse(path, s->pub.text, s->pub.text_len, &doc, err)) != SIM_OK ||
         (rc = scn_apply_overrides(doc, overrides, noverrides, err)) != SIM_OK ||
-        (rc = scn_validate_doc(path, doc, err)) != SIM_OK ||
+        (rc = scn_validate_doc(path, doc, schema_text, err)) != SIM_OK ||
         (rc = scn_set_effective(s, doc, err)) != SIM_OK)
         goto out;
     if (scn_convert(s, xmlDocGetRootElement(doc), NULL, &s->pub.root) != SIM_OK) {
@@ -728,7 +735,7 @@ int scn_validate_text(const char *name, const char *text, size_t len, sim_err_t 
 
     xmlInitParser();
     if ((rc = scn_parse(name, text, len, &doc, err)) == SIM_OK)
-        rc = scn_validate_doc(name, doc, err);
+        rc = scn_validate_doc(name, doc, scn_schema_xsd, err);
     xmlFreeDoc(doc);
     return rc;
 }

@@ -68,6 +68,12 @@ int scn_load(const char *path, const char *const *overrides, size_t noverrides,
              scn_t **out, sim_err_t *err);
 void scn_free(scn_t *scn);
 
+/* As scn_load, validated against the XSD text schema_text instead of the
+ * scenario schema: how other XML inputs of the engine (sweep files,
+ * sim/sweep.h) are read into the same plain tree with the same errors. */
+int scn_load_schema(const char *path, const char *const *overrides, size_t noverrides,
+                    const char *schema_text, scn_t **out, sim_err_t *err);
+
 /* Releases the XML library's process-wide state. Call once, at exit, after
  * every scenario was freed (the command line does). */
 void scn_library_cleanup(void);

@@ -233,8 +233,21 @@ static size_t field_size(trace_type_t type)
     case TRACE_U64:
     case TRACE_F64: return 8;
     case TRACE_STR: return sizeof(const char *);
+    case TRACE_FSTR: return TRACE_FSTR_LEN;
     }
     return 0;
+}
+
+/* A fixed-length UTF-8 string type of TRACE_FSTR_LEN bytes, NUL-padded. */
+static hid_t fixed_string_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t >= 0 && (H5Tset_size(t, TRACE_FSTR_LEN) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0 ||
+                   H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(t);
+        t = H5I_INVALID_HID;
+    }
+    return t;
 }
 
 /* The memory and on-disk member types of one column; the caller closes
@@ -252,6 +265,10 @@ static int field_types(trace_type_t type, hid_t *mem, hid_t *disk)
     case TRACE_STR:
         *mem = string_type();
         *disk = string_type();
+        return (*mem < 0 || *disk < 0) ? -1 : 0;
+    case TRACE_FSTR:
+        *mem = fixed_string_type();
+        *disk = fixed_string_type();
         return (*mem < 0 || *disk < 0) ? -1 : 0;
     default:
         return -1;
@@ -731,6 +748,54 @@ bool trace_reader_has(trace_reader_t *reader, const char *table, const char *col
     close_id(dset, H5Dclose);
     quiet_leave(&q);
     return has;
+}
+
+int trace_reader_columns(trace_reader_t *reader, const char *table, char ***names, size_t *n,
+                         sim_err_t *err)
+{
+    trace_quiet_t q;
+    hid_t dset, type = H5I_INVALID_HID;
+    int members, rc = SIM_OK;
+    char **v = NULL;
+
+    *names = NULL;
+    *n = 0;
+    quiet_enter(&q);
+    if ((dset = reader_dataset(reader, table)) < 0 || (type = H5Dget_type(dset)) < 0 ||
+        H5Tget_class(type) != H5T_COMPOUND || (members = H5Tget_nmembers(type)) < 0) {
+        rc = sim_err_set(err, SIM_ERR_INPUT, "%s: no table '%s'", reader->path, table);
+        goto out;
+    }
+    if ((v = calloc((size_t)members + 1, sizeof *v)) == NULL) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < members && rc == SIM_OK; i++) {
+        const H5T_class_t c = H5Tget_member_class(type, (unsigned)i);
+        char *name;
+        if (c != H5T_INTEGER && c != H5T_FLOAT)
+            continue;
+        if ((name = H5Tget_member_name(type, (unsigned)i)) == NULL ||
+            (v[*n] = strdup(name)) == NULL)
+            rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        else
+            (*n)++;
+        H5free_memory(name);
+    }
+    if (rc == SIM_OK) {
+        *names = v;
+        v = NULL;
+    }
+out:
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+        free(v[i]);
+    free(v);
+    if (rc != SIM_OK)
+        *n = 0;
+    close_id(type, H5Tclose);
+    close_id(dset, H5Dclose);
+    quiet_leave(&q);
+    return rc;
 }
 
 /* Whether member `column` of compound `type` is an integer or a float. */

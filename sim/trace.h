@@ -39,8 +39,12 @@ typedef enum trace_type {
     TRACE_I64,
     TRACE_U64,
     TRACE_F64,
-    TRACE_STR     /* const char * member, stored as a variable-length UTF-8 string */
+    TRACE_STR,    /* const char * member, stored as a variable-length UTF-8 string */
+    TRACE_FSTR    /* char[TRACE_FSTR_LEN] member, a fixed-length NUL-padded UTF-8
+                   * string (readable by tools that cannot read variable-length ones) */
 } trace_type_t;
+
+#define TRACE_FSTR_LEN 64
 
 typedef struct trace_field {
     const char *name;     /* column name in the compound type */
@@ -100,6 +104,11 @@ void trace_reader_close(trace_reader_t *reader);
 /* Whether table `table` (an absolute path such as "/summary/network")
  * exists and, when column is not NULL, has a column of that name. */
 bool trace_reader_has(trace_reader_t *reader, const char *table, const char *column);
+
+/* The names of the numeric (integer or float) columns of `table`, in
+ * order: *names holds *n malloc'ed strings in a malloc'ed array. */
+int trace_reader_columns(trace_reader_t *reader, const char *table, char ***names, size_t *n,
+                         sim_err_t *err);
 
 /* Reads every row of a numeric column as doubles (integers are converted,
  * exactly up to 2^53). *values holds *n doubles (a valid pointer also
