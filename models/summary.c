@@ -101,6 +101,34 @@ static int summary_latency(trace_reader_t *r, summary_row_t *row, sim_err_t *err
     return rc;
 }
 
+/* Seed, run and overrides from /metadata; overrides (one per line there)
+ * joined with "; ", "" when there are none. */
+static int summary_provenance(trace_reader_t *r, summary_row_t *row, sim_err_t *err)
+{
+    int64_t seed = 0, run = 0;
+    char *ov = NULL;
+    int rc;
+
+    if ((rc = trace_read_attr_i64(r, "/metadata", "seed", &seed, err)) != SIM_OK ||
+        (rc = trace_read_attr_i64(r, "/metadata", "run", &run, err)) != SIM_OK ||
+        (rc = trace_read_attr_string(r, "/metadata", "overrides", &ov, err)) != SIM_OK)
+        return rc;
+    row->seed = (uint64_t)seed;
+    row->run = (uint64_t)run;
+    if ((row->overrides = malloc(2 * strlen(ov) + 1)) == NULL) {
+        free(ov);
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    }
+    row->overrides[0] = '\0';
+    for (char *line = strtok(ov, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        if (row->overrides[0] != '\0')
+            strcat(row->overrides, "; ");
+        strcat(row->overrides, line);
+    }
+    free(ov);
+    return SIM_OK;
+}
+
 int summary_read(const char *path, summary_row_t *row, sim_err_t *err)
 {
     trace_reader_t *r = NULL;
@@ -116,6 +144,7 @@ int summary_read(const char *path, summary_row_t *row, sim_err_t *err)
         goto out;
     }
     if ((rc = summary_name(r, path, row, err)) != SIM_OK ||
+        (rc = summary_provenance(r, row, err)) != SIM_OK ||
         (rc = summary_design(r, row, err)) != SIM_OK ||
         (rc = summary_network(r, row, err)) != SIM_OK ||
         (rc = summary_latency(r, row, err)) != SIM_OK)
@@ -134,7 +163,8 @@ void summary_row_free(summary_row_t *row)
     free(row->name);
     free(row->design);
     free(row->trace);
-    row->name = row->design = row->trace = NULL;
+    free(row->overrides);
+    row->name = row->design = row->trace = row->overrides = NULL;
 }
 
 /* Writes s as one CSV field. */
@@ -158,17 +188,19 @@ void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out)
     int width = 4, dwidth = 6;
 
     if (csv) {
-        fputs("name,design,served,refused,lost,mean_latency_s,wasted_bits,expired_bits,"
-              "internal_bits,trace\n", out);
+        fputs("name,seed,run,design,served,refused,lost,mean_latency_s,wasted_bits,"
+              "expired_bits,internal_bits,overrides,trace\n", out);
         for (size_t i = 0; i < n; i++) {
             const summary_row_t *r = &rows[i];
             summary_csv_field(r->name, out);
-            fputc(',', out);
+            fprintf(out, ",%" PRIu64 ",%" PRIu64 ",", r->seed, r->run);
             summary_csv_field(r->design, out);
             fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9g,%" PRIu64 ",%" PRIu64
                          ",%" PRIu64 ",",
                     r->served, r->refused, r->lost, r->mean_latency_s, r->wasted, r->expired,
                     r->internal);
+            summary_csv_field(r->overrides, out);
+            fputc(',', out);
             summary_csv_field(r->trace, out);
             fputc('\n', out);
         }
@@ -179,14 +211,16 @@ void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out)
         width = len > width ? (len < 40 ? len : 40) : width;
         dwidth = dlen > dwidth ? (dlen < 40 ? dlen : 40) : dwidth;
     }
-    fprintf(out, "%-*s %-*s %9s %9s %9s %15s %14s %14s %14s  %s\n", width, "name", dwidth,
-            "design", "served", "refused", "lost", "mean_latency_s", "wasted_bits",
-            "expired_bits", "internal_bits", "trace");
+    fprintf(out, "%-*s %10s %4s %-*s %9s %9s %9s %15s %14s %14s %14s  %s  %s\n", width,
+            "name", "seed", "run", dwidth, "design", "served", "refused", "lost",
+            "mean_latency_s", "wasted_bits", "expired_bits", "internal_bits", "trace",
+            "overrides");
     for (size_t i = 0; i < n; i++) {
         const summary_row_t *r = &rows[i];
-        fprintf(out, "%-*s %-*s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %15.6f %14" PRIu64
-                     " %14" PRIu64 " %14" PRIu64 "  %s\n",
-                width, r->name, dwidth, r->design, r->served, r->refused, r->lost,
-                r->mean_latency_s, r->wasted, r->expired, r->internal, r->trace);
+        fprintf(out, "%-*s %10" PRIu64 " %4" PRIu64 " %-*s %9" PRIu64 " %9" PRIu64 " %9" PRIu64
+                     " %15.6f %14" PRIu64 " %14" PRIu64 " %14" PRIu64 "  %s  %s\n",
+                width, r->name, r->seed, r->run, dwidth, r->design, r->served, r->refused,
+                r->lost, r->mean_latency_s, r->wasted, r->expired, r->internal, r->trace,
+                r->overrides[0] != '\0' ? r->overrides : "-");
     }
 }

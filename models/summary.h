@@ -21,7 +21,8 @@
  *                  does); wasted is format waste plus key lost to
  *                  collisions (0 for traces written before key formats)
  * The name is /metadata@scenario_name, or the file's base name when the
- * trace has none.
+ * trace has none; seed, run and overrides (the -p settings, "; " between
+ * them) come from /metadata, so a row says which run made it.
  *
  * Ownership: a row owns its strings; free them with summary_row_free.
  */
@@ -36,6 +37,8 @@
 
 typedef struct summary_row {
     char *name;              /* scenario name, or the trace's base name */
+    uint64_t seed, run;      /* /metadata@seed, @run */
+    char *overrides;         /* /metadata@overrides joined with "; " ("" for none) */
     char *design;            /* the storage designs of the links */
     char *trace;             /* the trace's path, as given */
     uint64_t requests, served, refused, lost;

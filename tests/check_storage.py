@@ -173,10 +173,13 @@ def summarize(csv_path, traces):
                 "wasted_bits": int(f["summary/stores"]["wasted"].sum()),
                 "expired_bits": int(levels["amount"][levels["cause"] == C["expired"]].sum()),
                 "internal_bits": int(levels["amount"][levels["cause"] == C["internal"]].sum()),
+                "seed": int(f["metadata"].attrs["seed"]),
+                "run": int(f["metadata"].attrs["run"]),
+                "overrides": "; ".join(x for x in text(f["metadata"].attrs["overrides"]).split("\n") if x),
             }
             latency = float(np.mean(master["t_response"] - master["t_request"])) / 1e9
         for k, v in want.items():
-            got = row[k] if k in ("name", "design") else int(row[k])
+            got = row[k] if k in ("name", "design", "overrides") else int(row[k])
             expect(got == v, f"{path}: {k} is {got}, the trace gives {v}")
         expect(abs(float(row["mean_latency_s"]) - latency) <= 1e-9 * max(1.0, latency),
                f"{path}: mean latency {row['mean_latency_s']}, the trace gives {latency}")
