@@ -38,6 +38,14 @@ typedef struct client_outcomes {
     uint64_t requests, ok, bad_request, unavailable;
 } client_outcomes_t;
 
+/* What the request log keeps (<trace requests> / -O requests=...). */
+typedef enum client_log { CLIENT_LOG_ALL, CLIENT_LOG_SAMPLED, CLIENT_LOG_OFF } client_log_t;
+
+typedef struct client_output {
+    client_log_t requests;
+    uint64_t every;             /* SAMPLED: the 1st, (every+1)-th, ... request of a client */
+} client_output_t;
+
 /* What every client has. create fills id, the nodes and the demand (size,
  * number, rate); the world then fills kind, index, elem and ctx, and binds
  * key (keysvc_bind) before start. */
@@ -77,8 +85,10 @@ struct client_kind {
     /* Frees the client (c may be partly made). */
     void (*destroy)(client_t *c);
     /* Creates the kind's request tables in trace and hands them to its
-     * clients (the n clients of this kind, in world order). May be NULL. */
-    int (*trace_open)(trace_t *trace, client_t *const *clients, size_t n, sim_err_t *err);
+     * clients (the n clients of this kind, in world order), with what
+     * the log keeps (out). May be NULL. */
+    int (*trace_open)(trace_t *trace, const client_output_t *out, client_t *const *clients,
+                      size_t n, sim_err_t *err);
     /* At the end of the run: writes the kind's summary rows for its n
      * clients and fills net[i] with the value of counters[i]. May be NULL. */
     int (*summary)(trace_t *trace, client_t *const *clients, size_t n, int64_t end,

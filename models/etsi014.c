@@ -285,23 +285,31 @@ static const model_counter_t etsi014_counters[] = {
     { .name = NULL },
 };
 
+/* Every request (GET_KEY and GET_KEY_WITH_KEY_IDS alike) of the client
+ * counts; "sampled" keeps the 1st, (every+1)-th, ... of them. */
 static void etsi014_log(etsi014_t *app, const etsi014_record_t *rec)
 {
     sim_err_t err;
-    if (app->log != NULL && trace_append(app->log, rec, &err) != SIM_OK)
+    const uint64_t k = app->logged++;
+    if (app->log == NULL || app->out.requests == CLIENT_LOG_OFF ||
+        (app->out.requests == CLIENT_LOG_SAMPLED && k % app->out.every != 0))
+        return;
+    if (trace_append(app->log, rec, &err) != SIM_OK)
         model_fail(app->base.ctx, &err);
 }
 
-static int etsi014_trace_open(trace_t *trace, client_t *const *clients, size_t n,
-                              sim_err_t *err)
+static int etsi014_trace_open(trace_t *trace, const client_output_t *out,
+                              client_t *const *clients, size_t n, sim_err_t *err)
 {
-    trace_table_t *t = trace_table_create(trace, "/requests", sizeof(etsi014_record_t),
-                                          etsi014_request_fields,
-                                          NFIELDS(etsi014_request_fields), err);
+    trace_table_t *t = trace_table_create_large(trace, "/requests", sizeof(etsi014_record_t),
+                                                etsi014_request_fields,
+                                                NFIELDS(etsi014_request_fields), err);
     if (t == NULL)
         return SIM_ERR_RUN;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         ((etsi014_t *)clients[i])->log = t;
+        ((etsi014_t *)clients[i])->out = *out;
+    }
     return SIM_OK;
 }
 

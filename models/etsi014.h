@@ -96,6 +96,8 @@ typedef struct etsi014 {
     etsi014_config_t cfg;
     gsl_rng *rng;               /* owned */
     trace_table_t *log;         /* /requests, borrowed from the trace; NULL: no log */
+    client_output_t out;        /* what the log keeps */
+    uint64_t logged;            /* requests offered to the log (both kinds) */
     etsi014_stats_t stats;
     struct etsi014_pending *pending;   /* slave requests not yet answered */
 } etsi014_t;

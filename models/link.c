@@ -653,13 +653,14 @@ static int link_trace_devices(const link_t *links, size_t n, trace_t *trace, sim
     return SIM_OK;
 }
 
-int link_trace_open(link_t *links, size_t n, trace_t *trace, sim_err_t *err)
+int link_trace_open(link_t *links, size_t n, trace_t *trace, bool rows, sim_err_t *err)
 {
     const link_listener_t li = { .on_block = link_trace_block,
                                  .on_outage = link_trace_outage };
-    trace_table_t *blocks = trace_table_create(trace, "/link_blocks", sizeof(link_block_rec_t),
-                                               link_block_fields, NFIELDS(link_block_fields),
-                                               err);
+    trace_table_t *blocks = trace_table_create_large(trace, "/link_blocks",
+                                                     sizeof(link_block_rec_t),
+                                                     link_block_fields,
+                                                     NFIELDS(link_block_fields), err);
     trace_table_t *outages = NULL;
 
     if (blocks == NULL ||
@@ -667,7 +668,7 @@ int link_trace_open(link_t *links, size_t n, trace_t *trace, sim_err_t *err)
                                       link_outage_fields, NFIELDS(link_outage_fields),
                                       err)) == NULL)
         return SIM_ERR_RUN;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rows; i++) {
         link_listener_t mine = li;
         mine.ctx = &links[i];
         links[i].t_blocks = blocks;

@@ -196,8 +196,9 @@ int link_listen(link_t *link, const link_listener_t *li, sim_err_t *err);
 /* ---- output (docs/trace-format.md): the link's own tables ---- */
 
 /* The tables /link_devices (written at once), /link_blocks and
- * /link_outages (by a listener subscribed to every link). */
-int link_trace_open(link_t *links, size_t n, trace_t *trace, sim_err_t *err);
+ * /link_outages (their rows by a listener subscribed to every link when
+ * `rows`; empty otherwise: a summary-only trace). */
+int link_trace_open(link_t *links, size_t n, trace_t *trace, bool rows, sim_err_t *err);
 
 /* The rows of /summary/link_devices for a run that ended at `end` (ns). */
 int link_trace_summary(const link_t *links, size_t n, trace_t *trace, int64_t end,

@@ -91,23 +91,88 @@ static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err
 
 /* ------------------------------------------------------------ assembly */
 
-static int world_read_trace(world_t *w, const scn_elem_t *t, sim_err_t *err)
+/* The attributes of <trace>, which -O NAME=VALUE sets too. */
+static const char *const world_trace_attrs[] = {
+    "levels", "interval", "requests", "request-every", "summary-only", "compress", NULL,
+};
+
+/* <trace>'s attributes with the -O settings over them, as one element
+ * (file "command line (-O)" when there is no <trace>): one set of
+ * readers, one set of messages. The arrays are the caller's (n slots). */
+static int world_trace_elem(const world_t *w, const scn_elem_t *t, scn_elem_t *e,
+                            const char **keys, const char **values, char (*names)[64],
+                            sim_err_t *err)
+{
+    *e = (scn_elem_t){ .name = "trace", .file = t != NULL ? t->file : "command line (-O)",
+                       .line = t != NULL ? t->line : 0, .keys = keys, .values = values };
+    for (size_t i = 0; t != NULL && i < t->nattrs; i++, e->nattrs++)
+        keys[e->nattrs] = t->keys[i], values[e->nattrs] = t->values[i];
+    for (size_t i = 0; i < w->opts->noutput; i++) {
+        const char *o = w->opts->output[i], *eq = strchr(o, '=');
+        size_t k = 0, at = e->nattrs;
+        if (eq == NULL || (size_t)(eq - o) >= 64)
+            return sim_err_set(err, SIM_ERR_INPUT, "-O '%s': expected NAME=VALUE", o);
+        snprintf(names[i], 64, "%.*s", (int)(eq - o), o);
+        while (world_trace_attrs[k] != NULL && strcmp(world_trace_attrs[k], names[i]) != 0)
+            k++;
+        if (world_trace_attrs[k] == NULL)
+            return sim_err_set(err, SIM_ERR_INPUT,
+                               "-O '%s': unknown output setting '%s' (expected one of: levels, "
+                               "interval, requests, request-every, summary-only, compress)",
+                               o, names[i]);
+        for (size_t j = 0; j < e->nattrs; j++)
+            if (strcmp(keys[j], names[i]) == 0)
+                at = j;
+        keys[at] = names[i], values[at] = eq + 1;
+        e->nattrs += at == e->nattrs;
+    }
+    return SIM_OK;
+}
+
+static int world_read_output(world_t *w, const scn_elem_t *t, sim_err_t *err)
 {
     static const char *const modes[] = { "on-change", "sampled", "off", NULL };
-    int mode = 0;
+    static const char *const logs[] = { "all", "sampled", "off", NULL };
+    static const char *const booleans[] = { "false", "true", "0", "1", NULL };
+    int mode = 0, log = 0, only = 0, compress = 1;
     int rc;
 
-    w->levels = WORLD_LEVELS_ON_CHANGE;
     w->sample_interval = SIM_S;
-    if (t == NULL)
-        return SIM_OK;
+    w->requests.every = 100;
     if ((rc = scn_attr_enum(t, "levels", false, modes, &mode, err)) != SIM_OK ||
-        (rc = scn_attr_time(t, "interval", false, &w->sample_interval, err)) != SIM_OK)
+        (rc = scn_attr_time(t, "interval", false, &w->sample_interval, err)) != SIM_OK ||
+        (rc = scn_attr_enum(t, "requests", false, logs, &log, err)) != SIM_OK ||
+        (rc = scn_attr_uint(t, "request-every", false, &w->requests.every, err)) != SIM_OK ||
+        (rc = scn_attr_enum(t, "summary-only", false, booleans, &only, err)) != SIM_OK ||
+        (rc = scn_attr_enum(t, "compress", false, booleans, &compress, err)) != SIM_OK)
         return rc;
     if (w->sample_interval <= 0)
         return scn_error(t, err, "attribute 'interval': must be positive");
-    w->levels = (world_levels_t)mode;
+    if (w->requests.every == 0)
+        return scn_error(t, err, "attribute 'request-every': must be positive");
+    w->summary_only = only % 2 == 1;
+    w->compress = compress % 2 == 1;
+    w->levels = w->summary_only ? WORLD_LEVELS_OFF : (world_levels_t)mode;
+    w->requests.requests = w->summary_only ? CLIENT_LOG_OFF : (client_log_t)log;
     return SIM_OK;
+}
+
+static int world_read_trace(world_t *w, const scn_elem_t *t, sim_err_t *err)
+{
+    const size_t n = (t != NULL ? t->nattrs : 0) + w->opts->noutput + 1;
+    const char **keys = calloc(n, sizeof *keys), **values = calloc(n, sizeof *values);
+    char (*names)[64] = calloc(w->opts->noutput + 1, sizeof *names);
+    scn_elem_t e;
+    int rc;
+
+    if (keys == NULL || values == NULL || names == NULL)
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    else if ((rc = world_trace_elem(w, t, &e, keys, values, names, err)) == SIM_OK)
+        rc = world_read_output(w, &e, err);
+    free(keys);
+    free(values);
+    free(names);
+    return rc;
 }
 
 /* Key expiry (kstore.h, "Lifecycle"): each store asks for one wake-up at a
@@ -271,6 +336,7 @@ int world_build_kinds(const scn_t *scn, const world_options_t *opts,
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     w->scn = scn;
     w->kinds = kinds;
+    w->opts = opts;
     if ((rc = scn_attr_time(root, "duration", true, &duration, err)) != SIM_OK ||
         (rc = scn_attr_uint(root, "seed", false, &seed, err)) != SIM_OK)
         goto fail;

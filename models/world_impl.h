@@ -17,6 +17,10 @@
 #include "sim/topo.h"
 #include "sim/trace.h"
 
+/* The deflate level of the large tables when compression is on: 1, the
+ * fastest (docs/performance.md, "Trace cost"). */
+#define WORLD_DEFLATE 1
+
 typedef enum world_levels { WORLD_LEVELS_ON_CHANGE, WORLD_LEVELS_SAMPLED, WORLD_LEVELS_OFF } world_levels_t;
 
 typedef struct world_node {
@@ -66,8 +70,13 @@ struct world {
     size_t nclients, clients_cap;
     keysvc_t *keys;
 
+    /* What the trace records (<trace>, then -O): docs/scenario-format.md */
     world_levels_t levels;
     int64_t sample_interval;   /* ns */
+    client_output_t requests;  /* the request log */
+    bool summary_only;         /* no level, request or block rows */
+    bool compress;             /* deflate with shuffle on the large tables */
+    const sim_options_t *opts; /* borrowed for the build */
 
     trace_t *trace;
     trace_table_t *t_levels;

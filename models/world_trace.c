@@ -353,6 +353,17 @@ static int world_trace_metadata(world_t *w, sim_err_t *err)
         (rc = trace_attr_i64(w->trace, "/metadata", "sample_interval_ns",
                              w->levels == WORLD_LEVELS_SAMPLED ? w->sample_interval : 0,
                              err)) ||
+        (rc = trace_attr_string(w->trace, "/metadata", "requests",
+                                w->requests.requests == CLIENT_LOG_ALL       ? "all"
+                                : w->requests.requests == CLIENT_LOG_SAMPLED ? "sampled"
+                                                                             : "off",
+                                err)) ||
+        (rc = trace_attr_u64(w->trace, "/metadata", "request_every",
+                             w->requests.requests == CLIENT_LOG_SAMPLED ? w->requests.every : 0,
+                             err)) ||
+        (rc = trace_attr_i64(w->trace, "/metadata", "summary_only", w->summary_only, err)) ||
+        (rc = trace_attr_i64(w->trace, "/metadata", "deflate",
+                             w->compress ? WORLD_DEFLATE : 0, err)) ||
         (rc = trace_attr_i64(w->trace, "/metadata", "completed", 0, err)))
         goto out;
 out:
@@ -374,14 +385,14 @@ static client_t **world_clients_of(const world_t *w, const client_kind_t *kind, 
 
 static int world_out_levels(world_t *w, sim_err_t *err)
 {
-    w->t_levels = trace_table_create(w->trace, "/levels", sizeof(level_rec_t), level_fields,
-                                     NFIELDS(level_fields), err);
+    w->t_levels = trace_table_create_large(w->trace, "/levels", sizeof(level_rec_t),
+                                           level_fields, NFIELDS(level_fields), err);
     return w->t_levels != NULL ? SIM_OK : SIM_ERR_RUN;
 }
 
 static int world_out_links(world_t *w, sim_err_t *err)
 {
-    return link_trace_open(w->links, w->nlinks, w->trace, err);
+    return link_trace_open(w->links, w->nlinks, w->trace, !w->summary_only, err);
 }
 
 /* Each client kind opens its own tables for its clients. */
@@ -395,7 +406,7 @@ static int world_out_clients(world_t *w, sim_err_t *err)
             continue;
         if ((v = world_clients_of(w, w->kinds[k], &n)) == NULL)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        rc = w->kinds[k]->trace_open(w->trace, v, n, err);
+        rc = w->kinds[k]->trace_open(w->trace, &w->requests, v, n, err);
         free(v);
     }
     return rc;
@@ -412,6 +423,7 @@ int world_trace_open(world_t *w, const char *output, sim_err_t *err)
 {
     if ((w->trace = trace_open(output, err)) == NULL)
         return SIM_ERR_RUN;
+    trace_set_deflate(w->trace, w->compress ? WORLD_DEFLATE : 0);
     for (size_t i = 0; i < NFIELDS(world_openers); i++)
         if (world_openers[i](w, err) != SIM_OK)
             return SIM_ERR_RUN;

@@ -22,6 +22,8 @@ typedef struct cli {
     const char *output;
     const char **overrides;
     size_t noverrides;
+    const char **outputs;      /* -O NAME=VALUE, --summary-only */
+    size_t noutputs;
     sim_options_t opts;
     bool quiet;
 } cli_t;
@@ -47,7 +49,8 @@ static const char usage_tail[] =
 
 static const char usage_run[] =
     "Usage: qkmsim run FILE [-o OUT.h5] [--seed S] [--run R] [--until T]\n"
-    "                       [-p NAME=VALUE ...] [--quiet]\n"
+    "                       [-p NAME=VALUE ...] [-O NAME=VALUE ...] [--summary-only]\n"
+    "                       [--quiet]\n"
     "Runs the scenario FILE and writes its trace (HDF5, docs/trace-format.md).\n"
     "\n"
     "  -o, --output OUT.h5   the trace file (default: FILE's name with .h5, in\n"
@@ -62,15 +65,20 @@ static const char usage_run[] =
     "                        attributes, absolute or relative to <scenario>, e.g.\n"
     "                        -p @duration=2h\n"
     "                        -p \"links/link[@id='AB']/store/@capacity=20Mb\"\n"
+    "  -O, --output-option NAME=VALUE  what the trace records, over the scenario's\n"
+    "                        <trace>: levels, interval, requests, request-every,\n"
+    "                        summary-only, compress (docs/scenario-format.md)\n"
+    "      --summary-only    no level, request or block rows: -O summary-only=true\n"
     "  -q, --quiet           print nothing but errors\n"
     "  -h, --help            this help\n";
 
 static const char usage_validate[] =
-    "Usage: qkmsim validate FILE [-p NAME=VALUE ...] [--quiet]\n"
+    "Usage: qkmsim validate FILE [-p NAME=VALUE ...] [-O NAME=VALUE ...] [--quiet]\n"
     "Checks FILE against the schema and the models' rules without running it\n"
     "or writing anything. Exit status 0 when valid, 2 otherwise.\n"
     "\n"
     "  -p, --param NAME=VALUE  apply an override first (as for run)\n"
+    "  -O, --output-option NAME=VALUE  check an output setting (as for run)\n"
     "  -q, --quiet           print nothing but errors\n"
     "  -h, --help            this help\n";
 
@@ -108,10 +116,13 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
         { "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
         { "run", required_argument, NULL, 'r' },    { "until", required_argument, NULL, 'u' },
         { "param", required_argument, NULL, 'p' },  { "quiet", no_argument, NULL, 'q' },
+        { "output-option", required_argument, NULL, 'O' },
+        { "summary-only", no_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
     };
     static const struct option validate_opts[] = {
         { "param", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
+        { "output-option", required_argument, NULL, 'O' },
         { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
     };
     const struct option *longopts = is_run ? run_opts : validate_opts;
@@ -119,10 +130,12 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
     sim_err_t err;
 
     c->overrides = calloc((size_t)argc, sizeof *c->overrides);
-    if (c->overrides == NULL)
+    c->outputs = calloc((size_t)argc, sizeof *c->outputs);
+    if (c->overrides == NULL || c->outputs == NULL)
         return 1;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, is_run ? "o:s:r:u:p:qh" : "p:qh", longopts, NULL)) !=
+    while ((ch = getopt_long(argc, argv, is_run ? "o:s:r:u:p:O:qh" : "p:O:qh", longopts,
+                             NULL)) !=
            -1) {
         switch (ch) {
         case 'o': c->output = optarg; break;
@@ -141,6 +154,8 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
             c->opts.has_until = true;
             break;
         case 'p': c->overrides[c->noverrides++] = optarg; break;
+        case 'O': c->outputs[c->noutputs++] = optarg; break;
+        case 'S': c->outputs[c->noutputs++] = "summary-only=true"; break;
         case 'q': c->quiet = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return SIM_EXIT_USAGE;
@@ -150,6 +165,8 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
         return sim_cli_usage_error(usage, "%s", optind >= argc ? "no scenario FILE given"
                                                            : "more than one FILE given");
     c->file = argv[optind];
+    c->opts.output = c->outputs;
+    c->opts.noutput = c->noutputs;
     return -1;
 }
 
@@ -216,6 +233,7 @@ out:
     scn_free(scn);
     free(output);
     free(c.overrides);
+    free(c.outputs);
     return rc;
 }
 

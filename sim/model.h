@@ -28,6 +28,10 @@ typedef struct sim_options {
     uint64_t run;         /* replication number, default 0 */
     bool has_until;
     int64_t until;        /* ns; replaces the scenario's duration when has_until */
+    /* "NAME=VALUE" settings of the model's output (`-O`), applied over
+     * what the scenario says; the model documents the names. Borrowed. */
+    const char *const *output;
+    size_t noutput;
 } sim_options_t;
 
 typedef struct sim_model {

@@ -807,6 +807,8 @@ int scn_error(const scn_elem_t *e, sim_err_t *err, const char *fmt, ...)
     if (e == NULL)
         return sim_err_set(err, SIM_ERR_INPUT, "%s", body);
     scn_describe(elem, sizeof elem, e->name, scn_attr(e, "id"));
+    if (e->line <= 0)   /* made by the program (e.g. from -O options): no line */
+        return sim_err_set(err, SIM_ERR_INPUT, "%s: %s: %s", e->file, elem, body);
     return sim_err_set(err, SIM_ERR_INPUT, "%s:%ld: %s: %s", e->file, e->line, elem, body);
 }
 

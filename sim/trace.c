@@ -46,6 +46,7 @@ struct trace_table {
 
 struct trace {
     hid_t file;
+    int deflate;          /* level for large tables (trace_set_deflate); 0: none */
     char *path;
     char *partial;
     trace_table_t **tables;
@@ -338,8 +339,9 @@ static hid_t table_types(trace_table_t *table, const trace_field_t *fields, size
 }
 
 /* A 1-D dataset of 0 records, extendible without limit, in chunks of
- * TRACE_CHUNK_RECORDS. */
-static hid_t table_dataset(hid_t file, const char *name, hid_t file_type)
+ * TRACE_CHUNK_RECORDS; compressed (shuffle, then deflate at `deflate`)
+ * when deflate > 0. */
+static hid_t table_dataset(hid_t file, const char *name, hid_t file_type, int deflate)
 {
     hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = TRACE_CHUNK_RECORDS;
     hid_t space = H5Screate_simple(1, &dims, &maxdims);
@@ -347,7 +349,8 @@ static hid_t table_dataset(hid_t file, const char *name, hid_t file_type)
     hid_t lcpl = parents_lcpl();
     hid_t dset = H5I_INVALID_HID;
     if (space >= 0 && dcpl >= 0 && lcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0 &&
-        H5Pset_obj_track_times(dcpl, 0) >= 0)
+        H5Pset_obj_track_times(dcpl, 0) >= 0 &&
+        (deflate == 0 || (H5Pset_shuffle(dcpl) >= 0 && H5Pset_deflate(dcpl, (unsigned)deflate) >= 0)))
         dset = H5Dcreate2(file, name, file_type, space, lcpl, dcpl, H5P_DEFAULT);
     hid_t stack = stack_save(dset < 0);
     close_id(space, H5Sclose);
@@ -399,9 +402,32 @@ static int register_table(trace_t *trace, trace_table_t *table)
     return 0;
 }
 
+static trace_table_t *table_create(trace_t *trace, const char *name, size_t record_size,
+                                   const trace_field_t *fields, size_t nfields, int deflate,
+                                   sim_err_t *err);
+
+void trace_set_deflate(trace_t *trace, int level)
+{
+    trace->deflate = level < 0 ? 0 : level > 9 ? 9 : level;
+}
+
+trace_table_t *trace_table_create_large(trace_t *trace, const char *name, size_t record_size,
+                                        const trace_field_t *fields, size_t nfields,
+                                        sim_err_t *err)
+{
+    return table_create(trace, name, record_size, fields, nfields, trace->deflate, err);
+}
+
 trace_table_t *trace_table_create(trace_t *trace, const char *name, size_t record_size,
                                   const trace_field_t *fields, size_t nfields,
                                   sim_err_t *err)
+{
+    return table_create(trace, name, record_size, fields, nfields, 0, err);
+}
+
+static trace_table_t *table_create(trace_t *trace, const char *name, size_t record_size,
+                                   const trace_field_t *fields, size_t nfields, int deflate,
+                                   sim_err_t *err)
 {
     trace_quiet_t q;
     trace_table_t *table = NULL;
@@ -431,7 +457,7 @@ trace_table_t *trace_table_create(trace_t *trace, const char *name, size_t recor
         h5_fail(err, "cannot create table '%s' in '%s': record type", name, trace->partial);
         goto fail;
     }
-    table->dset = table_dataset(trace->file, name, file_type);
+    table->dset = table_dataset(trace->file, name, file_type, deflate);
     if (table->dset < 0) {
         h5_fail(err, "cannot create table '%s' in '%s'", name, trace->partial);
         goto fail;

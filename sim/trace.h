@@ -65,6 +65,17 @@ trace_table_t *trace_table_create(trace_t *trace, const char *name, size_t recor
                                   const trace_field_t *fields, size_t nfields,
                                   sim_err_t *err);
 
+/* As trace_table_create, for a table that may grow large (logs): its
+ * chunks are compressed (shuffle, then deflate) when the trace's deflate
+ * level is above 0. */
+trace_table_t *trace_table_create_large(trace_t *trace, const char *name, size_t record_size,
+                                        const trace_field_t *fields, size_t nfields,
+                                        sim_err_t *err);
+
+/* The deflate level (0: none, 1-9) of the large tables created after
+ * the call; 0 after trace_open. */
+void trace_set_deflate(trace_t *trace, int level);
+
 /* Copies one record into the table's batch; writes the batch when full.
  * TRACE_STR members are copied too. */
 int trace_append(trace_table_t *table, const void *record, sim_err_t *err);

@@ -115,10 +115,12 @@ static void probe_destroy(client_t *c)
     free(c);
 }
 
-static int probe_trace_open(trace_t *trace, client_t *const *clients, size_t n, sim_err_t *err)
+static int probe_trace_open(trace_t *trace, const client_output_t *out,
+                            client_t *const *clients, size_t n, sim_err_t *err)
 {
     trace_table_t *t = trace_table_create(trace, "/probe_requests", sizeof(probe_rec_t),
                                           probe_fields, 3, err);
+    (void)out;
     if (t == NULL)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < n; i++)
