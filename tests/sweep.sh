@@ -27,6 +27,21 @@ awk -F'\t' 'NR > 1 && ($3 != $5 || $3 != ($1 % 3) || $4 != 2026) { bad = 1 } END
 "$PYTHON3" "$SRCDIR/tests/check_sweep.py" "$tmp/s" 3 || fail=1
 cp "$tmp/s/results.csv" "$tmp/first.csv"
 
+# the plot of a metric against a parameter, one line per duration
+"$PYTHON3" "$SRCDIR/analysis/plot_sweep.py" "$tmp/s" --x rate --by duration \
+    --metric unavailable -o "$tmp/u.png" --print > "$tmp/plotted" 2>/dev/null || no "plot_sweep"
+[ "$(head -c 8 "$tmp/u.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] &&
+    [ "$(wc -c < "$tmp/u.png")" -gt 10000 ] || no "plot_sweep wrote no real PNG"
+"$PYTHON3" - "$tmp/s/points.csv" "$tmp/plotted" <<'PY' || no "plot_sweep plots other numbers"
+import csv, sys
+pts = {(r["duration"], r["rate"]): r for r in csv.DictReader(open(sys.argv[1]))}
+got = list(csv.DictReader(open(sys.argv[2])))
+assert len(got) == len(pts) == 4, len(got)
+for g in got:
+    p = pts[(g["line"], g["rate"])]
+    assert float(g["mean"]) == float(p["unavailable_mean"]) and float(g["ci95"]) == float(p["unavailable_ci95"])
+PY
+
 # a second run into the same folder is refused
 "$QKMSIM" sweep run "$sw/small.xml" -d "$tmp/s" -q 2> "$tmp/err"
 [ $? -eq 2 ] && grep -q -- "--resume" "$tmp/err" || no "a folder with results was not refused"
