@@ -4,7 +4,7 @@
 set -u
 : "${QKMSIM:?}" "${SRCDIR:?}" "${PYTHON3:?}"
 fail=0
-for guide in docs/user-guide.md README.md; do
+for guide in docs/user-guide.md README.md docs/sweeps.md; do
     "$PYTHON3" "$SRCDIR/tests/doc_examples.py" "$SRCDIR/$guide" "$QKMSIM" "$SRCDIR" || fail=1
 done
 exit $fail
