@@ -666,9 +666,12 @@ static int trace_finish(trace_t *trace, sim_err_t *err)
                       err);
 }
 
-int trace_close(trace_t *trace, bool complete, sim_err_t *err)
+typedef enum trace_end { TRACE_END_COMPLETE, TRACE_END_DISCARD, TRACE_END_KEEP } trace_end_t;
+
+static int trace_end(trace_t *trace, trace_end_t how, sim_err_t *err)
 {
     trace_quiet_t q;
+    const bool complete = how == TRACE_END_COMPLETE;
     int rc = SIM_OK;
 
     if (trace == NULL)
@@ -676,6 +679,8 @@ int trace_close(trace_t *trace, bool complete, sim_err_t *err)
     quiet_enter(&q);
     if (complete)
         rc = trace_finish(trace, err);
+    for (size_t i = 0; how == TRACE_END_KEEP && i < trace->ntables && rc == SIM_OK; i++)
+        rc = table_flush(trace->tables[i], err);
     for (size_t i = 0; i < trace->ntables; i++)
         table_free(trace->tables[i]);
     if (H5Fclose(trace->file) < 0 && rc == SIM_OK)
@@ -688,8 +693,8 @@ int trace_close(trace_t *trace, bool complete, sim_err_t *err)
     }
     /* A failed run, or a complete one that could not be finalised, leaves
      * nothing behind: the partial file already says completed=1 when only
-     * the rename failed. */
-    if (!complete || rc != SIM_OK) {
+     * the rename failed. A kept one stays, saying completed=0. */
+    if ((how == TRACE_END_DISCARD || rc != SIM_OK) && how != TRACE_END_KEEP) {
         if (remove(trace->partial) != 0 && rc == SIM_OK)
             rc = sim_err_set(err, SIM_ERR_RUN, "cannot remove '%s': %s", trace->partial,
                              strerror(errno));
@@ -700,6 +705,21 @@ int trace_close(trace_t *trace, bool complete, sim_err_t *err)
     free(trace);
     quiet_leave(&q);
     return rc;
+}
+
+int trace_close(trace_t *trace, bool complete, sim_err_t *err)
+{
+    return trace_end(trace, complete ? TRACE_END_COMPLETE : TRACE_END_DISCARD, err);
+}
+
+int trace_close_incomplete(trace_t *trace, sim_err_t *err)
+{
+    return trace_end(trace, TRACE_END_KEEP, err);
+}
+
+const char *trace_partial_path(const trace_t *trace)
+{
+    return trace->partial;
 }
 
 /* ------------------------------------------------------------- reading */

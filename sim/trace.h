@@ -98,6 +98,14 @@ int trace_attr_f64(trace_t *trace, const char *obj, const char *name, double val
  * Returns SIM_OK or SIM_ERR_RUN. */
 int trace_close(trace_t *trace, bool complete, sim_err_t *err);
 
+/* For a run stopped before its end (a signal): flushes every table and
+ * closes the file, which stays at "<path>.partial", readable, with
+ * /metadata@completed = 0; nothing is written at <path>. Frees trace. */
+int trace_close_incomplete(trace_t *trace, sim_err_t *err);
+
+/* "<path>.partial", the file being written (owned by the trace). */
+const char *trace_partial_path(const trace_t *trace);
+
 /* ---------------------------------------------------------------- reading
  * A small generic reader, so that tools (`qkmsim summarize`) read traces
  * without HDF5 types leaving this module. It reads whole columns of
