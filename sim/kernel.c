@@ -34,10 +34,7 @@
  */
 #include "sim/kernel.h"
 
-#include <gsl/gsl_randist.h>
 #include <stdlib.h>
-
-#include "sim/rng.h"
 
 #define SIM_NO_SLOT UINT32_MAX
 /* Slot indices go up to UINT32_MAX - 1 so that slot + 1 fits 32 bits. */
@@ -360,63 +357,4 @@ size_t sim_pending(const sim_t *sim)
 uint64_t sim_executed(const sim_t *sim)
 {
     return sim->executed;
-}
-
-/* ------------------------------------------------------------ benchmark */
-
-typedef struct sim_bench {
-    gsl_rng *rng;
-    uint64_t remaining;     /* handlers still to run */
-    bool failed;
-} sim_bench_t;
-
-/* Exp(mean 1 s) in ns, rounded to the nearest ns (the draw is positive). */
-static inline sim_time_t sim_bench_delay(gsl_rng *rng)
-{
-    return (sim_time_t)(gsl_ran_exponential(rng, (double)SIM_S) + 0.5);
-}
-
-static void sim_bench_handler(sim_t *sim, void *object, uint64_t arg)
-{
-    sim_bench_t *bench = object;
-    if (sim_schedule_in(sim, sim_bench_delay(bench->rng), sim_bench_handler, bench, arg) == 0) {
-        bench->failed = true;
-        sim_stop(sim);
-        return;
-    }
-    if (--bench->remaining == 0)
-        sim_stop(sim);
-}
-
-/* Every handler schedules its successor before the stop check, so the
- * future-event set holds exactly `pending` events throughout; a different
- * count at the end means the kernel lost or duplicated an event, and is
- * reported like a failure (-1). */
-int sim_bench_hold(size_t pending, uint64_t events, uint64_t seed, uint64_t *executed)
-{
-    int rc = -1;
-    sim_bench_t bench = { NULL, events, false };
-    sim_t *sim = sim_create();
-    if (executed != NULL)
-        *executed = 0;
-    if (sim == NULL)
-        goto out;
-    bench.rng = rng_stream_create(seed, 0, "bench/kernel");
-    if (bench.rng == NULL)
-        goto out;
-    for (size_t i = 0; i < pending; i++)
-        if (sim_schedule_at(sim, sim_bench_delay(bench.rng), sim_bench_handler, &bench, 0) == 0)
-            goto out;
-    if (events > 0)
-        sim_run(sim, SIM_TIME_MAX);
-    if (executed != NULL)
-        *executed = sim->executed;
-    if (bench.failed || sim->n != pending)
-        goto out;
-    rc = 0;
-out:
-    if (bench.rng != NULL)
-        gsl_rng_free(bench.rng);
-    sim_destroy(sim);
-    return rc;
 }

@@ -80,10 +80,4 @@ void sim_stop(sim_t *sim);
 size_t sim_pending(const sim_t *sim);     /* events in the future-event set */
 uint64_t sim_executed(const sim_t *sim);  /* handlers run so far */
 
-/* The hold model benchmark (`qkmsim bench kernel`): `pending` events whose
- * handlers each schedule one successor at now + Exp(mean 1 s), drawn from a
- * stream of (seed, 0, "bench/kernel"), until `events` handlers ran.
- * Returns 0, or -1 when out of memory. Fills *executed. The caller times it. */
-int sim_bench_hold(size_t pending, uint64_t events, uint64_t seed, uint64_t *executed);
-
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/bench.h"
 #include "sim/kernel.h"
 
 /* Records the arg and the clock of every handler call. */
@@ -700,13 +701,28 @@ static void test_nested_run(void)
 
 static void test_bench_hold(void)
 {
-    uint64_t executed = 1;
-    CU_ASSERT_EQUAL(sim_bench_hold(1000, 50000, 1, &executed), 0);
-    CU_ASSERT_EQUAL(executed, 50000);
-    CU_ASSERT_EQUAL(sim_bench_hold(1, 10, 2, &executed), 0);
-    CU_ASSERT_EQUAL(executed, 10);
-    CU_ASSERT_EQUAL(sim_bench_hold(100, 0, 3, &executed), 0);
-    CU_ASSERT_EQUAL(executed, 0);
+    sim_bench_run_t k, b;
+    CU_ASSERT_EQUAL(sim_bench_hold_kernel(1000, 50000, 1, &k), 0);
+    CU_ASSERT_EQUAL(k.executed, 50000);
+    CU_ASSERT_EQUAL(sim_bench_hold_bare(1000, 50000, 1, &b), 0);
+    CU_ASSERT_EQUAL(b.executed, 50000);
+    /* Same draws, same (time, seq) order: the same last event. */
+    CU_ASSERT(k.end > 0);
+    CU_ASSERT_EQUAL(k.end, b.end);
+    CU_ASSERT_EQUAL(sim_bench_hold_kernel(1, 10, 2, &k), 0);
+    CU_ASSERT_EQUAL(k.executed, 10);
+    CU_ASSERT_EQUAL(sim_bench_hold_kernel(100, 0, 3, &k), 0);
+    CU_ASSERT_EQUAL(k.executed, 0);
+    CU_ASSERT_EQUAL(sim_bench_hold_bare(100, 0, 3, &b), 0);
+    CU_ASSERT_EQUAL(b.executed, 0);
+    /* A different seed gives different draws. */
+    CU_ASSERT_EQUAL(sim_bench_hold_bare(1000, 50000, 2, &b), 0);
+    CU_ASSERT(b.end != k.end);
+
+    sim_bench_result_t r;
+    CU_ASSERT_EQUAL(sim_bench_kernel(500, 20000, 4, &r), 0);
+    CU_ASSERT_EQUAL(r.executed, 20000);
+    CU_ASSERT(r.kernel_s >= 0.0 && r.bare_s >= 0.0);
 }
 
 typedef struct hold {
