@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sim/bench.h"
 #include "sim/kernel.h"
 #include "sim/scenario.h"
 #include "sim/units.h"
@@ -83,14 +84,18 @@ static const char usage_validate[] =
     "  -h, --help            this help\n";
 
 static const char usage_bench[] =
-    "Usage: qkmsim bench kernel [--pending N] [--events M] [--seed S]\n"
+    "Usage: qkmsim bench kernel [--pending N] [--events M] [--seed S] [--only SIDE]\n"
     "The hold model: N pending events; each handler schedules one successor at\n"
-    "now + Exp(mean 1 s); stops after M handlers. Prints one line:\n"
-    "  kernel hold: pending=N events=M wall_s=W rate=R ev/s\n"
+    "now + Exp(mean 1 s); stops after M handlers. Runs it on the kernel and on a\n"
+    "bare 4-ary heap, alternately, twice each, keeps the best time of each and\n"
+    "prints one line (ratio = kernel rate / bare rate):\n"
+    "  kernel hold: pending=N events=M kernel_s=K rate=R ev/s bare_s=B bare_rate=R ev/s ratio=X\n"
     "\n"
     "  -n, --pending N   events in the future-event set (default 100000)\n"
     "  -m, --events M    handlers to execute (default 10000000)\n"
     "  -s, --seed S      seed of the exponential draws (default 1)\n"
+    "  -o, --only SIDE   run one side once: kernel (prints kernel_s= and rate=) or\n"
+    "                    bare (prints 'bare hold:', bare_s= and bare_rate=)\n"
     "  -h, --help        this help\n";
 
 
@@ -241,12 +246,14 @@ static int cli_bench(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "pending", required_argument, NULL, 'n' }, { "events", required_argument, NULL, 'm' },
-        { "seed", required_argument, NULL, 's' },    { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "seed", required_argument, NULL, 's' },    { "only", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
     };
-    uint64_t pending = 100000, events = 10000000, seed = 1, executed = 0;
-    double t0, wall;
-    int ch;
+    uint64_t pending = 100000, events = 10000000, seed = 1;
+    const char *only = NULL;
+    sim_bench_result_t res;
+    sim_bench_run_t one;
+    int ch, brc;
 
     if (argc < 2 || strcmp(argv[1], "kernel") != 0) {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -257,7 +264,7 @@ static int cli_bench(int argc, char **argv)
                                argc >= 2 ? argv[1] : "");
     }
     optind = 1;
-    while ((ch = getopt_long(argc - 1, argv + 1, "n:m:s:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc - 1, argv + 1, "n:m:s:o:h", longopts, NULL)) != -1) {
         uint64_t *target = ch == 'n' ? &pending : ch == 'm' ? &events : &seed;
         if (ch == 'h') {
             fputs(usage_bench, stdout);
@@ -267,7 +274,12 @@ static int cli_bench(int argc, char **argv)
             fputs(usage_bench, stderr);
             return SIM_EXIT_USAGE;
         }
-        if (!sim_cli_parse_u64(optarg, target))
+        if (ch == 'o') {
+            if (strcmp(optarg, "kernel") != 0 && strcmp(optarg, "bare") != 0)
+                return sim_cli_usage_error(usage_bench, "bench: --only takes kernel or bare, not '%s'",
+                                       optarg);
+            only = optarg;
+        } else if (!sim_cli_parse_u64(optarg, target))
             return sim_cli_usage_error(usage_bench, "bench: '%s' is not an unsigned integer",
                                    optarg);
     }
@@ -275,14 +287,28 @@ static int cli_bench(int argc, char **argv)
         return sim_cli_usage_error(usage_bench, "bench: unexpected argument '%s'", argv[optind + 1]);
     if (pending == 0)
         return sim_cli_usage_error(usage_bench, "bench: --pending must be positive%s", "");
-    t0 = cli_wall_seconds();
-    if (sim_bench_hold((size_t)pending, events, seed, &executed) != 0) {
-        fprintf(stderr, "qkmsim: bench: out of memory\n");
+    if (only == NULL)
+        brc = sim_bench_kernel((size_t)pending, events, seed, &res);
+    else if (strcmp(only, "kernel") == 0)
+        brc = sim_bench_hold_kernel((size_t)pending, events, seed, &one);
+    else
+        brc = sim_bench_hold_bare((size_t)pending, events, seed, &one);
+    if (brc != 0) {
+        fprintf(stderr, "qkmsim: bench: out of memory, or the kernel and the bare heap disagreed\n");
         return 1;
     }
-    wall = cli_wall_seconds() - t0;
-    printf("kernel hold: pending=%" PRIu64 " events=%" PRIu64 " wall_s=%.3f rate=%.0f ev/s\n",
-           pending, executed, wall, wall > 0 ? (double)executed / wall : 0.0);
+    if (only == NULL)
+        printf("kernel hold: pending=%" PRIu64 " events=%" PRIu64 " kernel_s=%.3f rate=%.0f ev/s"
+               " bare_s=%.3f bare_rate=%.0f ev/s ratio=%.3f\n",
+               pending, res.executed, res.kernel_s,
+               res.kernel_s > 0 ? (double)res.executed / res.kernel_s : 0.0, res.bare_s,
+               res.bare_s > 0 ? (double)res.executed / res.bare_s : 0.0,
+               res.kernel_s > 0 ? res.bare_s / res.kernel_s : 0.0);
+    else
+        printf("%s hold: pending=%" PRIu64 " events=%" PRIu64 " %s_s=%.3f %s=%.0f ev/s\n", only,
+               pending, one.executed, only, one.seconds,
+               strcmp(only, "kernel") == 0 ? "rate" : "bare_rate",
+               one.seconds > 0 ? (double)one.executed / one.seconds : 0.0);
     return 0;
 }
 

@@ -1,53 +1,77 @@
 /*
  * kernel.c - the future-event set and the run loop.
  *
- * Layout, chosen for the hot path (run one event, schedule its successor):
- *  - heap[]: binary min-heap of {time, seq, slot}, ordered by (time, seq).
- *    Sifting moves a hole instead of swapping, and compares keys held in
- *    the array itself.
- *  - pos[]: the heap index of each slot's entry, a separate uint32 array so
- *    that the index updates made while sifting touch 4 bytes per entry
- *    rather than a whole event body. While a slot is free, pos[] holds the
- *    next free slot instead (the free list, last in first out, so a
- *    handler's successor reuses the slot its event just left).
+ * Layout, chosen for the hot path (run one event, schedule its successor;
+ * measurements in docs/performance.md):
+ *  - heap[]: 4-ary min-heap of 16-byte entries {time, key}, where
+ *    key = (seq << 32) | slot. Since seq is unique, comparing (time, key)
+ *    is comparing (time, seq): the slot in the low bits never decides. The
+ *    array is placed so that the four children of a node (4i+1 .. 4i+4)
+ *    fill exactly one 64-byte cache line: a level of a sift costs one line.
+ *    Sifting moves a hole instead of swapping.
+ *  - pos[]: the heap index of each slot's entry, a separate uint32 array, so
+ *    that the index updates made while sifting touch 4 bytes per entry.
+ *    While a slot is free, pos[] holds the next free slot instead (the free
+ *    list, last in first out, so a handler's successor reuses the slot its
+ *    event just left and finds its body in the cache).
  *  - body[]: handler, object, argument and generation of each slot, read
- *    once when the event runs.
+ *    once when the event runs. With 10^5 pending events the bodies
+ *    (32 bytes each) do not stay in the cache, and waiting for one per
+ *    event cost a third of the run time. So whenever a sift moves an entry
+ *    up among the root's children (indices 1 .. 4), its body is prefetched:
+ *    that event runs within a few events, and by then its body has arrived.
  * A handle is (generation << 32) | (slot + 1): never 0, and stale once the
  * slot's generation moved on (it is bumped whenever the slot is released).
  * Generations wrap after 2^32 reuses of one slot; a handle kept that long
  * could then alias a newer event.
+ *
+ * The sequence has 32 bits in the key. When it reaches its limit (2^32),
+ * the pending entries are renumbered 0 .. n-1 in (time, seq) order (a sort,
+ * O(n log n), once per about 2^32 schedulings), so order is kept exactly
+ * and the counter never wraps. Scheduling fails (returns 0) only if the
+ * renumbered set still leaves no sequence number, i.e. with about 2^32
+ * events pending, which the slot limit (2^32 - 1) already rules out.
  *
  * The spent root: while a handler runs, its event's entry stays at heap[0]
  * (its slot already released, root_spent set). It is smaller than every
  * other entry, so sifting elsewhere never passes it. The first event the
  * handler schedules takes over the root and sinks from there: one sift
  * instead of a pop and a push. If the handler schedules nothing, the entry
- * is removed after it returns. Only sim_pending and the handle check need
- * to know.
+ * is removed after it returns. Only sim_pending, the handle check and the
+ * renumbering need to know. Kept because one sift from the root was at
+ * least as fast as a pop and a push in a stand-alone test of the same
+ * heap (docs/performance.md), and it saves moving the last entry.
  *
- * Measured alternatives, kept out (hold model, tests/bench/run.sh): Floyd's
- * bottom-up pop with a branch-free child choice executes fewer mispredicted
- * branches but is slower once the heap outgrows the caches (the next load
- * waits for the comparison, where a predicted branch has already issued
- * it); prefetching grandchildren made no measurable difference at 10^5
- * pending events.
+ * Measured and kept out (docs/performance.md): a tournament choice of the
+ * least child (two pairs, then their winners), a single unsigned __int128
+ * key compare (GCC builds both halves first: more instructions), an
+ * unrolled full-group sift, prefetching the grandchildren's lines, and a
+ * prefetch of the root's least child just before its handler runs (too
+ * late to hide the miss).
  */
 #include "sim/kernel.h"
 
-#include <gsl/gsl_randist.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "sim/rng.h"
+#include "sim/kernel_debug.h"
 
 #define SIM_NO_SLOT UINT32_MAX
 /* Slot indices go up to UINT32_MAX - 1 so that slot + 1 fits 32 bits. */
 #define SIM_MAX_SLOTS ((size_t)UINT32_MAX - 1)
 #define SIM_INITIAL_CAP ((size_t)64)
+#define SIM_SLOT_BITS 32
+#define SIM_SLOT_MASK ((UINT64_C(1) << SIM_SLOT_BITS) - 1)
+#define SIM_SEQ_LIMIT (UINT64_C(1) << (64 - SIM_SLOT_BITS))
+#define SIM_ARITY 4
+#define SIM_LINE 64
+/* heap[0] sits this many entries past a line boundary, so that heap[1]
+ * (and so every group of four siblings) starts one. */
+#define SIM_HEAP_SKEW (SIM_LINE / sizeof(sim_entry_t) - 1)
 
 typedef struct sim_entry {
     sim_time_t time;
-    uint64_t seq;
-    uint32_t slot;
+    uint64_t key;           /* (seq << 32) | slot */
 } sim_entry_t;
 
 typedef struct sim_body {
@@ -58,7 +82,8 @@ typedef struct sim_body {
 } sim_body_t;
 
 struct sim {
-    sim_entry_t *heap;
+    sim_entry_t *heap;      /* heap_base + SIM_HEAP_SKEW */
+    sim_entry_t *heap_base; /* what was allocated */
     size_t n;               /* entries in heap */
     size_t heap_cap;
     uint32_t *pos;          /* per slot: heap index, or next free slot */
@@ -67,15 +92,30 @@ struct sim {
     size_t slots_used;      /* slots ever handed out (high-water mark) */
     uint32_t free_head;     /* first free slot, or SIM_NO_SLOT */
     sim_time_t now;
-    uint64_t seq;
+    uint64_t seq;           /* next sequence number, < seq_limit */
+    uint64_t seq_limit;     /* SIM_SEQ_LIMIT, lower only in tests */
     uint64_t executed;
     bool stop;
     bool root_spent;        /* heap[0] is the running event, already freed */
 };
 
-static inline bool sim_entry_less(const sim_entry_t *a, const sim_entry_t *b)
+static inline bool sim_entry_less(sim_entry_t a, sim_entry_t b)
 {
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+    return a.time < b.time || (a.time == b.time && a.key < b.key);
+}
+
+static inline uint32_t sim_entry_slot(sim_entry_t e)
+{
+    return (uint32_t)(e.key & SIM_SLOT_MASK);
+}
+
+static inline void sim_prefetch(const void *p)
+{
+#if defined(__GNUC__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
 }
 
 /* ------------------------------------------------------------ heap */
@@ -85,36 +125,52 @@ static inline void sim_sift_up(sim_t *sim, size_t i, sim_entry_t e)
 {
     sim_entry_t *h = sim->heap;
     while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!sim_entry_less(&e, &h[parent]))
+        size_t parent = (i - 1) / SIM_ARITY;
+        if (!sim_entry_less(e, h[parent]))
             break;
         h[i] = h[parent];
-        sim->pos[h[i].slot] = (uint32_t)i;
+        sim->pos[sim_entry_slot(h[i])] = (uint32_t)i;
         i = parent;
     }
     h[i] = e;
-    sim->pos[e.slot] = (uint32_t)i;
+    sim->pos[sim_entry_slot(e)] = (uint32_t)i;
 }
 
-/* Places e at hole i or below it, moving smaller children up. */
+/* The least of the children c .. c+3 (fewer when the heap ends first). */
+static inline size_t sim_min_child(const sim_entry_t *h, size_t c, size_t n)
+{
+    size_t end = c + SIM_ARITY < n ? c + SIM_ARITY : n;
+    size_t m = c;
+    for (size_t k = c + 1; k < end; k++)
+        if (sim_entry_less(h[k], h[m]))
+            m = k;
+    return m;
+}
+
+/* Places e at hole i or below it, moving smaller children up. An entry
+ * that moves up among the root's children (hole index 1 .. 4) will run
+ * within a few events: its body is prefetched then, so that the run loop
+ * finds it in the cache instead of waiting for memory. */
 static inline void sim_sift_down(sim_t *sim, size_t i, sim_entry_t e)
 {
     sim_entry_t *h = sim->heap;
     size_t n = sim->n;
     for (;;) {
-        size_t c = 2 * i + 1;
+        size_t c = SIM_ARITY * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && sim_entry_less(&h[c + 1], &h[c]))
-            c++;
-        if (!sim_entry_less(&h[c], &e))
+        size_t m = sim_min_child(h, c, n);
+        if (!sim_entry_less(h[m], e))
             break;
-        h[i] = h[c];
-        sim->pos[h[i].slot] = (uint32_t)i;
-        i = c;
+        uint32_t s = sim_entry_slot(h[m]);
+        h[i] = h[m];
+        sim->pos[s] = (uint32_t)i;
+        if (i - 1 < SIM_ARITY)
+            sim_prefetch(&sim->body[s]);
+        i = m;
     }
     h[i] = e;
-    sim->pos[e.slot] = (uint32_t)i;
+    sim->pos[sim_entry_slot(e)] = (uint32_t)i;
 }
 
 /* Removes the entry at heap index i: the last entry fills the hole and
@@ -124,10 +180,42 @@ static inline void sim_heap_remove(sim_t *sim, size_t i)
     sim_entry_t last = sim->heap[--sim->n];
     if (i == sim->n)
         return;
-    if (i > 0 && sim_entry_less(&last, &sim->heap[(i - 1) / 2]))
+    if (i > 0 && sim_entry_less(last, sim->heap[(i - 1) / SIM_ARITY]))
         sim_sift_up(sim, i, last);
     else
         sim_sift_down(sim, i, last);
+}
+
+static int sim_entry_cmp(const void *pa, const void *pb)
+{
+    const sim_entry_t *a = pa, *b = pb;
+    return sim_entry_less(*a, *b) ? -1 : sim_entry_less(*b, *a);
+}
+
+/* Gives the pending entries the sequence numbers 0 .. n-1 in their
+ * (time, seq) order. A sorted array is a valid heap, and the spent root,
+ * the least entry, stays at 0 (its slot is free: its pos[] is a free-list
+ * link and is left alone). Returns -1 if no number is left after that. */
+static int sim_renumber(sim_t *sim)
+{
+    qsort(sim->heap, sim->n, sizeof *sim->heap, sim_entry_cmp);
+    for (size_t i = 0; i < sim->n; i++) {
+        uint32_t s = sim_entry_slot(sim->heap[i]);
+        sim->heap[i].key = ((uint64_t)i << SIM_SLOT_BITS) | s;
+        if (i > 0 || !sim->root_spent)
+            sim->pos[s] = (uint32_t)i;
+    }
+    sim->seq = sim->n;
+    return sim->seq < sim->seq_limit ? 0 : -1;
+}
+
+/* The next sequence number, renumbering first when the counter is spent. */
+static inline int sim_next_seq(sim_t *sim, uint64_t *seq)
+{
+    if (sim->seq >= sim->seq_limit && sim_renumber(sim) != 0)
+        return -1;
+    *seq = sim->seq++;
+    return 0;
 }
 
 /* ------------------------------------------------------------ slots */
@@ -144,6 +232,30 @@ static int sim_grow_array(void **arr, size_t new_cap, size_t elem)
     return 0;
 }
 
+/* Grows the heap to cap entries, keeping sibling groups line-aligned
+ * (realloc does not keep an alignment, so this copies). */
+static int sim_grow_heap(sim_t *sim, size_t cap)
+{
+    int rc = -1;
+    size_t bytes;
+    if (cap > SIZE_MAX / sizeof(sim_entry_t) - SIM_LINE)
+        goto out;
+    bytes = (cap + SIM_HEAP_SKEW) * sizeof(sim_entry_t);
+    bytes = (bytes + SIM_LINE - 1) / SIM_LINE * SIM_LINE;   /* aligned_alloc wants a multiple */
+    sim_entry_t *base = aligned_alloc(SIM_LINE, bytes);
+    if (base == NULL)
+        goto out;
+    if (sim->n > 0)
+        memcpy(base + SIM_HEAP_SKEW, sim->heap, sim->n * sizeof *sim->heap);
+    free(sim->heap_base);
+    sim->heap_base = base;
+    sim->heap = base + SIM_HEAP_SKEW;
+    sim->heap_cap = cap;
+    rc = 0;
+out:
+    return rc;
+}
+
 static size_t sim_next_cap(size_t cap)
 {
     if (cap == 0)
@@ -158,9 +270,8 @@ static int sim_reserve(sim_t *sim)
 {
     if (sim->n == sim->heap_cap) {
         size_t cap = sim_next_cap(sim->heap_cap);
-        if (cap == 0 || sim_grow_array((void **)&sim->heap, cap, sizeof *sim->heap) != 0)
+        if (cap == 0 || sim_grow_heap(sim, cap) != 0)
             return -1;
-        sim->heap_cap = cap;
     }
     if (sim->free_head == SIM_NO_SLOT && sim->slots_used == sim->slot_cap) {
         size_t cap = sim_next_cap(sim->slot_cap);
@@ -178,7 +289,7 @@ static int sim_reserve(sim_t *sim)
     return 0;
 }
 
-/* Takes a slot; sim_reserve must have succeeded. */
+/* Takes a slot; sim_reserve must have succeeded (or a slot be free). */
 static inline uint32_t sim_slot_take(sim_t *sim)
 {
     uint32_t s = sim->free_head;
@@ -210,16 +321,21 @@ static uint32_t sim_handle_slot(const sim_t *sim, sim_handle_t handle)
         return SIM_NO_SLOT;
     /* A free slot's pos[] is a free-list link; no heap entry names it. */
     uint32_t i = sim->pos[s];
-    if (i >= sim->n || sim->heap[i].slot != s || (i == 0 && sim->root_spent))
+    if (i >= sim->n || sim_entry_slot(sim->heap[i]) != s || (i == 0 && sim->root_spent))
         return SIM_NO_SLOT;
     return s;
 }
 
-static inline void sim_body_fill(sim_body_t *b, sim_handler_fn handler, void *object, uint64_t arg)
+/* Takes a slot and fills its body; returns the slot. */
+static inline uint32_t sim_slot_fill(sim_t *sim, sim_handler_fn handler, void *object,
+                                     uint64_t arg)
 {
+    uint32_t s = sim_slot_take(sim);
+    sim_body_t *b = &sim->body[s];
     b->handler = handler;
     b->object = object;
     b->arg = arg;
+    return s;
 }
 
 static inline sim_handle_t sim_handle_make(const sim_t *sim, uint32_t s)
@@ -245,6 +361,7 @@ sim_t *sim_create(void)
     if (sim == NULL)
         return NULL;
     sim->free_head = SIM_NO_SLOT;
+    sim->seq_limit = SIM_SEQ_LIMIT;
     return sim;
 }
 
@@ -252,7 +369,7 @@ void sim_destroy(sim_t *sim)
 {
     if (sim == NULL)
         return;
-    free(sim->heap);
+    free(sim->heap_base);
     free(sim->pos);
     free(sim->body);
     free(sim);
@@ -266,23 +383,22 @@ sim_time_t sim_now(const sim_t *sim)
 sim_handle_t sim_schedule_at(sim_t *sim, sim_time_t when, sim_handler_fn handler,
                              void *object, uint64_t arg)
 {
-    if (when < sim->now)
+    uint64_t seq;
+    if (when < sim->now || sim_next_seq(sim, &seq) != 0)
         return 0;
     if (sim->root_spent) {
         /* The running event's slot is on the free list and its entry still
          * holds the root: take both over, and sink the new entry from the
          * root (one sift instead of a pop and a push). */
         sim->root_spent = false;
-        uint32_t s = sim_slot_take(sim);
-        sim_body_fill(&sim->body[s], handler, object, arg);
-        sim_sift_down(sim, 0, (sim_entry_t){ when, sim->seq++, s });
+        uint32_t s = sim_slot_fill(sim, handler, object, arg);
+        sim_sift_down(sim, 0, (sim_entry_t){ when, (seq << SIM_SLOT_BITS) | s });
         return sim_handle_make(sim, s);
     }
     if (sim_reserve(sim) != 0)
         return 0;
-    uint32_t s = sim_slot_take(sim);
-    sim_body_fill(&sim->body[s], handler, object, arg);
-    sim_sift_up(sim, sim->n++, (sim_entry_t){ when, sim->seq++, s });
+    uint32_t s = sim_slot_fill(sim, handler, object, arg);
+    sim_sift_up(sim, sim->n++, (sim_entry_t){ when, (seq << SIM_SLOT_BITS) | s });
     return sim_handle_make(sim, s);
 }
 
@@ -332,8 +448,9 @@ sim_run_result_t sim_run(sim_t *sim, sim_time_t until)
          * the handler may reuse it and sees its own handle as not pending.
          * The entry stays at the root, below every other entry in
          * (time, seq) order, until the handler schedules a successor. */
-        sim_body_t b = sim->body[top.slot];
-        sim_slot_release(sim, top.slot);
+        uint32_t s = sim_entry_slot(top);
+        sim_body_t b = sim->body[s];
+        sim_slot_release(sim, s);
         sim->root_spent = true;
         sim->now = top.time;
         sim->executed++;
@@ -362,61 +479,17 @@ uint64_t sim_executed(const sim_t *sim)
     return sim->executed;
 }
 
-/* ------------------------------------------------------------ benchmark */
+/* ------------------------------------------------------------ tests */
 
-typedef struct sim_bench {
-    gsl_rng *rng;
-    uint64_t remaining;     /* handlers still to run */
-    bool failed;
-} sim_bench_t;
-
-/* Exp(mean 1 s) in ns, rounded to the nearest ns (the draw is positive). */
-static inline sim_time_t sim_bench_delay(gsl_rng *rng)
+int sim_debug_set_seq_limit(sim_t *sim, uint64_t limit)
 {
-    return (sim_time_t)(gsl_ran_exponential(rng, (double)SIM_S) + 0.5);
+    if (limit == 0 || limit > SIM_SEQ_LIMIT)
+        return -1;
+    sim->seq_limit = limit;
+    return 0;
 }
 
-static void sim_bench_handler(sim_t *sim, void *object, uint64_t arg)
+uint64_t sim_debug_next_seq(const sim_t *sim)
 {
-    sim_bench_t *bench = object;
-    if (sim_schedule_in(sim, sim_bench_delay(bench->rng), sim_bench_handler, bench, arg) == 0) {
-        bench->failed = true;
-        sim_stop(sim);
-        return;
-    }
-    if (--bench->remaining == 0)
-        sim_stop(sim);
-}
-
-/* Every handler schedules its successor before the stop check, so the
- * future-event set holds exactly `pending` events throughout; a different
- * count at the end means the kernel lost or duplicated an event, and is
- * reported like a failure (-1). */
-int sim_bench_hold(size_t pending, uint64_t events, uint64_t seed, uint64_t *executed)
-{
-    int rc = -1;
-    sim_bench_t bench = { NULL, events, false };
-    sim_t *sim = sim_create();
-    if (executed != NULL)
-        *executed = 0;
-    if (sim == NULL)
-        goto out;
-    bench.rng = rng_stream_create(seed, 0, "bench/kernel");
-    if (bench.rng == NULL)
-        goto out;
-    for (size_t i = 0; i < pending; i++)
-        if (sim_schedule_at(sim, sim_bench_delay(bench.rng), sim_bench_handler, &bench, 0) == 0)
-            goto out;
-    if (events > 0)
-        sim_run(sim, SIM_TIME_MAX);
-    if (executed != NULL)
-        *executed = sim->executed;
-    if (bench.failed || sim->n != pending)
-        goto out;
-    rc = 0;
-out:
-    if (bench.rng != NULL)
-        gsl_rng_free(bench.rng);
-    sim_destroy(sim);
-    return rc;
+    return sim->seq;
 }

@@ -2,16 +2,25 @@
  * kernel.h - the discrete-event kernel.
  *
  * Time is an int64 count of nanoseconds since the start of the run
- * (sim_time_t). The future-event set is a binary min-heap whose array holds
- * the key (time, sequence) inline, so sifting compares integers in one
- * contiguous array and never follows a pointer. The sequence is a global
- * insertion counter: events with equal times run in the order they were
- * scheduled (FIFO). Event bodies (handler, object, argument) live in a
- * separate slot pool; a handle names a slot and a generation, so a handle
- * of an event that already ran or was cancelled is recognised as stale.
+ * (sim_time_t); every time from 0 to SIM_TIME_MAX may be scheduled. The
+ * future-event set is a 4-ary min-heap whose array holds the key
+ * (time, sequence) inline, 16 bytes per entry with four siblings to a cache
+ * line, so sifting compares integers in one contiguous array and never
+ * follows a pointer. The sequence is a global insertion counter: events
+ * with equal times run in the order they were scheduled (FIFO). It has 32
+ * bits in the key; when they run out the pending events are renumbered in
+ * order (kernel.c), so FIFO order holds however long a run lasts. Event
+ * bodies (handler, object, argument) live in a separate slot pool; a handle
+ * names a slot and a generation, so a handle of an event that already ran
+ * or was cancelled is recognised as stale.
  *
- * Trade-offs: scheduling and cancelling are O(log n), popping is O(log n);
- * the slot pool and heap grow by doubling and never shrink during a run.
+ * Limits: at most 2^32 - 2 events pending at once (scheduling past that
+ * returns 0, as when memory runs out); a handle kept across 2^32 reuses of
+ * its slot could alias a newer event.
+ *
+ * Trade-offs: scheduling and cancelling are O(log n), popping is O(log n)
+ * (plus an O(n log n) renumbering once per about 4.3e9 schedulings); the
+ * slot pool and heap grow by doubling and never shrink during a run.
  * Nothing here reads the wall clock and nothing here is global: two sim_t
  * run side by side independently.
  *
@@ -79,11 +88,5 @@ void sim_stop(sim_t *sim);
 
 size_t sim_pending(const sim_t *sim);     /* events in the future-event set */
 uint64_t sim_executed(const sim_t *sim);  /* handlers run so far */
-
-/* The hold model benchmark (`qkmsim bench kernel`): `pending` events whose
- * handlers each schedule one successor at now + Exp(mean 1 s), drawn from a
- * stream of (seed, 0, "bench/kernel"), until `events` handlers ran.
- * Returns 0, or -1 when out of memory. Fills *executed. The caller times it. */
-int sim_bench_hold(size_t pending, uint64_t events, uint64_t seed, uint64_t *executed);
 
 #endif

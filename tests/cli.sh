@@ -57,7 +57,7 @@ PY
 
 # The benchmark prints its one documented line.
 expect 0 "bench kernel" -- "$QKMSIM" bench kernel --pending 1000 --events 20000
-grep -Eq '^kernel hold: pending=1000 events=20000 wall_s=[0-9.]+ rate=[0-9]+ ev/s$' "$tmp/out" ||
+grep -Eq '^kernel hold: pending=1000 events=20000 kernel_s=[0-9.]+ rate=[0-9]+ ev/s bare_s=[0-9.]+ bare_rate=[0-9]+ ev/s ratio=[0-9.]+$' "$tmp/out" ||
     { echo "FAIL: bench line: $(cat "$tmp/out")"; fail=1; }
 
 # An output folder that does not exist: exit 1, no file.

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/bench.h"
 #include "sim/kernel.h"
+#include "sim/kernel_debug.h"
 
 /* Records the arg and the clock of every handler call. */
 typedef struct log {
@@ -419,10 +421,11 @@ static int model_cmp(const void *pa, const void *pb)
 /* Random schedule / cancel / run-until operations; after each run the
  * handlers' log must equal the model's pending events sorted by (time,
  * schedule order) up to `until`, and is_pending must agree throughout. */
-static void test_random_against_model(void)
+static void random_against_model(uint64_t seq_limit)
 {
     enum { OPS = 10000, CAP = OPS + 1 };
     sim_t *sim = new_sim();
+    CU_ASSERT_EQUAL_FATAL(sim_debug_set_seq_limit(sim, seq_limit), 0);
     log_t lg;
     log_init(&lg, CAP);
     model_ev_t *pend = malloc(CAP * sizeof *pend);
@@ -481,6 +484,19 @@ static void test_random_against_model(void)
     free(expect);
     log_free(&lg);
     sim_destroy(sim);
+}
+
+static void test_random_against_model(void)
+{
+    random_against_model(UINT64_C(1) << 32);
+}
+
+/* The same with a sequence limit just above the most events ever pending
+ * here (at most OPS), so that renumbering happens again and again. */
+static void test_random_renumbering(void)
+{
+    random_against_model(10001);
+    random_against_model(12000);
 }
 
 /* ------------------------------------------------ differential test */
@@ -625,12 +641,13 @@ static void diff_play(diff_world_t *w)
     }
 }
 
-static void test_differential(void)
+static void differential(uint64_t seq_limit)
 {
     diff_world_t w[2];
     for (int k = 0; k < 2; k++) {
         w[k] = (diff_world_t){ .use_ref = k == 1 };
         w[k].sim = new_sim();
+        CU_ASSERT_FATAL(sim_debug_set_seq_limit(w[k].sim, seq_limit) == 0);
         w[k].ref = calloc(DIFF_MAX_IDS, sizeof *w[k].ref);
         w[k].handle = calloc(DIFF_MAX_IDS, sizeof *w[k].handle);
         w[k].trace = malloc(DIFF_TRACE * sizeof *w[k].trace);
@@ -655,6 +672,20 @@ static void test_differential(void)
         free(w[k].trace);
         sim_destroy(w[k].sim);
     }
+}
+
+static void test_differential(void)
+{
+    differential(UINT64_C(1) << 32);
+}
+
+/* Renumbering in the middle of handlers that schedule (the spent root is
+ * at heap[0] then) must not change a single step of the trace. The program
+ * schedules 20000 events with at most about 5500 pending at once, so a
+ * limit of 7000 renumbers several times and always leaves room. */
+static void test_differential_renumbering(void)
+{
+    differential(7000);
 }
 
 /* A handler that runs the kernel itself: the nested run must see the
@@ -696,17 +727,230 @@ static void test_nested_run(void)
     sim_destroy(sim);
 }
 
+
+/* ------------------------------------------------ encodings and limits */
+
+/* Sorts ids by (time, id): the kernel's order when ids are scheduling
+ * order. */
+typedef struct tev {
+    sim_time_t time;
+    uint64_t id;
+} tev_t;
+
+static int tev_cmp(const void *pa, const void *pb)
+{
+    const tev_t *a = pa, *b = pb;
+    if (a->time != b->time)
+        return a->time < b->time ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Schedules evs in array order (id = index), runs all, and counts where
+ * the handlers' order differs from (time, id) order. */
+static size_t run_and_count_misorders(sim_t *sim, tev_t *evs, size_t n)
+{
+    log_t lg;
+    log_init(&lg, n);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += sim_schedule_at(sim, evs[i].time, on_log, &lg, evs[i].id) == 0;
+    sim_run(sim, SIM_TIME_MAX);
+    qsort(evs, n, sizeof *evs, tev_cmp);
+    bad += lg.n != n;
+    for (size_t i = 0; i < n && i < lg.n; i++)
+        bad += lg.ids[i] != evs[i].id || lg.times[i] != evs[i].time;
+    log_free(&lg);
+    return bad;
+}
+
+/* Times at the ends of the range and around 32-bit boundaries (where a
+ * packed key could go wrong), each several times, in a scrambled order. */
+static void test_extreme_times(void)
+{
+    static const sim_time_t base[] = {
+        0, 1, 2, INT32_MAX, (sim_time_t)UINT32_MAX, (sim_time_t)UINT32_MAX + 1,
+        INT64_C(1) << 32, (INT64_C(1) << 32) - 1, INT64_C(1) << 62, (INT64_C(1) << 62) - 1,
+        SIM_TIME_MAX - 1, SIM_TIME_MAX, SIM_TIME_MAX - (INT64_C(1) << 32),
+    };
+    enum { NB = sizeof base / sizeof base[0], REP = 7, N = NB * REP };
+    tev_t evs[N];
+    uint64_t r = 5;
+    for (size_t i = 0; i < N; i++) {
+        evs[i].time = base[next_rand(&r) % NB];
+        evs[i].id = i;
+    }
+    sim_t *sim = new_sim();
+    CU_ASSERT_EQUAL(run_and_count_misorders(sim, evs, N), 0);
+    CU_ASSERT_EQUAL(sim_now(sim), SIM_TIME_MAX);
+    sim_destroy(sim);
+}
+
+/* Thousands of events at one time, scheduled among others while the heap
+ * grows from its first 64 entries through several doublings: they must
+ * still run in scheduling order. */
+static void test_fifo_across_growth(void)
+{
+    enum { N = 20000 };
+    tev_t *evs = malloc(N * sizeof *evs);
+    CU_ASSERT_FATAL(evs != NULL);
+    uint64_t r = 77;
+    for (size_t i = 0; i < N; i++) {
+        uint64_t x = next_rand(&r);
+        /* Two thirds at t = 1 s; the rest spread before and after it. */
+        evs[i].time = x % 3 != 0 ? SIM_S : (sim_time_t)((x >> 8) % (2 * SIM_S));
+        evs[i].id = i;
+    }
+    sim_t *sim = new_sim();
+    CU_ASSERT_EQUAL(run_and_count_misorders(sim, evs, N), 0);
+    sim_destroy(sim);
+    free(evs);
+}
+
+/* For heaps of 1 to 90 entries (up to four levels of the 4-ary heap),
+ * cancels each event in turn, which reaches every heap index, and checks
+ * that the others still run in (time, seq) order. */
+static void test_cancel_every_position(void)
+{
+    enum { MAXN = 90 };
+    size_t bad = 0;
+    for (size_t n = 1; n <= MAXN; n++) {
+        for (size_t k = 0; k < n; k++) {
+            sim_t *sim = new_sim();
+            log_t lg;
+            log_init(&lg, MAXN);
+            sim_handle_t h[MAXN];
+            tev_t evs[MAXN];
+            uint64_t r = 1000 + n;
+            for (size_t i = 0; i < n; i++) {
+                evs[i] = (tev_t){ (sim_time_t)(next_rand(&r) % 20), i };
+                h[i] = sim_schedule_at(sim, evs[i].time, on_log, &lg, i);
+            }
+            bad += !sim_cancel(sim, h[k]);
+            bad += sim_is_pending(sim, h[k]);
+            bad += sim_cancel(sim, h[k]);
+            bad += sim_pending(sim) != n - 1;
+            for (size_t i = 0; i < n; i++)
+                bad += i != k && !sim_is_pending(sim, h[i]);
+            sim_run(sim, SIM_TIME_MAX);
+            evs[k] = evs[n - 1];
+            qsort(evs, n - 1, sizeof *evs, tev_cmp);
+            bad += lg.n != n - 1;
+            for (size_t i = 0; i + 1 < n && i < lg.n; i++)
+                bad += lg.ids[i] != evs[i].id;
+            log_free(&lg);
+            sim_destroy(sim);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* The sequence limit: renumbering keeps FIFO among equal times, and a
+ * limit that leaves no number after renumbering makes scheduling fail
+ * cleanly (0, nothing added) instead of misordering. */
+static void test_seq_limit(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 64);
+    CU_ASSERT_EQUAL(sim_debug_set_seq_limit(sim, 0), -1);
+    CU_ASSERT_EQUAL(sim_debug_set_seq_limit(sim, (UINT64_C(1) << 32) + 1), -1);
+    CU_ASSERT_EQUAL(sim_debug_set_seq_limit(sim, 8), 0);
+    /* 8 events, three at t = 1 and five at t = 5: the numbers 0 .. 7 are
+     * used up. */
+    for (uint64_t i = 0; i < 8; i++)
+        CU_ASSERT(sim_schedule_at(sim, i < 3 ? 1 : 5, on_log, &lg, i) != 0);
+    CU_ASSERT_EQUAL(sim_debug_next_seq(sim), 8);
+    /* Renumbering 8 pending events leaves no number below 8. */
+    CU_ASSERT_EQUAL(sim_schedule_at(sim, 5, on_log, &lg, 99), 0);
+    CU_ASSERT_EQUAL(sim_pending(sim), 8);
+    /* Run the three at t = 1, so that renumbering has room again. */
+    CU_ASSERT_EQUAL(sim_run(sim, 4), SIM_RUN_UNTIL);
+    CU_ASSERT_EQUAL(lg.n, 3);
+    sim_handle_t c = sim_schedule_at(sim, 6, on_log, &lg, 100);
+    CU_ASSERT(c != 0);
+    CU_ASSERT(sim_cancel(sim, c));
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 8);
+    for (uint64_t i = 0; i < 8; i++)
+        CU_ASSERT_EQUAL(lg.ids[i], i);
+    /* Now empty: renumbering gives 0, and equal times again keep order
+     * across several renumberings (limit 8, 20 events, at most 4 pending). */
+    lg.n = 0;
+    for (uint64_t i = 0; i < 20; i++) {
+        CU_ASSERT(sim_schedule_at(sim, sim_now(sim) + 1, on_log, &lg, i) != 0);
+        if (i % 4 == 3)
+            sim_run(sim, sim_now(sim) + 1);
+    }
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 20);
+    for (uint64_t i = 0; i < 20; i++)
+        CU_ASSERT_EQUAL(lg.ids[i], i);
+    CU_ASSERT(sim_debug_next_seq(sim) < 8);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+/* Handles of cancelled events stay stale after renumbering, and handles
+ * of pending ones stay valid (renumbering moves entries, not slots). */
+static void test_handles_survive_renumbering(void)
+{
+    enum { N = 40 };
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 2 * N);
+    CU_ASSERT_EQUAL(sim_debug_set_seq_limit(sim, N + 5), 0);
+    sim_handle_t h[N];
+    for (uint64_t i = 0; i < N; i++)
+        h[i] = sim_schedule_at(sim, (sim_time_t)(N - i), on_log, &lg, i);
+    for (uint64_t i = 0; i < N; i += 2)
+        CU_ASSERT(sim_cancel(sim, h[i]));
+    /* Crosses the limit: renumbers the N / 2 pending events. */
+    for (uint64_t i = 0; i < 10; i++)
+        CU_ASSERT(sim_schedule_at(sim, 1, on_log, &lg, N + i) != 0);
+    CU_ASSERT(sim_debug_next_seq(sim) < N);
+    size_t bad = 0;
+    for (uint64_t i = 0; i < N; i++)
+        bad += sim_is_pending(sim, h[i]) != (i % 2 == 1);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(sim_cancel(sim, h[N - 1]));       /* the one at t = 1 */
+    sim_run(sim, SIM_TIME_MAX);
+    /* At t = 1: only the ten new ones, in order; then the odd ids left,
+     * at t = 3, 5, ..., 39. */
+    CU_ASSERT_EQUAL_FATAL(lg.n, 10 + N / 2 - 1);
+    for (uint64_t i = 0; i < 10; i++)
+        CU_ASSERT_EQUAL(lg.ids[i], N + i);
+    for (size_t i = 10; i < lg.n; i++)
+        CU_ASSERT_EQUAL(lg.times[i], (sim_time_t)(2 * (i - 10) + 3));
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
 /* ------------------------------------------------ benchmark model */
 
 static void test_bench_hold(void)
 {
-    uint64_t executed = 1;
-    CU_ASSERT_EQUAL(sim_bench_hold(1000, 50000, 1, &executed), 0);
-    CU_ASSERT_EQUAL(executed, 50000);
-    CU_ASSERT_EQUAL(sim_bench_hold(1, 10, 2, &executed), 0);
-    CU_ASSERT_EQUAL(executed, 10);
-    CU_ASSERT_EQUAL(sim_bench_hold(100, 0, 3, &executed), 0);
-    CU_ASSERT_EQUAL(executed, 0);
+    sim_bench_run_t k, b;
+    CU_ASSERT_EQUAL(sim_bench_hold_kernel(1000, 50000, 1, &k), 0);
+    CU_ASSERT_EQUAL(k.executed, 50000);
+    CU_ASSERT_EQUAL(sim_bench_hold_bare(1000, 50000, 1, &b), 0);
+    CU_ASSERT_EQUAL(b.executed, 50000);
+    /* Same draws, same (time, seq) order: the same last event. */
+    CU_ASSERT(k.end > 0);
+    CU_ASSERT_EQUAL(k.end, b.end);
+    CU_ASSERT_EQUAL(sim_bench_hold_kernel(1, 10, 2, &k), 0);
+    CU_ASSERT_EQUAL(k.executed, 10);
+    CU_ASSERT_EQUAL(sim_bench_hold_kernel(100, 0, 3, &k), 0);
+    CU_ASSERT_EQUAL(k.executed, 0);
+    CU_ASSERT_EQUAL(sim_bench_hold_bare(100, 0, 3, &b), 0);
+    CU_ASSERT_EQUAL(b.executed, 0);
+    /* A different seed gives different draws. */
+    CU_ASSERT_EQUAL(sim_bench_hold_bare(1000, 50000, 2, &b), 0);
+    CU_ASSERT(b.end != k.end);
+
+    sim_bench_result_t r;
+    CU_ASSERT_EQUAL(sim_bench_kernel(500, 20000, 4, &r), 0);
+    CU_ASSERT_EQUAL(r.executed, 20000);
+    CU_ASSERT(r.kernel_s >= 0.0 && r.bare_s >= 0.0);
 }
 
 typedef struct hold {
@@ -764,7 +1008,14 @@ int main(void)
         || !CU_add_test(s, "past and overflow", test_past_and_overflow)
         || !CU_add_test(s, "two kernels", test_two_kernels)
         || !CU_add_test(s, "random operations against a model", test_random_against_model)
+        || !CU_add_test(s, "random operations, frequent renumbering", test_random_renumbering)
         || !CU_add_test(s, "event program against a reference kernel", test_differential)
+        || !CU_add_test(s, "event program, frequent renumbering", test_differential_renumbering)
+        || !CU_add_test(s, "extreme times", test_extreme_times)
+        || !CU_add_test(s, "FIFO across heap growth", test_fifo_across_growth)
+        || !CU_add_test(s, "cancel at every heap position", test_cancel_every_position)
+        || !CU_add_test(s, "sequence limit", test_seq_limit)
+        || !CU_add_test(s, "handles across renumbering", test_handles_survive_renumbering)
         || !CU_add_test(s, "sim_run from a handler", test_nested_run)
         || !CU_add_test(s, "bench hold", test_bench_hold)
         || !CU_add_test(s, "hold model keeps pending constant", test_hold_pending_constant)) {

@@ -2,8 +2,10 @@
 # tests/bench/run.sh - the event kernel's hold-model benchmark (not a test).
 #
 # Runs `qkmsim bench kernel` at a few (pending, events) sizes and prints
-# what it reports, then, when valgrind is installed, the instruction count
-# per event from callgrind. Instruction counts are deterministic and so
+# what it reports (the kernel and the bare 4-ary heap timed in the same
+# process, and their ratio), then, when valgrind is installed, callgrind's
+# instruction count per event for each side alone (`--only kernel`,
+# `--only bare`). Instruction counts are deterministic and so
 # comparable between commits on any machine; wall rates are not (they move
 # with the CPU, its caches and whatever else runs).
 #
@@ -25,7 +27,7 @@ if [ ! -x "$QKMSIM" ]; then
     exit 2
 fi
 
-echo "== qkmsim bench kernel (hold model: Exp(1 s) holds, seed $SEED)"
+echo "== qkmsim bench kernel (hold model: Exp(1 s) holds, seed $SEED; ratio = kernel rate / bare rate)"
 for size in $SIZES; do
     pending=${size%%:*}
     events=${size#*:}
@@ -45,10 +47,10 @@ if [ "$(head -c 4 "$QKMSIM" | od -An -c | tr -d ' ')" != '177ELF' ]; then
     exit 0
 fi
 
-# Total instructions of one run (callgrind's "refs" line).
+# Total instructions of one run of one side (callgrind's "refs" line).
 cg_refs() {
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        "$QKMSIM" bench kernel --pending "$1" --events "$2" --seed "$SEED" 2>&1 >/dev/null |
+        "$QKMSIM" bench kernel --only "$1" --pending "$2" --events "$3" --seed "$SEED" 2>&1 >/dev/null |
         awk '/ refs:/ { gsub(",", "", $NF); print $NF }'
 }
 
@@ -56,13 +58,15 @@ cg_refs() {
 # the steady-state cost of one event, free of start-up and the initial
 # scheduling of `pending` events.
 echo "== callgrind (pending=$CG_PENDING, $CG_EVENTS and $((2 * CG_EVENTS)) events)"
-r1=$(cg_refs "$CG_PENDING" "$CG_EVENTS")
-r2=$(cg_refs "$CG_PENDING" "$((2 * CG_EVENTS))")
-if [ -z "$r1" ] || [ -z "$r2" ]; then
-    echo "run.sh: could not read callgrind's instruction count" >&2
-    exit 1
-fi
-awk -v r1="$r1" -v r2="$r2" -v e="$CG_EVENTS" 'BEGIN {
-    printf "instructions: %d for %d events, %.0f per event overall, %.0f per event marginal\n",
-           r1, e, r1 / e, (r2 - r1) / e
-}'
+for side in kernel bare; do
+    r1=$(cg_refs "$side" "$CG_PENDING" "$CG_EVENTS")
+    r2=$(cg_refs "$side" "$CG_PENDING" "$((2 * CG_EVENTS))")
+    if [ -z "$r1" ] || [ -z "$r2" ]; then
+        echo "run.sh: could not read callgrind's instruction count" >&2
+        exit 1
+    fi
+    awk -v s="$side" -v r1="$r1" -v r2="$r2" -v e="$CG_EVENTS" 'BEGIN {
+        printf "%-6s instructions: %d for %d events, %.0f per event overall, %.0f per event marginal\n",
+               s, r1, e, r1 / e, (r2 - r1) / e
+    }'
+done
