@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/checked.h"
+
 typedef struct kstore_sub {
     kstore_state_fn fn;
     void *ctx;
@@ -49,6 +51,11 @@ int kstore_config_check(const kstore_config_t *cfg, sim_err_t *err)
 {
     if (cfg->capacity == 0)
         return sim_err_set(err, SIM_ERR_INPUT, "capacity must be positive");
+    if (cfg->capacity > KSTORE_MAX_CAPACITY)
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "capacity (%" PRIu64 " b) exceeds %" PRIu64 " b (2^62, the "
+                           "largest store whose level changes fit signed 64-bit counts)",
+                           cfg->capacity, KSTORE_MAX_CAPACITY);
     if (cfg->mmin > cfg->mthr)
         return sim_err_set(err, SIM_ERR_INPUT,
                            "min (%" PRIu64 " b) exceeds threshold (%" PRIu64 " b)",
@@ -293,6 +300,15 @@ int kstore_on_timer(kstore_t *store, int64_t now, sim_err_t *err)
 
 /* ------------------------------------------------------------ adding */
 
+/* True when `bits` more can be received: every account is a part of the
+ * key received (generated + moved_in, kstore.h), so keeping that total
+ * below 2^64 keeps every account and every sum of accounts below it. */
+static bool kstore_inflow_fits(const kstore_t *s, uint64_t bits)
+{
+    uint64_t total = s->acc.generated;
+    return sim_add_u64(&total, s->acc.moved_in) && sim_add_u64(&total, bits);
+}
+
 int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t cause,
                int64_t time, uint64_t *stored, sim_err_t *err)
 {
@@ -308,6 +324,13 @@ int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t caus
                            " ns: expiry needs ranges in birth order",
                            store->id, range->birth,
                            kstore_slot(store, store->count - 1)->birth);
+    if (!kstore_inflow_fits(store, range->length))
+        return sim_err_set(err, SIM_ERR_RUN,
+                           "store %" PRIu32 ": key counter overflow: %" PRIu64 " b more "
+                           "would take the key it received (generated %" PRIu64
+                           " + moved in %" PRIu64 " b) past 2^64 - 1 bits",
+                           store->id, range->length, store->acc.generated,
+                           store->acc.moved_in);
     room = store->cfg.capacity - store->level;
     keep = range->length < room ? range->length : room;
     lost = range->length - keep;
@@ -590,8 +613,10 @@ int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err)
         return sim_err_set(err, SIM_ERR_RUN,
                            "store %" PRIu32 ": releasing %" PRIu64 " b but only %" PRIu64
                            " b are reserved", store->id, bits, store->acc.reserved);
+    if (!sim_add_u64(&store->acc.supplied, bits))
+        return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": key counter overflow "
+                           "(supplied)", store->id);
     store->acc.reserved -= bits;
-    store->acc.supplied += bits;
     return SIM_OK;
 }
 
@@ -625,15 +650,18 @@ const kstore_range_t *kstore_range_at(const kstore_t *store, size_t i)
 
 bool kstore_accounts_close(const kstore_t *store)
 {
+    /* Sums that overflow do not close: modulo 2^64 they might. */
     const kstore_accounts_t *a = &store->acc;
-    uint64_t out = store->level + a->reserved + a->supplied + a->internal + a->relayed +
-                   a->expired + a->discarded + a->moved_out;
-    uint64_t in_ranges = 0;
+    const uint64_t outs[] = { a->reserved, a->supplied, a->internal, a->relayed,
+                              a->expired,  a->discarded, a->moved_out };
+    uint64_t in = a->generated, out = store->level, in_ranges = 0;
+    bool ok = sim_add_u64(&in, a->moved_in);
 
-    for (size_t i = 0; i < store->count; i++)
-        in_ranges += kstore_slot(store, i)->length;
-    return a->generated + a->moved_in == out && in_ranges == store->level &&
-           a->wasted <= a->supplied;
+    for (size_t i = 0; ok && i < sizeof outs / sizeof outs[0]; i++)
+        ok = sim_add_u64(&out, outs[i]);
+    for (size_t i = 0; ok && i < store->count; i++)
+        ok = sim_add_u64(&in_ranges, kstore_slot(store, i)->length);
+    return ok && in == out && in_ranges == store->level && a->wasted <= a->supplied;
 }
 
 const char *kstore_state_name(kstore_state_t state)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/units.h"
+
 /* ------------------------------------------------------------ nodes */
 
 static int world_add_node(world_t *w, const char *id, double x, double y,
@@ -157,6 +159,35 @@ static int world_grow_links(world_t *w, sim_err_t *err)
     return SIM_OK;
 }
 
+/* Refuses link l (read from e) when its key, or the key of all links read
+ * so far, could take the 64-bit key counters past WORLD_KEY_BOUND over the
+ * run: initial key plus each device's mean rate times the run's length. */
+static int world_check_key_bound(world_t *w, const scn_elem_t *e, const link_t *l,
+                                 uint64_t initial, sim_err_t *err)
+{
+    const double seconds = (double)w->ctx.end / 1e9;
+    double bits = (double)initial;
+    char t[64];
+
+    for (size_t k = 0; k < l->ndevices; k++)
+        bits += l->devices[k].cfg.rate_bps * seconds;
+    w->key_total += bits;
+    units_format_time(w->ctx.end, t, sizeof t);
+    if (!(bits <= WORLD_KEY_BOUND))
+        return scn_error(e, err,
+                         "link '%s': its initial key plus %g bit/s for %s make %.6g bits, "
+                         "more than 2^60 (%.6g) bits: the 64-bit key counters could "
+                         "overflow (docs/models.md, \"Counter bounds\")",
+                         l->id, link_nominal_rate(l), t, bits, WORLD_KEY_BOUND);
+    if (!(w->key_total <= WORLD_KEY_BOUND))
+        return scn_error(e, err,
+                         "the links up to '%s' deliver %.6g bits of key in %s, more than "
+                         "2^60 (%.6g) bits: the 64-bit key counters could overflow "
+                         "(docs/models.md, \"Counter bounds\")",
+                         l->id, w->key_total, t, WORLD_KEY_BOUND);
+    return SIM_OK;
+}
+
 /* Adds one link: `e` locates errors and holds <generation> and <store>. */
 static int world_add_link(world_t *w, const scn_elem_t *e, const char *id, size_t a,
                           size_t b, double length_m, sim_err_t *err)
@@ -177,6 +208,8 @@ static int world_add_link(world_t *w, const scn_elem_t *e, const char *id, size_
     w->nlinks++;   /* from here on, world_destroy frees the id */
     if ((rc = link_parse(l, e, err)) != SIM_OK ||
         (rc = world_read_store(scn_child(e, "store"), &w->store_cfgs[l->index], err)) !=
+            SIM_OK ||
+        (rc = world_check_key_bound(w, e, l, w->store_cfgs[l->index].initial, err)) !=
             SIM_OK ||
         (rc = topo_add_edge(w->topo, a, b, isnan(length_m) ? 1.0 : length_m, &edge, err)) !=
             SIM_OK)

@@ -207,6 +207,47 @@ static void test_config_check(void)
     CU_ASSERT_EQUAL(kstore_config_check(&c, &err), SIM_ERR_INPUT);
 }
 
+/* Issue 12: the key a store received (generated + moved_in) may not pass
+ * 2^64 - 1 bits. Before, the counters wrapped and the accounts still
+ * "closed" modulo 2^64. */
+static void test_counter_overflow(void)
+{
+    const uint64_t half = UINT64_C(1) << 63;
+    const kstore_config_t big = { .capacity = KSTORE_MAX_CAPACITY };
+    kstore_t *s = kstore_create(&big, 7);
+    kstore_range_t r = { .stream = 1, .offset = 0, .length = half, .birth = 0 };
+    uint64_t kept = 0;
+    sim_err_t err;
+
+    CU_ASSERT_EQUAL_FATAL(kstore_add(s, &r, KSTORE_CAUSE_GENERATED, 0, &kept, &err), SIM_OK);
+    CU_ASSERT_EQUAL(kept, KSTORE_MAX_CAPACITY);
+    CU_ASSERT_EQUAL(kstore_accounts(s)->discarded, half - KSTORE_MAX_CAPACITY);
+    r.offset = half;
+    r.length = half - 1;   /* exactly 2^64 - 1 received: still fine */
+    CU_ASSERT_EQUAL(kstore_add(s, &r, KSTORE_CAUSE_GENERATED, 1, &kept, &err), SIM_OK);
+    CU_ASSERT_EQUAL(kstore_accounts(s)->generated, UINT64_MAX);
+    r.offset = UINT64_MAX;
+    r.length = 1;          /* one bit more would wrap */
+    CU_ASSERT_EQUAL(kstore_add(s, &r, KSTORE_CAUSE_GENERATED, 2, &kept, &err), SIM_ERR_RUN);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "overflow"));
+    CU_ASSERT_EQUAL(kstore_accounts(s)->generated, UINT64_MAX);   /* unchanged */
+    CU_ASSERT_EQUAL(kept, 0);
+    CU_ASSERT_EQUAL(kstore_add(s, &r, KSTORE_CAUSE_MOVED, 2, &kept, &err), SIM_ERR_RUN);
+    CU_ASSERT_EQUAL(kstore_accounts(s)->moved_in, 0);
+    CU_ASSERT_TRUE(kstore_accounts_close(s));
+    kstore_destroy(s);
+}
+
+static void test_capacity_bound(void)
+{
+    sim_err_t err;
+    kstore_config_t c = { .capacity = KSTORE_MAX_CAPACITY };
+    CU_ASSERT_EQUAL(kstore_config_check(&c, &err), SIM_OK);
+    c.capacity = KSTORE_MAX_CAPACITY + 1;
+    CU_ASSERT_EQUAL(kstore_config_check(&c, &err), SIM_ERR_INPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "2^62"));
+}
+
 int main(void)
 {
     unsigned failed;
@@ -220,6 +261,8 @@ int main(void)
     CU_add_test(s, "peer synchronisation", test_peer_sync);
     CU_add_test(s, "threshold subscribers", test_subscribers);
     CU_add_test(s, "config check", test_config_check);
+    CU_add_test(s, "counters refuse to wrap", test_counter_overflow);
+    CU_add_test(s, "capacity at most 2^62", test_capacity_bound);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
