@@ -243,9 +243,16 @@ bool kstore_take_newest(kstore_t *store, uint64_t bits, kstore_cause_t cause, in
  * (ranges may be split), as one change with `cause`, after expiring what
  * is due at `time`. *removed is the number of bits removed; the rest of
  * the ranges was not held (taken or expired before). SIM_ERR_RUN on out of
- * memory or a bad cause. This is the uncoordinated peer's view in the key
- * access collision design: it learns of a take late and may no longer
- * hold the key. Cost O(ranges held + n log n). */
+ * memory or a bad cause (what was cut before stays cut, in the accounts).
+ * This is the uncoordinated peer's view in the key access collision
+ * design: it learns of a take late and may no longer hold the key.
+ * Each range must carry the birth of the key it names (a range taken from
+ * a copy of the same key does: births travel with the key): the store
+ * looks for it only among its ranges of that birth, found by binary
+ * search while its ranges are in birth order (always with max_age; else
+ * as long as no range born earlier than the newest arrived), so a removal
+ * near either end costs O(log ranges held + the ranges of that birth),
+ * and O(ranges held) per range when the store is out of birth order. */
 int kstore_remove(kstore_t *store, const kstore_range_t *ranges, size_t n,
                   kstore_cause_t cause, int64_t time, uint64_t *removed, sim_err_t *err);
 
