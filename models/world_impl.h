@@ -25,6 +25,11 @@
  * is refused at load; checked arithmetic catches the rest at run time. */
 #define WORLD_KEY_BOUND 0x1p60
 
+/* The longest link, metres (1e6 km): longer than any fibre or free-space
+ * link (the Moon is 3.8e5 km away), and small enough that lengths summed
+ * along any path stay finite and exact to the metre. */
+#define WORLD_MAX_LENGTH_M 1e9
+
 typedef enum world_levels { WORLD_LEVELS_ON_CHANGE, WORLD_LEVELS_SAMPLED, WORLD_LEVELS_OFF } world_levels_t;
 
 typedef struct world_node {
