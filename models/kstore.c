@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/checked.h"
+
 typedef struct kstore_sub {
     kstore_state_fn fn;
     void *ctx;
@@ -28,6 +30,10 @@ struct kstore {
     /* Ring buffer of ranges, oldest at head; cap is a power of two. */
     kstore_range_t *ring;
     size_t head, count, cap;
+    /* Births never decrease from head to tail (always true with max_age,
+     * where kstore_add enforces it; otherwise true until a range born
+     * earlier than the newest one arrives, and again once empty). */
+    bool birth_sorted;
 
     /* The last KSTORE_RISING_WINDOW - 1 levels before the current one. */
     uint64_t history[KSTORE_RISING_WINDOW - 1];
@@ -49,6 +55,11 @@ int kstore_config_check(const kstore_config_t *cfg, sim_err_t *err)
 {
     if (cfg->capacity == 0)
         return sim_err_set(err, SIM_ERR_INPUT, "capacity must be positive");
+    if (cfg->capacity > KSTORE_MAX_CAPACITY)
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "capacity (%" PRIu64 " b) exceeds %" PRIu64 " b (2^62, the "
+                           "largest store whose level changes fit signed 64-bit counts)",
+                           cfg->capacity, KSTORE_MAX_CAPACITY);
     if (cfg->mmin > cfg->mthr)
         return sim_err_set(err, SIM_ERR_INPUT,
                            "min (%" PRIu64 " b) exceeds threshold (%" PRIu64 " b)",
@@ -98,6 +109,7 @@ kstore_t *kstore_create(const kstore_config_t *cfg, uint32_t id)
     s->state = KSTORE_EMPTY;
     s->timer_due = KSTORE_NO_TIMER;
     s->cap = 16;
+    s->birth_sorted = true;
     s->ring = malloc(s->cap * sizeof *s->ring);
     if (s->ring == NULL) {
         free(s);
@@ -293,6 +305,15 @@ int kstore_on_timer(kstore_t *store, int64_t now, sim_err_t *err)
 
 /* ------------------------------------------------------------ adding */
 
+/* True when `bits` more can be received: every account is a part of the
+ * key received (generated + moved_in, kstore.h), so keeping that total
+ * below 2^64 keeps every account and every sum of accounts below it. */
+static bool kstore_inflow_fits(const kstore_t *s, uint64_t bits)
+{
+    uint64_t total = s->acc.generated;
+    return sim_add_u64(&total, s->acc.moved_in) && sim_add_u64(&total, bits);
+}
+
 int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t cause,
                int64_t time, uint64_t *stored, sim_err_t *err)
 {
@@ -308,6 +329,13 @@ int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t caus
                            " ns: expiry needs ranges in birth order",
                            store->id, range->birth,
                            kstore_slot(store, store->count - 1)->birth);
+    if (!kstore_inflow_fits(store, range->length))
+        return sim_err_set(err, SIM_ERR_RUN,
+                           "store %" PRIu32 ": key counter overflow: %" PRIu64 " b more "
+                           "would take the key it received (generated %" PRIu64
+                           " + moved in %" PRIu64 " b) past 2^64 - 1 bits",
+                           store->id, range->length, store->acc.generated,
+                           store->acc.moved_in);
     room = store->cfg.capacity - store->level;
     keep = range->length < room ? range->length : room;
     lost = range->length - keep;
@@ -320,6 +348,10 @@ int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t caus
         store->acc.generated += range->length;
     if (keep > 0) {
         kstore_range_t *slot = kstore_slot(store, store->count);
+        if (store->count == 0)
+            store->birth_sorted = true;
+        else if (range->birth < kstore_slot(store, store->count - 1)->birth)
+            store->birth_sorted = false;
         *slot = *range;
         slot->length = keep;
         store->count++;
@@ -436,24 +468,14 @@ bool kstore_take_newest(kstore_t *store, uint64_t bits, kstore_cause_t cause, in
     return kstore_take_end(store, bits, cause, time, true, out, err);
 }
 
-static int kstore_range_cmp(const void *pa, const void *pb)
+/* The first ring index whose range was born at or after `birth` (the
+ * ring is in birth order: s->birth_sorted). */
+static size_t kstore_first_born(const kstore_t *s, int64_t birth)
 {
-    const kstore_range_t *a = pa, *b = pb;
-    if (a->stream != b->stream)
-        return a->stream < b->stream ? -1 : 1;
-    return a->offset < b->offset ? -1 : a->offset > b->offset;
-}
-
-/* The index of the first range of sorted[0..n) that ends after `offset`
- * in `stream` (n when none). */
-static size_t kstore_first_after(const kstore_range_t *sorted, size_t n, uint64_t stream,
-                                 uint64_t offset)
-{
-    size_t lo = 0, hi = n;
+    size_t lo = 0, hi = s->count;
     while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const kstore_range_t *m = &sorted[mid];
-        if (m->stream < stream || (m->stream == stream && m->offset + m->length <= offset))
+        const size_t mid = lo + (hi - lo) / 2;
+        if (kstore_slot(s, mid)->birth < birth)
             lo = mid + 1;
         else
             hi = mid;
@@ -461,35 +483,90 @@ static size_t kstore_first_after(const kstore_range_t *sorted, size_t n, uint64_
     return lo;
 }
 
-/* Appends to out what is left of `held` once the sorted, disjoint cut
- * ranges are taken away; adds the bits cut to *cut. */
-static int kstore_subtract(const kstore_range_t *held, const kstore_range_t *sorted,
-                           size_t n, kstore_rangebuf_t *out, uint64_t *cut, sim_err_t *err)
+/* Removes ring entry i, moving the shorter side of the ring by one. */
+static void kstore_erase(kstore_t *s, size_t i)
 {
-    const uint64_t end = held->offset + held->length;
-    uint64_t cur = held->offset;
-    kstore_range_t piece = *held;
-
-    for (size_t i = kstore_first_after(sorted, n, held->stream, held->offset);
-         i < n && sorted[i].stream == held->stream && sorted[i].offset < end; i++) {
-        const uint64_t lo = sorted[i].offset > cur ? sorted[i].offset : cur;
-        const uint64_t q_end = sorted[i].offset + sorted[i].length;
-        const uint64_t hi = q_end < end ? q_end : end;
-        if (lo >= hi)
-            continue;
-        if (lo > cur) {
-            piece.offset = cur;
-            piece.length = lo - cur;
-            if (kstore_rangebuf_push(out, &piece, err) != SIM_OK)
-                return SIM_ERR_RUN;
-        }
-        *cut += hi - lo;
-        cur = hi;
+    if (i < s->count - 1 - i) {
+        for (size_t k = i; k > 0; k--)
+            *kstore_slot(s, k) = *kstore_slot(s, k - 1);
+        s->head = (s->head + 1) & (s->cap - 1);
+    } else {
+        for (size_t k = i; k + 1 < s->count; k++)
+            *kstore_slot(s, k) = *kstore_slot(s, k + 1);
     }
-    if (cur < end) {
-        piece.offset = cur;
-        piece.length = end - cur;
-        return kstore_rangebuf_push(out, &piece, err);
+    s->count--;
+}
+
+/* Inserts r as ring entry i (0 <= i <= count), moving the shorter side. */
+static int kstore_insert(kstore_t *s, size_t i, const kstore_range_t *r, sim_err_t *err)
+{
+    if (s->count == s->cap && kstore_grow(s, err) != SIM_OK)
+        return SIM_ERR_RUN;
+    if (i < s->count - i) {
+        s->head = (s->head + s->cap - 1) & (s->cap - 1);
+        for (size_t k = 0; k < i; k++)
+            *kstore_slot(s, k) = *kstore_slot(s, k + 1);
+    } else {
+        for (size_t k = s->count; k > i; k--)
+            *kstore_slot(s, k) = *kstore_slot(s, k - 1);
+    }
+    s->count++;
+    *kstore_slot(s, i) = *r;
+    return SIM_OK;
+}
+
+/* Cuts [lo, hi) out of ring entry *i (which holds it); *i moves past what
+ * is left of the entry. */
+static int kstore_cut_at(kstore_t *s, size_t *i, uint64_t lo, uint64_t hi, sim_err_t *err)
+{
+    kstore_range_t *r = kstore_slot(s, *i);
+    const uint64_t end = r->offset + r->length;
+    kstore_range_t tail = *r;
+
+    if (lo == r->offset && hi == end) {
+        kstore_erase(s, *i);
+        return SIM_OK;
+    }
+    if (lo == r->offset) {
+        r->offset = hi;
+        r->length = end - hi;
+    } else {
+        r->length = lo - r->offset;
+        if (hi < end) {   /* a hole inside: the tail becomes its own entry */
+            tail.offset = hi;
+            tail.length = end - hi;
+            if (kstore_insert(s, *i + 1, &tail, err) != SIM_OK)
+                return SIM_ERR_RUN;
+            (*i)++;
+        }
+    }
+    (*i)++;
+    return SIM_OK;
+}
+
+/* Removes whatever part of q the store holds; adds the bits to *cut. In a
+ * ring in birth order only the entries born when q was are looked at
+ * (found by binary search): the rest cannot hold any of q's bits. */
+static int kstore_cut_range(kstore_t *s, const kstore_range_t *q, uint64_t *cut,
+                            sim_err_t *err)
+{
+    const uint64_t q_end = q->offset + q->length;
+    size_t i = s->birth_sorted ? kstore_first_born(s, q->birth) : 0;
+
+    while (i < s->count) {
+        const kstore_range_t *r = kstore_slot(s, i);
+        const uint64_t end = r->offset + r->length;
+        if (s->birth_sorted && r->birth != q->birth)
+            break;
+        if (r->stream != q->stream || end <= q->offset || r->offset >= q_end) {
+            i++;
+            continue;
+        }
+        const uint64_t lo = r->offset > q->offset ? r->offset : q->offset;
+        const uint64_t hi = end < q_end ? end : q_end;
+        *cut += hi - lo;
+        if (kstore_cut_at(s, &i, lo, hi, err) != SIM_OK)
+            return SIM_ERR_RUN;
     }
     return SIM_OK;
 }
@@ -498,10 +575,7 @@ int kstore_remove(kstore_t *store, const kstore_range_t *ranges, size_t n,
                   kstore_cause_t cause, int64_t time, uint64_t *removed, sim_err_t *err)
 {
     uint64_t *account = kstore_account_of(store, cause);
-    kstore_range_t *sorted = NULL;
-    kstore_rangebuf_t kept = { 0 };
     uint64_t old, cut = 0;
-    size_t cap = 16;
     int rc = SIM_OK;
 
     *removed = 0;
@@ -509,43 +583,16 @@ int kstore_remove(kstore_t *store, const kstore_range_t *ranges, size_t n,
     old = store->level;
     if (account == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": bad cause", store->id);
-    if (n == 0)
-        return SIM_OK;
-    if ((sorted = malloc(n * sizeof *sorted)) == NULL) {
-        rc = sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": out of memory", store->id);
-        goto out;
+    for (size_t i = 0; i < n && rc == SIM_OK; i++)
+        rc = kstore_cut_range(store, &ranges[i], &cut, err);
+    /* What was cut leaves the level even when a later range failed, so
+     * the accounts stay exact. */
+    if (cut > 0) {
+        store->level -= cut;
+        *account += cut;
+        *removed = cut;
+        kstore_notify(store, old, cut, cause, time);
     }
-    memcpy(sorted, ranges, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, kstore_range_cmp);
-    for (size_t i = 0; i < store->count; i++)
-        if ((rc = kstore_subtract(kstore_slot(store, i), sorted, n, &kept, &cut, err)) !=
-            SIM_OK)
-            goto out;
-    if (cut == 0)
-        goto out;
-    while (cap < kept.n)
-        cap *= 2;
-    if (cap > kept.cap) {
-        kstore_range_t *v = realloc(kept.v, cap * sizeof *v);
-        if (v == NULL) {
-            rc = sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": out of memory", store->id);
-            goto out;
-        }
-        kept.v = v;
-    }
-    free(store->ring);   /* the kept pieces become the ring, oldest first */
-    store->ring = kept.v;
-    store->cap = cap;
-    store->head = 0;
-    store->count = kept.n;
-    kept = (kstore_rangebuf_t){ 0 };
-    store->level -= cut;
-    *account += cut;
-    *removed = cut;
-    kstore_notify(store, old, cut, cause, time);
-out:
-    kstore_rangebuf_free(&kept);
-    free(sorted);
     return rc;
 }
 
@@ -590,8 +637,10 @@ int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err)
         return sim_err_set(err, SIM_ERR_RUN,
                            "store %" PRIu32 ": releasing %" PRIu64 " b but only %" PRIu64
                            " b are reserved", store->id, bits, store->acc.reserved);
+    if (!sim_add_u64(&store->acc.supplied, bits))
+        return sim_err_set(err, SIM_ERR_RUN, "store %" PRIu32 ": key counter overflow "
+                           "(supplied)", store->id);
     store->acc.reserved -= bits;
-    store->acc.supplied += bits;
     return SIM_OK;
 }
 
@@ -625,15 +674,18 @@ const kstore_range_t *kstore_range_at(const kstore_t *store, size_t i)
 
 bool kstore_accounts_close(const kstore_t *store)
 {
+    /* Sums that overflow do not close: modulo 2^64 they might. */
     const kstore_accounts_t *a = &store->acc;
-    uint64_t out = store->level + a->reserved + a->supplied + a->internal + a->relayed +
-                   a->expired + a->discarded + a->moved_out;
-    uint64_t in_ranges = 0;
+    const uint64_t outs[] = { a->reserved, a->supplied, a->internal, a->relayed,
+                              a->expired,  a->discarded, a->moved_out };
+    uint64_t in = a->generated, out = store->level, in_ranges = 0;
+    bool ok = sim_add_u64(&in, a->moved_in);
 
-    for (size_t i = 0; i < store->count; i++)
-        in_ranges += kstore_slot(store, i)->length;
-    return a->generated + a->moved_in == out && in_ranges == store->level &&
-           a->wasted <= a->supplied;
+    for (size_t i = 0; ok && i < sizeof outs / sizeof outs[0]; i++)
+        ok = sim_add_u64(&out, outs[i]);
+    for (size_t i = 0; ok && i < store->count; i++)
+        ok = sim_add_u64(&in_ranges, kstore_slot(store, i)->length);
+    return ok && in == out && in_ranges == store->level && a->wasted <= a->supplied;
 }
 
 const char *kstore_state_name(kstore_state_t state)

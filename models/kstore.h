@@ -48,7 +48,12 @@
  * GET_KEY_WITH_KEY_IDS). `wasted` is not a term of its own: it is the part
  * of `supplied` that a key format handed out beyond what the applications
  * asked for (kformat.h), so wasted <= supplied and the key the applications
- * received is supplied - wasted. kstore_accounts_close() checks both.
+ * received is supplied - wasted. kstore_accounts_close() checks both,
+ * with sums that fail rather than wrap.
+ *
+ * Overflow: every account is a part of the key received, generated +
+ * moved_in; kstore_add refuses (SIM_ERR_RUN) a range that would take that
+ * total past 2^64 - 1 bits, so no account and no sum of accounts can wrap.
  *
  * Ownership: the store owns its ranges. Observers are borrowed pointers
  * that must outlive the store.
@@ -108,6 +113,11 @@ typedef struct kstore_config {
     kformat_t format;    /* how supply cuts keys (for the clients) */
 } kstore_config_t;
 
+/* The largest capacity, bits (2^62): a change of level is reported as a
+ * signed 64-bit delta (kstore_change_t, the /levels trace), and a level of
+ * at most 2^62 leaves room for the reserved account beside it. */
+#define KSTORE_MAX_CAPACITY (UINT64_C(1) << 62)
+
 /* QKDNetSim's defaults (REFERENCE.md). */
 #define KSTORE_DEFAULT_CAPACITY UINT64_C(1000000000)
 #define KSTORE_DEFAULT_MMIN UINT64_C(1000000)
@@ -139,7 +149,8 @@ typedef void (*kstore_observer_fn)(void *ctx, const kstore_t *store,
 typedef void (*kstore_state_fn)(void *ctx, kstore_t *store, kstore_state_t from,
                                 kstore_state_t to, int64_t time);
 
-/* Checks min <= threshold <= capacity, initial <= capacity, max_age >= 0
+/* Checks 0 < capacity <= KSTORE_MAX_CAPACITY, min <= threshold <= capacity,
+ * initial <= capacity, max_age >= 0
  * and the format (kformat_check). SIM_ERR_INPUT with a message naming the
  * values otherwise. */
 int kstore_config_check(const kstore_config_t *cfg, sim_err_t *err);
@@ -193,7 +204,8 @@ int64_t kstore_next_expiry(const kstore_t *store);
 /* Offers a range delivered at `time`; stores what fits below capacity and
  * discards the rest. `cause` is INITIAL or GENERATED (counted in
  * `generated`) or MOVED (counted in `moved_in`). Returns the bits
- * stored. SIM_ERR_RUN (out of memory) is reported through err. Key due
+ * stored. SIM_ERR_RUN (out of memory, or the key received would exceed
+ * 2^64 - 1 bits: nothing is added then) is reported through err. Key due
  * to expire at `time` leaves first (it makes room); with max_age > 0, a
  * range born before the newest one held is SIM_ERR_RUN, and a range
  * already past its age leaves at once (stored, then EXPIRED). */
@@ -231,9 +243,16 @@ bool kstore_take_newest(kstore_t *store, uint64_t bits, kstore_cause_t cause, in
  * (ranges may be split), as one change with `cause`, after expiring what
  * is due at `time`. *removed is the number of bits removed; the rest of
  * the ranges was not held (taken or expired before). SIM_ERR_RUN on out of
- * memory or a bad cause. This is the uncoordinated peer's view in the key
- * access collision design: it learns of a take late and may no longer
- * hold the key. Cost O(ranges held + n log n). */
+ * memory or a bad cause (what was cut before stays cut, in the accounts).
+ * This is the uncoordinated peer's view in the key access collision
+ * design: it learns of a take late and may no longer hold the key.
+ * Each range must carry the birth of the key it names (a range taken from
+ * a copy of the same key does: births travel with the key): the store
+ * looks for it only among its ranges of that birth, found by binary
+ * search while its ranges are in birth order (always with max_age; else
+ * as long as no range born earlier than the newest arrived), so a removal
+ * near either end costs O(log ranges held + the ranges of that birth),
+ * and O(ranges held) per range when the store is out of birth order. */
 int kstore_remove(kstore_t *store, const kstore_range_t *ranges, size_t n,
                   kstore_cause_t cause, int64_t time, uint64_t *removed, sim_err_t *err);
 

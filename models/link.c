@@ -5,12 +5,14 @@
 #include "models/link.h"
 
 #include <gsl/gsl_randist.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/checked.h"
 #include "sim/rng.h"
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -348,17 +350,23 @@ static void link_apply_transition(link_device_t *d, int64_t t)
 
 /* ============================================================ blocks */
 
-/* floor(R * up_ns / 1e9): whole rates (the usual case) exactly in 128-bit
- * integers, so that 1000 bit/s over 33 blocks of 300 ms gives 9900 bits,
- * not 9899; other rates in long double. */
-static uint64_t link_bits_in(double r, int64_t up_ns)
+/* *bits = floor(R * up_ns / 1e9): whole rates (the usual case) exactly in
+ * 128-bit integers, so that 1000 bit/s over 33 blocks of 300 ms gives 9900
+ * bits, not 9899; other rates in long double. False when the result does
+ * not fit in 64 bits (the conversion is checked first: no float-cast
+ * overflow). */
+static bool link_bits_in(double r, int64_t up_ns, uint64_t *bits)
 {
-    if (r == floor(r) && r < 9007199254740992.0) {
-        unsigned __int128 bits = (unsigned __int128)(uint64_t)r * (uint64_t)up_ns / 1000000000u;
-        return (uint64_t)bits;
+    if (r == floor(r) && r >= 0.0 && r < 9007199254740992.0) {
+        const unsigned __int128 b =
+            (unsigned __int128)(uint64_t)r * (uint64_t)up_ns / 1000000000u;
+        if (b > UINT64_MAX)
+            return false;
+        *bits = (uint64_t)b;
+        return true;
     }
-    long double t = (long double)up_ns / 1e9L;
-    return (uint64_t)floorl((long double)r * t);
+    const long double t = (long double)up_ns / 1e9L;
+    return sim_u64_of_long_double(floorl((long double)r * t), bits);
 }
 
 /* A block's rate: mean R, coefficient of variation cv.
@@ -377,37 +385,62 @@ static double link_draw_rate(link_device_t *d)
     return gsl_ran_gamma(d->fluct, k, mean / k);
 }
 
+/* A device's key counter would pass 2^64 - 1 bits: the run fails. */
+static int link_overflow(const link_device_t *d, const char *what, sim_err_t *err)
+{
+    return sim_err_set(err, SIM_ERR_RUN,
+                       "link %s, device %" PRIu32 ": key counter overflow: %s would exceed "
+                       "2^64 - 1 bits (rate x duration too large; see docs/models.md, "
+                       "\"Counter bounds\")",
+                       d->link->id, d->index, what);
+}
+
+/* The bits of block next_k, which ends at t (up: U(t), ns). */
+static int link_block_bits(link_device_t *d, int64_t up, uint64_t *bits, double *rate,
+                           sim_err_t *err)
+{
+    if (d->cfg.law == LINK_LAW_NONE) {
+        uint64_t cum = 0;
+        if (!link_bits_in(d->cfg.rate_bps, up, &cum))
+            return link_overflow(d, "the key generated", err);
+        *rate = d->cfg.rate_bps;
+        *bits = cum - d->cum_bits;
+        d->cum_bits = cum;
+        return SIM_OK;
+    }
+    /* One draw per block, outage or not, so that the k-th block always
+     * has the k-th draw of the stream. */
+    double amount, whole;
+    *rate = link_draw_rate(d);
+    amount = d->carry + *rate * ((double)(up - d->up_at_tick) / 1e9);
+    whole = floor(amount);
+    if (!sim_u64_of_double(whole, bits))
+        return link_overflow(d, "the key of one block", err);
+    d->carry = amount - whole;
+    return SIM_OK;
+}
+
 /* Block next_k ends at t: its key joins the held key. */
-static void link_tick(link_device_t *d, int64_t t)
+static int link_tick(link_device_t *d, int64_t t, sim_err_t *err)
 {
     const int64_t up = link_device_up_ns(d, t);
-    uint64_t bits;
-    double rate;
+    uint64_t bits = 0;
+    double rate = 0.0;
+    int rc;
 
-    if (d->cfg.law == LINK_LAW_NONE) {
-        const uint64_t cum = link_bits_in(d->cfg.rate_bps, up);
-        rate = d->cfg.rate_bps;
-        bits = cum - d->cum_bits;
-        d->cum_bits = cum;
-    } else {
-        /* One draw per block, outage or not, so that the k-th block always
-         * has the k-th draw of the stream. */
-        double amount, whole;
-        rate = link_draw_rate(d);
-        amount = d->carry + rate * ((double)(up - d->up_at_tick) / 1e9);
-        whole = amount < 1.8e19 ? floor(amount) : 1.8e19;
-        bits = (uint64_t)whole;
-        d->carry = amount - whole < 1.0 ? amount - whole : 0.0;
-    }
+    if ((rc = link_block_bits(d, up, &bits, &rate, err)) != SIM_OK)
+        return rc;
+    if (!sim_add_u64(&d->held_bits, bits))
+        return link_overflow(d, "the key held in a block", err);
     d->up_at_tick = up;
     d->blocks++;
     d->link->blocks++;
     if (bits > 0) {
-        d->held_bits += bits;
         d->held_block = d->next_k;
         d->held_rate = rate;
     }
     d->next_k++;
+    return SIM_OK;
 }
 
 static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
@@ -419,7 +452,13 @@ static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
         .stream = d->stream, .offset = d->next_offset, .length = bits,
         .birth = sim_now(sim),
     };
+    uint64_t next = d->next_offset;
 
+    if (!sim_add_u64(&next, bits)) {
+        link_overflow(d, "the offset in its key stream", &err);
+        model_fail(link->ctx, &err);
+        return;
+    }
     if (link->sink(link->sink_ctx, d->index, &range, KSTORE_CAUSE_GENERATED, sim_now(sim),
                    &err) != SIM_OK) {
         sim_err_prefix(&err, "link %s", link->id);
@@ -427,7 +466,7 @@ static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
         return;
     }
     link_tell_key(link, d->index, &range, KSTORE_CAUSE_GENERATED, sim_now(sim));
-    d->next_offset += bits;
+    d->next_offset = next;
 }
 
 /* Closes the held block at t and sends it to the stores. */
@@ -437,8 +476,10 @@ static int link_close(link_device_t *d, int64_t t, sim_err_t *err)
     const link_block_rec_t rec = { t, l->index, d->index, d->held_block, d->held_bits,
                                    d->held_rate };
 
-    d->generated += d->held_bits;
-    l->generated += d->held_bits;
+    if (!sim_add_u64(&d->generated, d->held_bits))
+        return link_overflow(d, "the key generated", err);
+    if (!sim_add_u64(&l->generated, d->held_bits))
+        return link_overflow(d, "the key generated by the link", err);
     d->closed++;
     for (size_t i = 0; i < l->nlisteners; i++)
         if (l->listeners[i].on_block != NULL)
@@ -480,9 +521,8 @@ static void link_on_device(sim_t *sim, void *object, uint64_t arg)
 
     while (link_next_transition(d) <= now)
         link_apply_transition(d, link_next_transition(d));
-    if (link_next_tick(d) == now)
-        link_tick(d, now);
-    if ((!link_dev_down(d) && d->held_bits > 0 && link_close(d, now, &err) != SIM_OK) ||
+    if ((link_next_tick(d) == now && link_tick(d, now, &err) != SIM_OK) ||
+        (!link_dev_down(d) && d->held_bits > 0 && link_close(d, now, &err) != SIM_OK) ||
         link_schedule(d, &err) != SIM_OK)
         model_fail(d->link->ctx, &err);
 }

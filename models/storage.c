@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/checked.h"
+
 extern const storage_design_t storage_shared;
 extern const storage_design_t storage_q3p;
 extern const storage_design_t storage_session;
@@ -90,6 +92,16 @@ int storage_counter_index(const storage_design_t *d, const char *name)
         if (strcmp(d->counters[i].name, name) == 0)
             return i;
     return -1;
+}
+
+int storage_count(storage_link_t *sl, int index, uint64_t amount, sim_err_t *err)
+{
+    if (!sim_add_u64(&sl->counters[index], amount))
+        return sim_err_set(err, SIM_ERR_RUN,
+                           "link %s: counter '%s' of storage design %s would exceed "
+                           "2^64 - 1", sl->id, sl->design->counters[index].name,
+                           sl->design->name);
+    return SIM_OK;
 }
 
 uint64_t storage_counter(const storage_link_t *sl, const char *name)
@@ -176,8 +188,10 @@ bool storage_move_pair(storage_link_t *sl, kstore_t *from[2], kstore_t *to[2], u
     for (size_t i = 0; i < moved.n; i++)
         if (storage_add_pair(to, &moved.v[i], KSTORE_CAUSE_MOVED, now, err) != SIM_OK)
             goto out;
-    if ((slot = storage_counter_index(sl->design, "moved_bits")) >= 0)
-        sl->counters[slot] += 2 * bits;
+    if ((slot = storage_counter_index(sl->design, "moved_bits")) >= 0 &&
+        (storage_count(sl, slot, bits, err) != SIM_OK ||
+         storage_count(sl, slot, bits, err) != SIM_OK))
+        goto out;
     ok = true;
 out:
     kstore_rangebuf_free(&moved);

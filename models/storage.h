@@ -137,6 +137,11 @@ const storage_design_t *storage_find(const char *name);
 /* The value of sl's counter `name`; 0 when its design has none. */
 uint64_t storage_counter(const storage_link_t *sl, const char *name);
 
+/* Adds `amount` to sl's counter `index` (an index into its design's
+ * counters). SIM_ERR_RUN naming the link and the counter, the counter
+ * unchanged, when the sum would exceed 2^64 - 1: counters never wrap. */
+int storage_count(storage_link_t *sl, int index, uint64_t amount, sim_err_t *err);
+
 /* The index of counter `name` in design d's list, or -1. */
 int storage_counter_index(const storage_design_t *d, const char *name);
 
@@ -172,8 +177,9 @@ bool storage_take_pair(kstore_t *pair[2], int end, uint64_t bits, kstore_cause_t
                        sim_err_t *err);
 
 /* Moves `bits` from the oldest end of from[*] to to[*] at both ends (cause
- * MOVED). False when from cannot give them (nothing moved). Adds 2 * bits
- * (both ends) to the design's counter "moved_bits" when it declares one. */
+ * MOVED). False when from cannot give them (nothing moved, err untouched)
+ * or on a failure (err set). Adds 2 * bits (both ends) to the design's
+ * counter "moved_bits" when it declares one (storage_count). */
 bool storage_move_pair(storage_link_t *sl, kstore_t *from[2], kstore_t *to[2], uint64_t bits,
                        int64_t now, sim_err_t *err);
 

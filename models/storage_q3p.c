@@ -284,10 +284,8 @@ static int q3p_send(storage_link_t *sl, int kind, uint32_t target, uint64_t amou
     if (now > sl->ctx->end - st->delay)
         return SIM_OK;   /* would take effect after the run */
     if (kstore_level(st->common[st->master]) <
-        st->committed + cost + (kind == Q3P_STORE ? 0 : st->reserve)) {
-        sl->counters[Q3P_SKIPPED]++;
-        return SIM_OK;
-    }
+        st->committed + cost + (kind == Q3P_STORE ? 0 : st->reserve))
+        return storage_count(sl, Q3P_SKIPPED, 1, err);
     if ((rc = q3p_push(st, &m, err)) != SIM_OK ||
         (rc = storage_schedule(sl, m.due, q3p_on_arrival, 0, err)) != SIM_OK)
         return rc;
@@ -307,20 +305,21 @@ static int q3p_pay(storage_link_t *sl, int kind, int sender, int64_t now, bool *
 {
     q3p_state_t *st = sl->state;
     const uint64_t n = q3p_tags(kind), cost = n * st->tag;
+    int rc;
 
     *paid = false;
     st->committed -= cost;
     storage_expire_pair(st->common, now);
-    if (kstore_level(st->common[sender]) < cost) {
-        sl->counters[Q3P_SKIPPED]++;
-        return SIM_OK;
-    }
+    if (kstore_level(st->common[sender]) < cost)
+        return storage_count(sl, Q3P_SKIPPED, 1, err);
     sim_err_clear(err);
     if (cost > 0 && !storage_take_pair(st->common, sender, cost, KSTORE_CAUSE_INTERNAL,
                                        KSTORE_CAUSE_INTERNAL, now, NULL, err))
         return q3p_bug(sl, err, "the common store could not pay a tag it holds");
-    sl->counters[Q3P_MESSAGES] += n;
-    sl->counters[Q3P_TAG_BITS] += 2 * cost;
+    /* cost <= the level <= capacity <= 2^62, so 2 * cost cannot wrap. */
+    if ((rc = storage_count(sl, Q3P_MESSAGES, n, err)) != SIM_OK ||
+        (rc = storage_count(sl, Q3P_TAG_BITS, 2 * cost, err)) != SIM_OK)
+        return rc;
     *paid = true;
     return SIM_OK;
 }
@@ -549,8 +548,8 @@ static void q3p_on_round(sim_t *sim, void *object, uint64_t arg)
     sim_err_t err;
     (void)arg;
 
-    sl->counters[Q3P_ROUNDS]++;
-    if (q3p_decide_stores(sl, now, &err) != SIM_OK ||
+    if (storage_count(sl, Q3P_ROUNDS, 1, &err) != SIM_OK ||
+        q3p_decide_stores(sl, now, &err) != SIM_OK ||
         q3p_decide_loads(sl, -1, now, &err) != SIM_OK ||
         q3p_next_round(sl, now, &err) != SIM_OK)
         storage_fail(sl, &err);

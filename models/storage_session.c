@@ -315,8 +315,7 @@ static int session_refill(storage_link_t *sl, int64_t now, sim_err_t *err)
     session_plan(st);
     if ((rc = session_move(sl, now, err)) != SIM_OK)
         return rc;
-    sl->counters[SESSION_ROUNDS]++;
-    return SIM_OK;
+    return storage_count(sl, SESSION_ROUNDS, 1, err);
 }
 
 static void session_on_refill(sim_t *sim, void *object, uint64_t arg)

@@ -21,6 +21,19 @@
  * fastest (docs/performance.md, "Trace cost"). */
 #define WORLD_DEFLATE 1
 
+/* The most key (bits) the links of a scenario may deliver over a run,
+ * initial key included, at their mean rates: 2^60. Every bit is counted
+ * at both ends of its link and again at each move between stores, and
+ * the network sums add all stores up; 2^60 leaves a factor of 16 below
+ * 2^64 for that (docs/models.md, "Counter bounds"). A scenario above it
+ * is refused at load; checked arithmetic catches the rest at run time. */
+#define WORLD_KEY_BOUND 0x1p60
+
+/* The longest link, metres (1e6 km): longer than any fibre or free-space
+ * link (the Moon is 3.8e5 km away), and small enough that lengths summed
+ * along any path stay finite and exact to the metre. */
+#define WORLD_MAX_LENGTH_M 1e9
+
 typedef enum world_levels { WORLD_LEVELS_ON_CHANGE, WORLD_LEVELS_SAMPLED, WORLD_LEVELS_OFF } world_levels_t;
 
 typedef struct world_node {
@@ -58,6 +71,8 @@ struct world {
     char **link_ids;           /* owned ids (GraphML links have made-up ids) */
     size_t nlinks, links_cap;
     kstore_config_t *store_cfgs;   /* per link, the config of both ends */
+    double key_total;          /* bits all links may deliver in the run (initial key
+                                * + mean rate x duration), for WORLD_KEY_BOUND */
 
     world_store_t **stores;    /* owned; made in pairs by the storage designs */
     size_t nstores, stores_cap;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/units.h"
+
 /* ------------------------------------------------------------ nodes */
 
 static int world_add_node(world_t *w, const char *id, double x, double y,
@@ -157,6 +159,35 @@ static int world_grow_links(world_t *w, sim_err_t *err)
     return SIM_OK;
 }
 
+/* Refuses link l (read from e) when its key, or the key of all links read
+ * so far, could take the 64-bit key counters past WORLD_KEY_BOUND over the
+ * run: initial key plus each device's mean rate times the run's length. */
+static int world_check_key_bound(world_t *w, const scn_elem_t *e, const link_t *l,
+                                 uint64_t initial, sim_err_t *err)
+{
+    const double seconds = (double)w->ctx.end / 1e9;
+    double bits = (double)initial;
+    char t[64];
+
+    for (size_t k = 0; k < l->ndevices; k++)
+        bits += l->devices[k].cfg.rate_bps * seconds;
+    w->key_total += bits;
+    units_format_time(w->ctx.end, t, sizeof t);
+    if (!(bits <= WORLD_KEY_BOUND))
+        return scn_error(e, err,
+                         "link '%s': its initial key plus %g bit/s for %s make %.6g bits, "
+                         "more than 2^60 (%.6g) bits: the 64-bit key counters could "
+                         "overflow (docs/models.md, \"Counter bounds\")",
+                         l->id, link_nominal_rate(l), t, bits, WORLD_KEY_BOUND);
+    if (!(w->key_total <= WORLD_KEY_BOUND))
+        return scn_error(e, err,
+                         "the links up to '%s' deliver %.6g bits of key in %s, more than "
+                         "2^60 (%.6g) bits: the 64-bit key counters could overflow "
+                         "(docs/models.md, \"Counter bounds\")",
+                         l->id, w->key_total, t, WORLD_KEY_BOUND);
+    return SIM_OK;
+}
+
 /* Adds one link: `e` locates errors and holds <generation> and <store>. */
 static int world_add_link(world_t *w, const scn_elem_t *e, const char *id, size_t a,
                           size_t b, double length_m, sim_err_t *err)
@@ -166,6 +197,9 @@ static int world_add_link(world_t *w, const scn_elem_t *e, const char *id, size_
 
     if (a == b)
         return scn_error(e, err, "link '%s' joins node '%s' to itself", id, w->nodes[a].id);
+    if (length_m > WORLD_MAX_LENGTH_M)
+        return scn_error(e, err, "link '%s': length %g km exceeds %g km", id,
+                         length_m / 1000.0, WORLD_MAX_LENGTH_M / 1000.0);
     if (w->nlinks == w->links_cap && world_grow_links(w, err) != SIM_OK)
         return SIM_ERR_RUN;
     if ((w->link_ids[w->nlinks] = strdup(id)) == NULL)
@@ -177,6 +211,8 @@ static int world_add_link(world_t *w, const scn_elem_t *e, const char *id, size_
     w->nlinks++;   /* from here on, world_destroy frees the id */
     if ((rc = link_parse(l, e, err)) != SIM_OK ||
         (rc = world_read_store(scn_child(e, "store"), &w->store_cfgs[l->index], err)) !=
+            SIM_OK ||
+        (rc = world_check_key_bound(w, e, l, w->store_cfgs[l->index].initial, err)) !=
             SIM_OK ||
         (rc = topo_add_edge(w->topo, a, b, isnan(length_m) ? 1.0 : length_m, &edge, err)) !=
             SIM_OK)
@@ -236,6 +272,34 @@ static int world_graphml_path(const world_t *w, const scn_elem_t *topo, char **p
     return SIM_OK;
 }
 
+/* Refuses what the GraphML file `path` holds and the world cannot use,
+ * naming the file and the element (its 1-based position among the file's
+ * <node> or <edge> elements): a node with an empty (or no) id, and an
+ * edge length (in `unit`, `metres` metres each) that is negative, not
+ * finite or above WORLD_MAX_LENGTH_M. A length absent from an edge (NaN)
+ * is no length. */
+static int world_check_graphml(const char *path, const char *attr, const char *unit,
+                               double metres, const topo_graphml_t *g, sim_err_t *err)
+{
+    for (size_t i = 0; i < g->nnodes; i++)
+        if (g->node_ids[i][0] == '\0')
+            return sim_err_set(err, SIM_ERR_INPUT,
+                               "GraphML file '%s': <node> %zu has an empty id (every node "
+                               "needs a non-empty id: links and clients name nodes by it)",
+                               path, i + 1);
+    for (size_t e = 0; e < g->nedges; e++) {
+        const double v = g->edge_value[e];
+        if (isnan(v) || (v >= 0.0 && v <= WORLD_MAX_LENGTH_M / metres))
+            continue;
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "GraphML file '%s': <edge> %zu (%s-%s): attribute '%s' is %g %s: "
+                           "a length must be finite, >= 0 and at most %g km",
+                           path, e + 1, g->node_ids[g->edge_a[e]], g->node_ids[g->edge_b[e]],
+                           attr, v, unit, WORLD_MAX_LENGTH_M / 1000.0);
+    }
+    return SIM_OK;
+}
+
 /* Nodes of the GraphML file (added after the <nodes> of the scenario). */
 static int world_read_graphml_nodes(world_t *w, const scn_elem_t *topo,
                                     topo_graphml_t *g, sim_err_t *err)
@@ -251,6 +315,11 @@ static int world_read_graphml_nodes(world_t *w, const scn_elem_t *topo,
         (rc = world_graphml_path(w, topo, &path, err)) != SIM_OK)
         goto out;
     if ((rc = topo_read_graphml(path, attr, g, err)) != SIM_OK) {
+        rc = scn_error(topo, err, "%s", err->msg);
+        goto out;
+    }
+    if ((rc = world_check_graphml(path, attr, units[unit], unit == 0 ? 1000.0 : 1.0, g,
+                                  err)) != SIM_OK) {
         rc = scn_error(topo, err, "%s", err->msg);
         goto out;
     }
@@ -303,6 +372,22 @@ out:
     return parallel;
 }
 
+/* "a-b", or "a-b#k" when k > 0, of any length; NULL when out of memory.
+ * The caller frees it. */
+static char *world_edge_id(const char *a, const char *b, size_t k)
+{
+    const size_t len = strlen(a) + strlen(b) + 2 + 24;
+    char *id = malloc(len);
+
+    if (id == NULL)
+        return NULL;
+    if (k > 0)
+        snprintf(id, len, "%s-%s#%zu", a, b, k);
+    else
+        snprintf(id, len, "%s-%s", a, b);
+    return id;
+}
+
 /* One link per GraphML edge, named "A-B" ("A-B#k" for a parallel edge, k
  * its 1-based position among the file's edges), generation and store from
  * <link-defaults>. */
@@ -320,11 +405,10 @@ static int world_read_graphml_links(world_t *w, const scn_elem_t *topo,
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     for (size_t e = 0; e < g->nedges && rc == SIM_OK; e++) {
         const size_t a = first_node + g->edge_a[e], b = first_node + g->edge_b[e];
-        char id[512];
-        int k = snprintf(id, sizeof id, "%s-%s", w->nodes[a].id, w->nodes[b].id);
-        if (parallel[e] && k > 0 && (size_t)k < sizeof id)
-            snprintf(id + k, sizeof id - (size_t)k, "#%zu", e + 1);
-        rc = world_add_link(w, defaults, id, a, b, g->edge_value[e], err);
+        char *id = world_edge_id(w->nodes[a].id, w->nodes[b].id, parallel[e] ? e + 1 : 0);
+        rc = id == NULL ? sim_err_set(err, SIM_ERR_RUN, "out of memory")
+                        : world_add_link(w, defaults, id, a, b, g->edge_value[e], err);
+        free(id);
     }
     free(parallel);
     return rc;

@@ -4,11 +4,13 @@
  */
 #include "models/world_impl.h"
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "sim/checked.h"
 #include "sim/digest.h"
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -432,6 +434,40 @@ int world_trace_open(world_t *w, const char *output, sim_err_t *err)
 
 /* ------------------------------------------------------------ summary */
 
+/* Adds the store's row to the network sums. SIM_ERR_RUN when a sum would
+ * pass 2^64 - 1 bits (the load-time bound of docs/models.md, "Counter
+ * bounds", keeps a valid scenario below it). */
+static int world_add_store_row(world_report_t *r, const store_sum_t *row, uint64_t *moved_in,
+                               sim_err_t *err)
+{
+    struct { uint64_t *sum; uint64_t x; const char *name; } const terms[] = {
+        { &r->generated, row->generated, "generated" }, { &r->stored, row->stored, "stored" },
+        { &r->supplied, row->supplied, "supplied" },    { &r->internal, row->internal, "internal" },
+        { &r->relayed, row->relayed, "relayed" },       { &r->expired, row->expired, "expired" },
+        { &r->discarded, row->discarded, "discarded" }, { &r->wasted, row->wasted, "wasted" },
+        { &r->moved, row->moved_out, "moved" },         { moved_in, row->moved_in, "moved in" },
+    };
+    for (size_t i = 0; i < NFIELDS(terms); i++)
+        if (!sim_add_u64(terms[i].sum, terms[i].x))
+            return sim_err_set(err, SIM_ERR_RUN,
+                               "key counter overflow: the network's %s key would exceed "
+                               "2^64 - 1 bits at store %" PRIu32, terms[i].name, row->store);
+    return SIM_OK;
+}
+
+/* generated == stored + supplied + internal + relayed + expired +
+ * discarded, in sums that fail rather than wrap. */
+static bool world_network_closes(const world_report_t *r)
+{
+    const uint64_t outs[] = { r->supplied, r->internal, r->relayed, r->expired,
+                              r->discarded };
+    uint64_t out = r->stored;
+    for (size_t i = 0; i < NFIELDS(outs); i++)
+        if (!sim_add_u64(&out, outs[i]))
+            return false;
+    return out == r->generated;
+}
+
 static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
 {
     trace_table_t *t = trace_table_create(w->trace, "/summary/stores", sizeof(store_sum_t),
@@ -445,6 +481,7 @@ static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
         const bool closes = kstore_accounts_close(s->ks);
         s->time_in[s->last_state] += w->ctx.end - s->state_since;
         s->state_since = w->ctx.end;
+        /* level + reserved <= the key received: no wrap once closes holds */
         store_sum_t row = {
             .store = (uint32_t)i, .generated = a->generated,
             .stored = kstore_level(s->ks) + a->reserved, .level = kstore_level(s->ks),
@@ -456,22 +493,15 @@ static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
             .time_warning = s->time_in[KSTORE_WARNING], .time_empty = s->time_in[KSTORE_EMPTY],
             .wasted = a->wasted, .moved_in = a->moved_in, .moved_out = a->moved_out,
         };
-        r->wasted += row.wasted;
-        r->moved += a->moved_out;
-        moved_in += a->moved_in;
-        r->generated += row.generated;
-        r->stored += row.stored;
-        r->supplied += row.supplied;
-        r->internal += row.internal;
-        r->relayed += row.relayed;
-        r->expired += row.expired;
-        r->discarded += row.discarded;
+        if (world_add_store_row(r, &row, &moved_in, err) != SIM_OK)
+            return SIM_ERR_RUN;
         r->accounts_close = r->accounts_close && closes;
         if (trace_append(t, &row, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
-    /* Moves stay inside a node: what left one store entered another. */
-    r->accounts_close = r->accounts_close && moved_in == r->moved;
+    /* Moves stay inside a node: what left one store entered another; the
+     * network identity then holds without moved terms. */
+    r->accounts_close = r->accounts_close && moved_in == r->moved && world_network_closes(r);
     return SIM_OK;
 }
 
@@ -545,8 +575,9 @@ static int world_summary_links(world_t *w, world_report_t *r, sim_err_t *err)
             row.counters[k] = storage_counter(sl, names[k]);
         for (size_t j = 0; c != NULL && c[j].name != NULL; j++) {
             const int slot = c[j].network ? world_extra_slot(r, &c[j]) : -1;
-            if (slot >= 0)
-                r->extra[slot] += sl->counters[j];
+            if (slot >= 0 && !sim_add_u64(&r->extra[slot], sl->counters[j]))
+                return sim_err_set(err, SIM_ERR_RUN, "counter overflow: the network's "
+                                   "'%s' would exceed 2^64 - 1", c[j].name);
         }
         if (trace_append(t, &row, err) != SIM_OK)
             return SIM_ERR_RUN;

@@ -508,6 +508,112 @@ static void test_graphml_parallel_names(void)
     scn_free(scn);
 }
 
+/* Builds a world from a scenario over g.graphml = `graphml`, lengths in
+ * `unit`; returns world_build's code (err says why), *w the world on
+ * success (the caller destroys it and *scn). */
+static int graphml_world(const char *graphml, const char *unit, scn_t **scn, world_t **w,
+                         sim_err_t *err)
+{
+    char path[256], body[512];
+    world_options_t opts = { 0 };
+
+    snprintf(body, sizeof body,
+             "<scenario name='t' duration='1s'><topology graphml='g.graphml' "
+             "length-unit='%s'><link-defaults><generation model='constant' rate='1kbps'/>"
+             "</link-defaults></topology></scenario>", unit);
+    *w = NULL;
+    CU_ASSERT_EQUAL_FATAL(th_write_file("g.graphml", graphml, path, sizeof path), 0);
+    CU_ASSERT_EQUAL_FATAL(th_load(body, scn, err), SIM_OK);
+    return world_build(*scn, &opts, w, err);
+}
+
+/* Issue 12: link ids were cut at 511 characters, so two links between
+ * nodes with long ids could share one. Ids are now built whole. */
+static void test_graphml_long_ids(void)
+{
+    char a[701], graphml[4096], want[1500];
+    scn_t *scn = NULL;
+    world_t *w = NULL;
+    sim_err_t err;
+
+    memset(a, 'a', 700);
+    a[700] = '\0';
+    snprintf(graphml, sizeof graphml,
+             "<?xml version='1.0'?><graphml xmlns='http://graphml.graphdrawing.org/xmlns'>"
+             "<graph edgedefault='undirected'><node id='%sX'/><node id='%sY'/><node id='Z'/>"
+             "<edge source='%sX' target='Z'/><edge source='%sY' target='Z'/>"
+             "</graph></graphml>\n", a, a, a, a);
+    CU_ASSERT_EQUAL(graphml_world(graphml, "km", &scn, &w, &err), SIM_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    CU_ASSERT_EQUAL_FATAL(world_link_count(w), 2);
+    snprintf(want, sizeof want, "%sX-Z", a);
+    CU_ASSERT_STRING_EQUAL(world_link_id(w, 0), want);
+    snprintf(want, sizeof want, "%sY-Z", a);
+    CU_ASSERT_STRING_EQUAL(world_link_id(w, 1), want);
+    CU_ASSERT_STRING_NOT_EQUAL(world_link_id(w, 0), world_link_id(w, 1));
+    world_destroy(w);
+    scn_free(scn);
+}
+
+/* One bad GraphML file: world_build must fail with SIM_ERR_INPUT naming
+ * the scenario line of <topology>, the GraphML file and `element`. */
+static void expect_graphml_error(const char *nodes, const char *length, const char *unit,
+                                 const char *element)
+{
+    char graphml[1024];
+    scn_t *scn = NULL;
+    world_t *w = NULL;
+    sim_err_t err;
+    int rc;
+
+    snprintf(graphml, sizeof graphml,
+             "<?xml version='1.0'?><graphml xmlns='http://graphml.graphdrawing.org/xmlns'>"
+             "<key id='length' for='edge' attr.name='length' attr.type='double'/>"
+             "<graph edgedefault='undirected'>%s"
+             "<edge source='A' target='B'><data key='length'>10</data></edge>"
+             "<edge source='B' target='C'><data key='length'>%s</data></edge>"
+             "</graph></graphml>\n", nodes, length);
+    rc = graphml_world(graphml, unit, &scn, &w, &err);
+    th_expect_input_error(rc, &err, element, "s.xml:1:");
+    if (rc == SIM_ERR_INPUT)
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "GraphML file"));
+    if (rc == SIM_ERR_INPUT && strstr(err.msg, "g.graphml") == NULL)
+        CU_FAIL("the message does not name g.graphml");
+    world_destroy(w);
+    scn_free(scn);
+}
+
+/* Issue 12: empty node ids, and lengths of inf or 1e308 were accepted; a
+ * negative length was refused without the file and the element. */
+static void test_graphml_refused(void)
+{
+    const char *abc = "<node id='A'/><node id='B'/><node id='C'/>";
+    expect_graphml_error("<node id='A'/><node id='B'/><node id='C'/><node id=''/>", "5", "km",
+                         "<node> 4 has an empty id");
+    expect_graphml_error(abc, "-5", "km", "<edge> 2 (B-C): attribute 'length' is -5 km");
+    expect_graphml_error(abc, "INF", "km", "<edge> 2 (B-C): attribute 'length' is inf km");
+    expect_graphml_error(abc, "1e308", "m", "<edge> 2 (B-C): attribute 'length' is 1e+308 m");
+    expect_graphml_error(abc, "1000001", "km", "at most 1e+06 km");
+}
+
+/* The same bound for a <link length>. */
+static void test_link_length_bound(void)
+{
+    scn_t *scn = NULL;
+    world_t *w = NULL;
+    world_options_t opts = { 0 };
+    sim_err_t err;
+
+    CU_ASSERT_EQUAL_FATAL(th_load("<scenario name='t' duration='1s'><nodes><node id='A'/>"
+                                  "<node id='B'/></nodes><links><link id='L' a='A' b='B' "
+                                  "length='1e300km'><generation rate='1kbps'/></link></links>"
+                                  "</scenario>", &scn, &err), SIM_OK);
+    th_expect_input_error(world_build(scn, &opts, &w, &err), &err, "exceeds 1e+06 km",
+                          "s.xml:1:");
+    world_destroy(w);
+    scn_free(scn);
+}
+
 int main(void)
 {
     static const th_test_t tests[] = {
@@ -519,6 +625,9 @@ int main(void)
         { "store events: several listeners", test_store_listeners },
         { "link events: several listeners", test_link_listeners },
         { "GraphML parallel edges", test_graphml_parallel_names },
+        { "GraphML link ids of any length", test_graphml_long_ids },
+        { "GraphML: empty ids and bad lengths name file and element", test_graphml_refused },
+        { "link length bound", test_link_length_bound },
         { NULL, NULL },
     };
     return th_main("architecture", tests);

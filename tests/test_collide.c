@@ -476,6 +476,55 @@ static void expect_error(const char *xml, const char *want)
     th_link_free(&h);
 }
 
+/* Issue 12: the two copies of the shared store differ while a notice is
+ * in flight, so a block that arrives then may fit at one end and not at
+ * the other. Capacity 1000, full at both ends; a takes 300 at 1 ms; a
+ * block of 500 (offsets [1000, 1500)) arrives at 5 ms: a keeps 300
+ * ([1000, 1300)) and discards 200, b (still full) discards all 500.
+ * Before, the design required equal parts and the run failed ("kept
+ * different parts of the same key"). At 11 ms the notice reaches b,
+ * which sets [0, 300) aside; b's own client then takes b's oldest 600
+ * ([300, 900)), which a holds: no loss. A request of a, served from
+ * [1000, 1300), which b discarded, is lost at its fetch like a collision. */
+static void test_none_full_ends_differ(void)
+{
+    const kstore_config_t small = { .capacity = 1000, .mmin = 0, .mthr = 0 };
+    th_link_t h;
+    sim_err_t err;
+    got_t g[3] = { { 0 } };
+
+    CU_ASSERT_EQUAL_FATAL(th_link_setup(&h, "<storage design='collide'/>", &small, 1, two, 2,
+                                        1000 * MS, &err),
+                          SIM_OK);
+    CU_ASSERT_EQUAL(th_deliver(&h, 0, 0, 1000, 0, &err), SIM_OK);
+    CU_ASSERT_EQUAL(th_link_start(&h, &err), SIM_OK);
+    get(&h, 0, 300, 0, 1 * MS, &g[0]);
+    CU_ASSERT_TRUE(g[0].granted);
+    CU_ASSERT_EQUAL(th_run(&h, 5 * MS), SIM_OK);
+    CU_ASSERT_EQUAL(th_deliver(&h, 0, 1000, 500, 5 * MS, &err), SIM_OK);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", STORAGE_END_A), 1000);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", STORAGE_END_B), 1000);
+    CU_ASSERT_EQUAL(acc(&h, "shared", STORAGE_END_A)->discarded, 200);
+    CU_ASSERT_EQUAL(acc(&h, "shared", STORAGE_END_B)->discarded, 500);
+    CU_ASSERT_EQUAL(acc(&h, "shared", STORAGE_END_A)->generated, 1500);
+    CU_ASSERT_EQUAL(acc(&h, "shared", STORAGE_END_B)->generated, 1500);
+    CU_ASSERT_TRUE(fetch(&h, 0, &g[0], 300, 0, 12 * MS));
+    CU_ASSERT_EQUAL(th_level(&h, "shared", STORAGE_END_B), 700);
+    get(&h, 1, 600, 0, 13 * MS, &g[1]);   /* b's client: [300, 900) */
+    CU_ASSERT_TRUE(g[1].granted);
+    CU_ASSERT_TRUE(fetch(&h, 1, &g[1], 600, 0, 30 * MS));
+    get(&h, 0, 300, 0, 31 * MS, &g[2]);   /* a: [900, 1000) and [1000, 1200) */
+    CU_ASSERT_TRUE(g[2].granted);
+    CU_ASSERT_FALSE(fetch(&h, 0, &g[2], 300, 0, 50 * MS));   /* b has only [900, 1000) */
+    CU_ASSERT_EQUAL(h.sl.counters[3], 1);   /* collisions */
+    CU_ASSERT_EQUAL(th_level(&h, "shared", STORAGE_END_A), 100);
+    CU_ASSERT_EQUAL(th_level(&h, "shared", STORAGE_END_B), 0);
+    CU_ASSERT_TRUE(th_accounts_close(&h));
+    for (size_t i = 0; i < 3; i++)
+        kstore_rangebuf_free(&g[i].ranges);
+    th_link_free(&h);
+}
+
 static void test_parameter_errors(void)
 {
     expect_error("<storage design='collide' remedy='both'/>", "remedy");
@@ -529,6 +578,7 @@ int main(void)
         { "working set: refill below half", test_working_set_refill },
         { "working set: a refused request asks", test_working_set_refused_asks },
         { "busy workload: none collides, working set never", test_busy_workload },
+        { "none: full ends keep and discard on their own", test_none_full_ends_differ },
         { "parameter errors name the element", test_parameter_errors },
         { "defaults", test_defaults },
         { NULL, NULL },

@@ -124,8 +124,8 @@ static void test_remove_anywhere(void)
 {
     kstore_t *s = filled(1, 100, 3);   /* [0,100) [100,200) [200,300) */
     const kstore_range_t cut[] = {
-        { 1, 250, 100, 0 },   /* [250,300) held, [300,350) not */
-        { 1, 120, 30, 0 },    /* splits [100,200) into [100,120) and [150,200) */
+        { 1, 250, 100, 2 },   /* [250,300) held, [300,350) not */
+        { 1, 120, 30, 1 },    /* splits [100,200) into [100,120) and [150,200) */
         { 2, 0, 40, 0 },      /* another stream: not held */
     };
     uint64_t removed = 0;

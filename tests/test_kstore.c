@@ -207,6 +207,122 @@ static void test_config_check(void)
     CU_ASSERT_EQUAL(kstore_config_check(&c, &err), SIM_ERR_INPUT);
 }
 
+/* Issue 12: the key a store received (generated + moved_in) may not pass
+ * 2^64 - 1 bits. Before, the counters wrapped and the accounts still
+ * "closed" modulo 2^64. */
+static void test_counter_overflow(void)
+{
+    const uint64_t half = UINT64_C(1) << 63;
+    const kstore_config_t big = { .capacity = KSTORE_MAX_CAPACITY };
+    kstore_t *s = kstore_create(&big, 7);
+    kstore_range_t r = { .stream = 1, .offset = 0, .length = half, .birth = 0 };
+    uint64_t kept = 0;
+    sim_err_t err;
+
+    CU_ASSERT_EQUAL_FATAL(kstore_add(s, &r, KSTORE_CAUSE_GENERATED, 0, &kept, &err), SIM_OK);
+    CU_ASSERT_EQUAL(kept, KSTORE_MAX_CAPACITY);
+    CU_ASSERT_EQUAL(kstore_accounts(s)->discarded, half - KSTORE_MAX_CAPACITY);
+    r.offset = half;
+    r.length = half - 1;   /* exactly 2^64 - 1 received: still fine */
+    CU_ASSERT_EQUAL(kstore_add(s, &r, KSTORE_CAUSE_GENERATED, 1, &kept, &err), SIM_OK);
+    CU_ASSERT_EQUAL(kstore_accounts(s)->generated, UINT64_MAX);
+    r.offset = UINT64_MAX;
+    r.length = 1;          /* one bit more would wrap */
+    CU_ASSERT_EQUAL(kstore_add(s, &r, KSTORE_CAUSE_GENERATED, 2, &kept, &err), SIM_ERR_RUN);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "overflow"));
+    CU_ASSERT_EQUAL(kstore_accounts(s)->generated, UINT64_MAX);   /* unchanged */
+    CU_ASSERT_EQUAL(kept, 0);
+    CU_ASSERT_EQUAL(kstore_add(s, &r, KSTORE_CAUSE_MOVED, 2, &kept, &err), SIM_ERR_RUN);
+    CU_ASSERT_EQUAL(kstore_accounts(s)->moved_in, 0);
+    CU_ASSERT_TRUE(kstore_accounts_close(s));
+    kstore_destroy(s);
+}
+
+/* kstore_remove against a bit map of what the store holds: 40 ranges of
+ * 16 bits (several born at the same instant), the ring wrapped by takes
+ * at its head, then removals of random spans (holes, whole ranges, spans
+ * over several ranges, key no longer held) near both ends and in the
+ * middle. With `sorted` false one range arrives out of birth order, which
+ * makes the store search all its ranges. */
+#define RM_BITS 640
+static void check_remove(bool sorted)
+{
+    const kstore_config_t c = { .capacity = 100000 };
+    kstore_t *s = kstore_create(&c, 9);
+    bool held[RM_BITS] = { false };
+    int64_t birth_of[RM_BITS];
+    uint64_t kept = 0, x = 12345, removed = 0, level = 0;
+
+    for (uint64_t k = 0; k < 40; k++) {
+        const int64_t b = sorted || k != 20 ? (int64_t)(k / 3) : 0;
+        const kstore_range_t r = { 1, 16 * k, 16, b };
+        CU_ASSERT_EQUAL(kstore_add(s, &r, KSTORE_CAUSE_GENERATED, 100, &kept, NULL), SIM_OK);
+        for (uint64_t i = 0; i < 16; i++) {
+            held[16 * k + i] = true;
+            birth_of[16 * k + i] = b;
+        }
+    }
+    CU_ASSERT_TRUE(kstore_take(s, 40, KSTORE_CAUSE_SUPPLIED, 100, NULL, NULL));
+    for (uint64_t i = 0; i < 40; i++)
+        held[i] = false;
+    for (int round = 0; round < 300; round++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        const uint64_t off = (x >> 33) % RM_BITS, len = 1 + (x >> 20) % 40;
+        const uint64_t end = off + len < RM_BITS ? off + len : RM_BITS;
+        /* one range per birth, as the peer's copy would send them */
+        for (uint64_t o = off; o < end;) {
+            uint64_t e = o;
+            while (e < end && birth_of[e] == birth_of[o] && e / 16 == o / 16)
+                e++;
+            const kstore_range_t q = { 1, o, e - o, birth_of[o] };
+            uint64_t want = 0;
+            for (uint64_t i = o; i < e; i++) {
+                want += held[i];
+                held[i] = false;
+            }
+            CU_ASSERT_EQUAL(kstore_remove(s, &q, 1, KSTORE_CAUSE_RESERVED, 100, &removed, NULL),
+                            SIM_OK);
+            CU_ASSERT_EQUAL(removed, want);
+            o = e;
+        }
+    }
+    for (size_t i = 0; i < RM_BITS; i++)
+        level += held[i];
+    CU_ASSERT_EQUAL(kstore_level(s), level);
+    CU_ASSERT_TRUE(kstore_accounts_close(s));
+    /* the ranges left are exactly the bits held, in stream order */
+    for (size_t k = 0, bit = 0; k < kstore_range_count(s); k++) {
+        const kstore_range_t *r = kstore_range_at(s, k);
+        while (bit < RM_BITS && !held[bit])
+            bit++;
+        CU_ASSERT_EQUAL(r->offset, bit);
+        for (uint64_t i = 0; i < r->length; i++)
+            CU_ASSERT_TRUE(bit + i < RM_BITS && held[bit + i]);
+        bit += r->length;
+    }
+    kstore_destroy(s);
+}
+
+static void test_remove_sorted(void)
+{
+    check_remove(true);
+}
+
+static void test_remove_unsorted(void)
+{
+    check_remove(false);
+}
+
+static void test_capacity_bound(void)
+{
+    sim_err_t err;
+    kstore_config_t c = { .capacity = KSTORE_MAX_CAPACITY };
+    CU_ASSERT_EQUAL(kstore_config_check(&c, &err), SIM_OK);
+    c.capacity = KSTORE_MAX_CAPACITY + 1;
+    CU_ASSERT_EQUAL(kstore_config_check(&c, &err), SIM_ERR_INPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "2^62"));
+}
+
 int main(void)
 {
     unsigned failed;
@@ -220,6 +336,10 @@ int main(void)
     CU_add_test(s, "peer synchronisation", test_peer_sync);
     CU_add_test(s, "threshold subscribers", test_subscribers);
     CU_add_test(s, "config check", test_config_check);
+    CU_add_test(s, "counters refuse to wrap", test_counter_overflow);
+    CU_add_test(s, "capacity at most 2^62", test_capacity_bound);
+    CU_add_test(s, "remove: ranges in birth order", test_remove_sorted);
+    CU_add_test(s, "remove: ranges out of birth order", test_remove_unsorted);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -483,6 +483,44 @@ static void refused(const char *link_xml, const char *want)
     free(h);
 }
 
+/* Issue 12: a device whose key would pass 2^64 - 1 bits fails the run
+ * (SIM_ERR_RUN, "overflow") instead of wrapping its counters, and converts
+ * no out-of-range double to an integer. The world refuses such scenarios
+ * at load (WORLD_KEY_BOUND); a link run alone, as here, meets the run-time
+ * checks. */
+static void expect_overflow(const char *xml, int64_t end)
+{
+    harness_t h;
+    sim_err_t err;
+    const int rc = harness_run(&h, xml, end, 1, &err);
+
+    CU_ASSERT_EQUAL(rc, SIM_ERR_RUN);
+    CU_ASSERT_TRUE(h.ctx.failed);
+    if (rc == SIM_ERR_RUN)
+        CU_ASSERT_PTR_NOT_NULL(strstr(h.ctx.err.msg, "overflow"));
+    if (rc != SIM_ERR_RUN || strstr(h.ctx.err.msg, "overflow") == NULL)
+        printf("\n%s: rc %d, '%s'\n", xml, rc, h.ctx.failed ? h.ctx.err.msg : "");
+    harness_free(&h);
+}
+
+static void test_counter_overflow(void)
+{
+    /* 1e18 bit/s for 20 s: 2e19 bits (the issue's run printed a wrapped
+     * discarded count and "closes") */
+    expect_overflow("<link id='L' a='A' b='B'><generation rate='1e18bps'/></link>", 20 * S);
+    /* 1e15 bit/s: the cumulative count passes 2^64 after about 5.1 h */
+    expect_overflow("<link id='L' a='A' b='B'><generation rate='1e15bps'/></link>",
+                    6 * 3600 * S);
+    /* 2e19 bits in one block: a float-to-integer overflow before */
+    expect_overflow("<link id='L' a='A' b='B'><generation rate='20000000000000000000bps'/>"
+                    "</link>", 2 * S);
+    expect_overflow("<link id='L' a='A' b='B'><generation rate='20000000000000000000.5bps'/>"
+                    "</link>", 2 * S);
+    /* fluctuation: the drawn block was clamped at 1.8e19 bits before */
+    expect_overflow("<link id='L' a='A' b='B'><generation rate='5e19bps'>"
+                    "<fluctuation law='gamma' cv='0.1'/></generation></link>", 2 * S);
+}
+
 static void test_link_errors(void)
 {
     refused("<link id='L' a='A' b='B'><generation model='decoy-bb84'/></link>",
@@ -515,6 +553,7 @@ int main(void)
         { "availability = MTBF / (MTBF + MTTR)", test_availability },
         { "devices have independent streams", test_devices_independent },
         { "scenario errors", test_link_errors },
+        { "key counters fail rather than wrap", test_counter_overflow },
         { NULL, NULL },
     };
     return th_main("link models", tests);

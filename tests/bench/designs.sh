@@ -61,3 +61,19 @@ echo "$designs" | while read -r label o1 o2; do
     rate=$(awk -v e="$events" -v w="$wall" 'BEGIN { if (w > 0) printf "%.3g", e / w; else print "n/a" }')
     printf '%-22s %10s %8s %12s %14s\n' "$label" "$events" "$wall" "$rate" "$per"
 done
+
+# Growth with the run length: collide at low demand with a large store
+# holds thousands of ranges, and every notice used to rebuild the whole
+# store (kstore_remove), so the cost grew with the square of the run
+# (1.9, 7.3, 28.1 s for 2.5, 5, 10 h before the fix; about 0.1-0.2 s
+# after). Doubling the run should about double wall_s.
+growth="$SRCDIR/scenarios/collisions.xml"
+echo "== collide, growth with run length: $growth, 1 request/s per client, 1 Gb stores, levels off"
+printf '%-22s %10s %8s\n' until events wall_s
+for until in 2.5h 5h 10h; do
+    report=$("$QKMSIM" run "$growth" -o "$out/growth.h5" --until "$until" \
+             -p "//trace/@levels=off" -p "//arrivals/@rate=1/s" -p "//store/@capacity=1Gb")
+    events=$(echo "$report" | awk '/events,/ { print $3 }')
+    wall=$(echo "$report" | awk -F'[(]' '/s wall/ { split($2, a, " "); print a[1] }')
+    printf '%-22s %10s %8s\n' "$until" "$events" "$wall"
+done
