@@ -337,6 +337,9 @@ int world_build_kinds(const scn_t *scn, const world_options_t *opts,
     w->scn = scn;
     w->kinds = kinds;
     w->opts = opts;
+    w->interrupt = opts->interrupt;
+    w->progress = opts->progress;
+    w->progress_ctx = opts->progress_ctx;
     if ((rc = scn_attr_time(root, "duration", true, &duration, err)) != SIM_OK ||
         (rc = scn_attr_uint(root, "seed", false, &seed, err)) != SIM_OK)
         goto fail;
@@ -395,9 +398,54 @@ static int world_start(world_t *w, sim_err_t *err)
     return SIM_OK;
 }
 
+static bool world_interrupted(const world_t *w)
+{
+    return w->interrupt != NULL && *w->interrupt != 0;
+}
+
+/* Runs the kernel to the end: in one go, or in 1 % slices with a progress
+ * call after each. Slicing changes nothing in the run: no event lies
+ * between slices, and each slice runs the events up to its end. True when
+ * the run stopped early because of the interrupt flag. */
+static bool world_advance(world_t *w)
+{
+    const int64_t end = w->ctx.end, step = end / 100 > 0 ? end / 100 : 1;
+    sim_run_result_t rr = SIM_RUN_UNTIL;
+
+    sim_set_interrupt(w->sim, w->interrupt);
+    if (w->progress == NULL)
+        rr = sim_run(w->sim, end);
+    for (int64_t t = 0; w->progress != NULL && t < end && rr != SIM_RUN_STOPPED;) {
+        t = end - t > step ? t + step : end;
+        rr = sim_run(w->sim, t);
+        w->progress(w->progress_ctx, sim_now(w->sim), end, sim_executed(w->sim));
+    }
+    return rr == SIM_RUN_STOPPED && !w->ctx.failed && world_interrupted(w);
+}
+
+/* A stopped run keeps its trace so far, marked incomplete. */
+static int world_stop_interrupted(world_t *w, sim_err_t *err)
+{
+    char now[64], end[64], partial[4096];
+    int sig = (int)*w->interrupt;
+    snprintf(partial, sizeof partial, "%s", trace_partial_path(w->trace));
+    units_format_time(sim_now(w->sim), now, sizeof now);
+    units_format_time(w->ctx.end, end, sizeof end);
+    if (trace_close_incomplete(w->trace, err) != SIM_OK) {
+        w->trace = NULL;
+        return SIM_ERR_RUN;
+    }
+    w->trace = NULL;
+    return sim_err_set(err, SIM_ERR_RUN,
+                       "interrupted by signal %d (%s) at simulated time %s of %s: the trace "
+                       "so far is in '%s' (readable, /metadata@completed = 0)",
+                       sig, strsignal(sig), now, end, partial);
+}
+
 int world_run(world_t *w, const char *output, world_report_t *report, sim_err_t *err)
 {
     world_report_t r = { 0 };
+    bool stopped;
     int rc;
 
     if ((rc = world_trace_open(w, output, err)) != SIM_OK)
@@ -408,9 +456,13 @@ int world_run(world_t *w, const char *output, world_report_t *report, sim_err_t 
         rc = sim_err_set(err, w->ctx.err.code, "%s", w->ctx.err.msg);
         goto out;
     }
-    sim_run(w->sim, w->ctx.end);
+    stopped = world_advance(w);
     if (w->ctx.failed) {
         rc = sim_err_set(err, w->ctx.err.code, "%s", w->ctx.err.msg);
+        goto out;
+    }
+    if (stopped) {
+        rc = world_stop_interrupted(w, err);
         goto out;
     }
     rc = world_trace_finish(w, &r, err);

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim/bench.h"
 #include "sim/kernel.h"
@@ -199,6 +201,54 @@ static double cli_wall_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The signal that asked the run to stop (SIGINT, SIGTERM), 0 before any.
+ * Process-wide by nature: only this file and the kernel's read of the
+ * flag (sim_set_interrupt) see it. */
+static volatile sig_atomic_t cli_signal;
+
+static void cli_on_signal(int sig)
+{
+    cli_signal = sig;
+}
+
+/* The first SIGINT or SIGTERM stops the run at the next event boundary;
+ * a second one (SA_RESETHAND) ends the program at once, as usual. */
+static void cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = cli_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+typedef struct cli_progress {
+    double t0, last;   /* wall seconds: the start, the last line */
+} cli_progress_t;
+
+/* One line on a terminal, rewritten at most 5 times a second: simulated
+ * time, share done, events per second, wall time left at this pace. */
+static void cli_on_progress(void *ctx, int64_t now, int64_t end, uint64_t events)
+{
+    cli_progress_t *p = ctx;
+    const double wall = cli_wall_seconds(), spent = wall - p->t0;
+    const double share = end > 0 ? (double)now / (double)end : 1.0;
+    char t[64], e[64];
+    if (wall - p->last < 0.2 && now < end)
+        return;
+    p->last = wall;
+    fprintf(stderr, "\r\033[Ksimulated %s of %s (%.0f %%), %.3g events/s",
+            units_format_time(now, t, sizeof t), units_format_time(end, e, sizeof e),
+            100.0 * share, spent > 0 ? (double)events / spent : 0.0);
+    if (share > 0 && share < 1)
+        fprintf(stderr, ", about %.0f s left", spent * (1 - share) / share);
+    if (now >= end)
+        fputs("\r\033[K", stderr);
+    fflush(stderr);
+}
+
 static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is_run)
 {
     cli_t c = { 0 };
@@ -211,6 +261,14 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
 
     if (rc >= 0)
         goto out;
+    cli_progress_t progress = { .t0 = cli_wall_seconds() };
+    c.opts.interrupt = &cli_signal;
+    if (is_run && !c.quiet && isatty(STDERR_FILENO)) {
+        c.opts.progress = cli_on_progress;
+        c.opts.progress_ctx = &progress;
+    }
+    if (is_run)
+        cli_catch_signals();
     if ((rc = scn_load(c.file, c.overrides, c.noverrides, &scn, &err)) != SIM_OK ||
         (rc = model->build(scn, &c.opts, &inst, &err)) != SIM_OK)
         goto out;
@@ -227,6 +285,8 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
     t0 = cli_wall_seconds();
     if ((rc = model->run(inst, output, &err)) != SIM_OK)
         goto out;
+    if (!c.quiet && isatty(STDERR_FILENO))
+        fputs("\r\033[K", stderr);
     if (!c.quiet) {
         model->summarise(inst, stdout);
         printf("wrote %s (%.2f s wall)\n", output, cli_wall_seconds() - t0);

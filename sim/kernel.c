@@ -97,7 +97,12 @@ struct sim {
     uint64_t executed;
     bool stop;
     bool root_spent;        /* heap[0] is the running event, already freed */
+    const volatile sig_atomic_t *interrupt;   /* never NULL: sim_no_interrupt */
 };
+
+/* What sim->interrupt points at when nobody asked: a constant 0, so the
+ * run loop reads one flag per event without a NULL test. */
+static const volatile sig_atomic_t sim_no_interrupt = 0;
 
 static inline bool sim_entry_less(sim_entry_t a, sim_entry_t b)
 {
@@ -362,6 +367,7 @@ sim_t *sim_create(void)
         return NULL;
     sim->free_head = SIM_NO_SLOT;
     sim->seq_limit = SIM_SEQ_LIMIT;
+    sim->interrupt = &sim_no_interrupt;
     return sim;
 }
 
@@ -456,12 +462,17 @@ sim_run_result_t sim_run(sim_t *sim, sim_time_t until)
         sim->executed++;
         b.handler(sim, b.object, b.arg);
         sim_drop_spent_root(sim);
-        if (sim->stop) {
+        if (sim->stop | (*sim->interrupt != 0)) {
             rr = SIM_RUN_STOPPED;
             break;
         }
     }
     return rr;
+}
+
+void sim_set_interrupt(sim_t *sim, const volatile sig_atomic_t *flag)
+{
+    sim->interrupt = flag != NULL ? flag : &sim_no_interrupt;
 }
 
 void sim_stop(sim_t *sim)

@@ -30,6 +30,7 @@
 #ifndef QKM_SIM_KERNEL_H
 #define QKM_SIM_KERNEL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +86,12 @@ sim_run_result_t sim_run(sim_t *sim, sim_time_t until);
 
 /* Asks sim_run to return after the handler now running. */
 void sim_stop(sim_t *sim);
+
+/* sim_run also returns SIM_RUN_STOPPED after the handler now running once
+ * *flag is non-zero: a signal handler sets it (SIGINT, SIGTERM) and the
+ * run stops at the next event boundary. NULL: no such flag. The flag is
+ * borrowed and must outlive its use; it is not cleared by sim_run. */
+void sim_set_interrupt(sim_t *sim, const volatile sig_atomic_t *flag);
 
 size_t sim_pending(const sim_t *sim);     /* events in the future-event set */
 uint64_t sim_executed(const sim_t *sim);  /* handlers run so far */

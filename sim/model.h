@@ -14,6 +14,7 @@
 #ifndef QKM_SIM_MODEL_H
 #define QKM_SIM_MODEL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,15 @@ typedef struct sim_options {
      * what the scenario says; the model documents the names. Borrowed. */
     const char *const *output;
     size_t noutput;
+    /* When not NULL: a flag a signal handler sets; the run then stops at
+     * the next event boundary, keeps its output readable and marked
+     * incomplete, and fails (SIM_ERR_RUN) saying so. Borrowed. */
+    const volatile sig_atomic_t *interrupt;
+    /* When not NULL: called about every 1 % of the simulated time with the
+     * time reached, the end (ns) and the events run so far (a command line
+     * shows progress with it; the run itself never reads the wall clock). */
+    void (*progress)(void *ctx, int64_t now, int64_t end, uint64_t events);
+    void *progress_ctx;
 } sim_options_t;
 
 typedef struct sim_model {

@@ -16,6 +16,8 @@
  * /metadata@completed = 1 last, closes the file and renames it to <path>.
  * trace_close(..., complete=false) (a run that failed) closes it and deletes
  * the partial file, so no file that looks valid is ever left behind.
+ * trace_close_incomplete (a run stopped by a signal) flushes and closes it
+ * and keeps it at "<path>.partial", readable, with completed = 0.
  *
  * Ownership: trace_t owns its tables; table pointers stay valid until
  * trace_close. Strings passed in are copied.

@@ -322,6 +322,45 @@ static void test_stop_and_resume(void)
     sim_destroy(sim);
 }
 
+/* A signal handler's flag (sim_set_interrupt): the run stops after the
+ * handler during which it was set, and stops again while it stays set. */
+static volatile sig_atomic_t test_flag;
+
+static void on_log_flag_at_4(sim_t *sim, void *object, uint64_t arg)
+{
+    on_log(sim, object, arg);
+    if (arg == 4)
+        test_flag = 1;
+}
+
+static void test_interrupt(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    test_flag = 0;
+    sim_set_interrupt(sim, &test_flag);
+    for (uint64_t i = 1; i <= 10; i++)
+        sim_schedule_at(sim, (sim_time_t)i * SIM_MS, on_log_flag_at_4, &lg, i);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_STOPPED);
+    CU_ASSERT_EQUAL(sim_executed(sim), 4);
+    CU_ASSERT_EQUAL(sim_now(sim), 4 * SIM_MS);
+    /* still set: one event, then stopped again */
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_STOPPED);
+    CU_ASSERT_EQUAL(sim_executed(sim), 5);
+    test_flag = 0;
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL(lg.n, 10);
+    /* no flag: a set test_flag no longer stops it */
+    sim_set_interrupt(sim, NULL);
+    test_flag = 1;
+    sim_schedule_at(sim, 20 * SIM_MS, on_log, &lg, 11);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL(lg.n, 11);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
 static void test_run_until(void)
 {
     sim_t *sim = new_sim();
@@ -1004,6 +1043,7 @@ int main(void)
         || !CU_add_test(s, "own handle inside the handler", test_own_handle_in_handler)
         || !CU_add_test(s, "cancel from a handler", test_cancel_from_handler)
         || !CU_add_test(s, "stop and resume", test_stop_and_resume)
+        || !CU_add_test(s, "interrupt flag", test_interrupt)
         || !CU_add_test(s, "run until", test_run_until)
         || !CU_add_test(s, "past and overflow", test_past_and_overflow)
         || !CU_add_test(s, "two kernels", test_two_kernels)
