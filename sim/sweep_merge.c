@@ -27,11 +27,16 @@ typedef struct merge {
     size_t nruns;
 } merge_t;
 
+static void merge_free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 static void merge_free(merge_t *m)
 {
-    for (size_t i = 0; i < m->nmetrics; i++)
-        free(m->metrics[i]);
-    free(m->metrics);
+    merge_free_strings(m->metrics, m->nmetrics);
     free(m->runs);
     free(m->values);
 }
@@ -233,14 +238,12 @@ typedef struct merge_layout {
 
 static void merge_layout_free(merge_layout_t *l)
 {
-    for (size_t i = 0; i < l->nnames; i++)
-        free(l->names[i]);
-    free(l->names);
+    merge_free_strings(l->names, l->nnames);
     free(l->fields);
 }
 
 /* keys: u64 columns; then one string per parameter; then nvalues f64
- * columns named by names_of(k). */
+ * columns, named after the metrics (with _mean, _sd, _ci95 when stats). */
 static int merge_layout(const merge_t *m, const char *const *keys, size_t nkeys, size_t nvalues,
                         bool stats, merge_layout_t *l, sim_err_t *err)
 {
@@ -286,70 +289,69 @@ static int merge_strings(const merge_t *m, const sweep_run_t *r, unsigned char *
     return SIM_OK;
 }
 
-static int merge_h5_runs(const merge_t *m, trace_t *t, sim_err_t *err)
-{
-    static const char *const keys[] = { "index", "point", "replication", "seed", "run" };
-    merge_layout_t l;
-    unsigned char *row = NULL;
-    trace_table_t *tab;
-    int rc;
+/* Fills row i of a table: its keys, its values and the run whose
+ * parameters it carries. */
+typedef void (*merge_fill_fn)(const merge_t *m, size_t i, uint64_t *keys, double *values,
+                              sweep_run_t *r, double *scratch);
 
-    if ((rc = merge_layout(m, keys, 5, m->nmetrics, false, &l, err)) != SIM_OK)
-        goto out;
-    if ((row = calloc(1, l.size)) == NULL ||
-        (tab = trace_table_create(t, "/runs", l.size, l.fields, l.nfields, err)) == NULL) {
-        rc = SIM_ERR_RUN;
-        goto out;
-    }
-    for (size_t i = 0; i < m->nruns && rc == SIM_OK; i++) {
-        sweep_run_t r;
-        uint64_t k[5];
-        sweep_run_at(m->s, m->runs[i], &r);
-        memset(row, 0, l.size);
-        k[0] = r.index, k[1] = r.point, k[2] = r.replication, k[3] = m->s->seed, k[4] = r.replication;
-        memcpy(row, k, sizeof k);
-        memcpy(row + l.values_at, m->values + i * m->nmetrics, m->nmetrics * sizeof(double));
-        if ((rc = merge_strings(m, &r, row, &l, err)) == SIM_OK)
-            rc = trace_append(tab, row, err);
-    }
-out:
-    free(row);
-    merge_layout_free(&l);
-    return rc;
+static void merge_fill_run(const merge_t *m, size_t i, uint64_t *k, double *v, sweep_run_t *r,
+                           double *scratch)
+{
+    (void)scratch;
+    sweep_run_at(m->s, m->runs[i], r);
+    k[0] = r->index, k[1] = r->point, k[2] = r->replication, k[3] = m->s->seed;
+    k[4] = r->replication;
+    memcpy(v, m->values + i * m->nmetrics, m->nmetrics * sizeof *v);
 }
 
-static int merge_h5_points(const merge_t *m, trace_t *t, double *scratch, sim_err_t *err)
+static void merge_fill_point(const merge_t *m, size_t p, uint64_t *k, double *v,
+                             sweep_run_t *r, double *scratch)
 {
-    static const char *const keys[] = { "point", "n" };
-    merge_layout_t l;
+    sweep_run_at(m->s, p * (size_t)m->s->replications, r);
+    k[0] = p, k[1] = 0;
+    for (size_t j = 0; j < m->nmetrics; j++) {
+        const merge_stat_t st = merge_point_stat(m, p, j, scratch);
+        v[3 * j] = st.mean, v[3 * j + 1] = st.sd, v[3 * j + 2] = st.ci95;
+        k[1] = st.n;
+    }
+}
+
+/* Table `name` of nrows rows: u64 keys, the parameters, nvalues f64
+ * values (the metrics, or their mean, sd and ci95 when stats). */
+static int merge_h5_table(const merge_t *m, trace_t *t, const char *name,
+                          const char *const *keys, size_t nkeys, bool stats, size_t nrows,
+                          merge_fill_fn fill, double *scratch, sim_err_t *err)
+{
+    const size_t nvalues = (stats ? 3 : 1) * m->nmetrics;
+    uint64_t k[8];
+    double *v = calloc(nvalues + 1, sizeof *v);
     unsigned char *row = NULL;
     trace_table_t *tab;
+    merge_layout_t l;
     int rc;
 
-    if ((rc = merge_layout(m, keys, 2, 3 * m->nmetrics, true, &l, err)) != SIM_OK)
+    if ((rc = merge_layout(m, keys, nkeys, nvalues, stats, &l, err)) != SIM_OK)
         goto out;
-    if ((row = calloc(1, l.size)) == NULL ||
-        (tab = trace_table_create(t, "/points", l.size, l.fields, l.nfields, err)) == NULL) {
+    if (v == NULL || (row = calloc(1, l.size)) == NULL) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    if ((tab = trace_table_create(t, name, l.size, l.fields, l.nfields, err)) == NULL) {
         rc = SIM_ERR_RUN;
         goto out;
     }
-    for (size_t p = 0; p < m->s->npoints && rc == SIM_OK; p++) {
+    for (size_t i = 0; i < nrows && rc == SIM_OK; i++) {
         sweep_run_t r;
-        uint64_t k[2] = { p, 0 };
-        double *v = (double *)(void *)(row + l.values_at);
-        sweep_run_at(m->s, p * (size_t)m->s->replications, &r);
+        fill(m, i, k, v, &r, scratch);
         memset(row, 0, l.size);
-        for (size_t j = 0; j < m->nmetrics; j++) {
-            const merge_stat_t st = merge_point_stat(m, p, j, scratch);
-            v[3 * j] = st.mean, v[3 * j + 1] = st.sd, v[3 * j + 2] = st.ci95;
-            k[1] = st.n;
-        }
-        memcpy(row, k, sizeof k);
+        memcpy(row, k, nkeys * sizeof *k);
+        memcpy(row + l.values_at, v, nvalues * sizeof *v);
         if ((rc = merge_strings(m, &r, row, &l, err)) == SIM_OK)
             rc = trace_append(tab, row, err);
     }
 out:
     free(row);
+    free(v);
     merge_layout_free(&l);
     return rc;
 }
@@ -363,8 +365,13 @@ static int merge_h5(const merge_t *m, double *scratch, sim_err_t *err)
     snprintf(path, sizeof path, "%s/results.h5", m->s->dir);
     if ((t = trace_open(path, err)) == NULL)
         return SIM_ERR_RUN;
-    if ((rc = merge_h5_runs(m, t, err)) != SIM_OK ||
-        (rc = merge_h5_points(m, t, scratch, err)) != SIM_OK ||
+    static const char *const run_keys[] = { "index", "point", "replication", "seed", "run" };
+    static const char *const point_keys[] = { "point", "n" };
+
+    if ((rc = merge_h5_table(m, t, "/runs", run_keys, 5, false, m->nruns, merge_fill_run,
+                             scratch, err)) != SIM_OK ||
+        (rc = merge_h5_table(m, t, "/points", point_keys, 2, true, m->s->npoints,
+                             merge_fill_point, scratch, err)) != SIM_OK ||
         (rc = trace_attr_string(t, "/metadata", "sweep", m->s->name, err)) != SIM_OK ||
         (rc = trace_attr_string(t, "/metadata", "scenario", m->s->scenario, err)) != SIM_OK ||
         (rc = trace_attr_u64(t, "/metadata", "replications", m->s->replications, err)) !=
