@@ -15,6 +15,7 @@
 
 #include "sim/kernel.h"
 #include "sim/scenario.h"
+#include "sim/trace.h"
 #include "sim/units.h"
 
 typedef struct cli {
@@ -312,5 +313,6 @@ int sim_cli_main(int argc, char **argv, const sim_model_t *model,
     }
     rc = cli_dispatch(argc, argv, model, commands);
     scn_library_cleanup();
+    trace_library_cleanup();
     return rc;
 }

@@ -18,6 +18,17 @@
  * Object times. Objects are created without modification times
  * (H5Pset_obj_track_times false) so that the same run writes the same
  * bytes, which makes determinism checks simple.
+ *
+ * A close that fails. When H5Fclose cannot flush (a full disk), HDF5 1.10
+ * frees the file's structures but keeps its identifier registered; its
+ * exit-time clean-up (H5_term_library, installed with atexit) then closes
+ * that identifier again and touches freed memory (SIGSEGV). So this module
+ * tells HDF5 not to install that handler (H5dont_atexit, before its first
+ * call into the library), creates files with the strong close degree (a
+ * close also closes every object still open in the file, so nothing is
+ * left holding it), and trace_library_cleanup() releases the library only
+ * when no close has failed. h5_close_failed is that one process-wide fact;
+ * it mirrors HDF5's own process-wide state and is no simulation state.
  */
 #include "sim/trace.h"
 
@@ -53,6 +64,8 @@ struct trace {
     size_t cap;
 };
 
+static bool h5_close_failed;
+
 typedef struct trace_quiet {
     H5E_auto2_t func;
     void *data;
@@ -63,6 +76,9 @@ typedef struct trace_quiet {
 
 static void quiet_enter(trace_quiet_t *q)
 {
+    /* Every public function starts here, so this runs before the library
+     * initialises itself; later calls change nothing (and fail quietly). */
+    (void)H5dont_atexit();
     /* If the current handler cannot be read (it was installed with the v1
      * API), leave it alone rather than lose it. */
     q->saved = H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data) >= 0;
@@ -172,13 +188,40 @@ static hid_t parents_lcpl(void)
     return lcpl;
 }
 
+/* File-access properties: closing the file closes every object still open
+ * in it (see "A close that fails" above). */
+static hid_t strong_fapl(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        H5Pclose(fapl);
+        return H5I_INVALID_HID;
+    }
+    return fapl;
+}
+
+/* Closes a file; after a failure HDF5 must not be shut down (see above). */
+static herr_t file_close(hid_t file)
+{
+    herr_t rc = H5Fclose(file);
+    if (rc < 0)
+        h5_close_failed = true;
+    return rc;
+}
+
+void trace_library_cleanup(void)
+{
+    if (!h5_close_failed)
+        H5close();
+}
+
 /* ------------------------------------------------------------- open */
 
 trace_t *trace_open(const char *path, sim_err_t *err)
 {
     trace_quiet_t q;
     trace_t *trace = NULL;
-    hid_t fcpl = H5I_INVALID_HID;
+    hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID;
     size_t len = strlen(path);
 
     quiet_enter(&q);
@@ -195,16 +238,18 @@ trace_t *trace_open(const char *path, sim_err_t *err)
 
     /* The file creation list is also the root group's creation list. */
     fcpl = H5Pcreate(H5P_FILE_CREATE);
-    if (fcpl < 0 || H5Pset_obj_track_times(fcpl, 0) < 0) {
+    fapl = strong_fapl();
+    if (fcpl < 0 || fapl < 0 || H5Pset_obj_track_times(fcpl, 0) < 0) {
         h5_fail(err, "cannot create '%s'", trace->partial);
         goto fail;
     }
-    trace->file = H5Fcreate(trace->partial, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    trace->file = H5Fcreate(trace->partial, H5F_ACC_TRUNC, fcpl, fapl);
     if (trace->file < 0) {
         h5_fail(err, "cannot create '%s'", trace->partial);
         goto fail;
     }
     H5Pclose(fcpl);
+    H5Pclose(fapl);
     quiet_leave(&q);
     return trace;
 
@@ -212,6 +257,7 @@ oom:
     sim_err_set(err, SIM_ERR_RUN, "cannot create '%s.partial': out of memory", path);
 fail:
     close_id(fcpl, H5Pclose);
+    close_id(fapl, H5Pclose);
     if (trace != NULL) {
         free(trace->path);
         free(trace->partial);
@@ -635,8 +681,9 @@ int trace_close(trace_t *trace, bool complete, sim_err_t *err)
         rc = trace_finish(trace, err);
     for (size_t i = 0; i < trace->ntables; i++)
         table_free(trace->tables[i]);
-    if (H5Fclose(trace->file) < 0 && rc == SIM_OK)
-        rc = h5_fail(err, "cannot close '%s'", trace->partial);
+    /* HDF5 writes what it still caches (most of a small trace) here. */
+    if (file_close(trace->file) < 0 && rc == SIM_OK)
+        rc = h5_fail(err, "cannot write '%s'", trace->partial);
 
     if (complete && rc == SIM_OK) {
         if (rename(trace->partial, trace->path) != 0)
@@ -699,7 +746,7 @@ void trace_reader_close(trace_reader_t *reader)
     if (reader == NULL)
         return;
     quiet_enter(&q);
-    H5Fclose(reader->file);
+    file_close(reader->file);
     quiet_leave(&q);
     free(reader->path);
     free(reader);

@@ -83,6 +83,13 @@ int trace_attr_f64(trace_t *trace, const char *obj, const char *name, double val
  * Returns SIM_OK or SIM_ERR_RUN. */
 int trace_close(trace_t *trace, bool complete, sim_err_t *err);
 
+/* Releases HDF5's process-wide state. Call once, at exit, after every trace
+ * and reader was closed (the command line does). When a file could not be
+ * closed (a full disk), HDF5 1.10 cannot be shut down without crashing, so
+ * this then does nothing and the operating system reclaims the rest. HDF5's
+ * own exit-time handler is never installed (trace.c says why). */
+void trace_library_cleanup(void);
+
 /* ---------------------------------------------------------------- reading
  * A small generic reader, so that tools (`qkmsim summarize`) read traces
  * without HDF5 types leaving this module. It reads whole columns of
