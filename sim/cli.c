@@ -25,6 +25,7 @@ typedef struct cli {
     size_t noverrides;
     sim_options_t opts;
     bool quiet;
+    bool force;          /* run: replace an existing regular output */
 } cli_t;
 
 static const char usage_head[] =
@@ -46,13 +47,16 @@ static const char usage_tail[] =
     "See qkmsim(1) and docs/user-guide.md.\n";
 
 static const char usage_run[] =
-    "Usage: qkmsim run FILE [-o OUT.h5] [--seed S] [--run R] [--until T]\n"
+    "Usage: qkmsim run FILE [-o OUT.h5] [--force] [--seed S] [--run R] [--until T]\n"
     "                       [-p NAME=VALUE ...] [--quiet]\n"
     "Runs the scenario FILE and writes its trace (HDF5, docs/trace-format.md).\n"
     "\n"
     "  -o, --output OUT.h5   the trace file (default: FILE's name with .h5, in\n"
     "                        the current folder); written as OUT.h5.partial and\n"
-    "                        renamed when the run completed\n"
+    "                        renamed when the run completed. Refused: an OUT.h5\n"
+    "                        that is FILE, or is not a regular file (directory,\n"
+    "                        device, FIFO, symbolic link)\n"
+    "      --force           replace an existing OUT.h5 (a regular file)\n"
     "  -s, --seed S          the seed (default: the scenario's seed attribute, or 1)\n"
     "  -r, --run R           the replication number (default 0); streams derive\n"
     "                        from (seed, run, stream name)\n"
@@ -108,7 +112,8 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
         { "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
         { "run", required_argument, NULL, 'r' },    { "until", required_argument, NULL, 'u' },
         { "param", required_argument, NULL, 'p' },  { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "force", no_argument, NULL, 'f' },        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     static const struct option validate_opts[] = {
         { "param", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
@@ -122,7 +127,7 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
     if (c->overrides == NULL)
         return 1;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, is_run ? "o:s:r:u:p:qh" : "p:qh", longopts, NULL)) !=
+    while ((ch = getopt_long(argc, argv, is_run ? "o:s:r:u:p:qfh" : "p:qh", longopts, NULL)) !=
            -1) {
         switch (ch) {
         case 'o': c->output = optarg; break;
@@ -142,6 +147,7 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
             break;
         case 'p': c->overrides[c->noverrides++] = optarg; break;
         case 'q': c->quiet = true; break;
+        case 'f': c->force = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return SIM_EXIT_USAGE;
         }
@@ -177,6 +183,17 @@ static double cli_wall_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The output a run would write, checked before any work: what it must
+ * never replace, and an existing trace only with --force. */
+static int cli_check_output(const cli_t *c, const char *output, sim_err_t *err)
+{
+    int rc = trace_output_check(output, c->file, err);
+    if (rc == SIM_OK && !c->force && trace_output_exists(output))
+        rc = sim_err_set(err, SIM_ERR_INPUT, "output '%s' exists: give --force to replace it",
+                         output);
+    return rc;
+}
+
 static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is_run)
 {
     cli_t c = { 0 };
@@ -189,17 +206,21 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
 
     if (rc >= 0)
         goto out;
+    if (is_run) {
+        output = c.output != NULL ? strdup(c.output) : cli_default_output(c.file);
+        if (output == NULL) {
+            rc = sim_err_set(&err, SIM_ERR_RUN, "out of memory");
+            goto out;
+        }
+        if ((rc = cli_check_output(&c, output, &err)) != SIM_OK)
+            goto out;
+    }
     if ((rc = scn_load(c.file, c.overrides, c.noverrides, &scn, &err)) != SIM_OK ||
         (rc = model->build(scn, &c.opts, &inst, &err)) != SIM_OK)
         goto out;
     if (!is_run) {
         if (!c.quiet)
             printf("%s: valid\n", c.file);
-        goto out;
-    }
-    output = c.output != NULL ? strdup(c.output) : cli_default_output(c.file);
-    if (output == NULL) {
-        rc = sim_err_set(&err, SIM_ERR_RUN, "out of memory");
         goto out;
     }
     t0 = cli_wall_seconds();

@@ -36,9 +36,11 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define REASON_MAX 512
 
@@ -188,6 +190,102 @@ static hid_t parents_lcpl(void)
     return lcpl;
 }
 
+/* ------------------------------------------------------------- paths */
+
+/* What a file that is not a regular one is, for messages. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Whether path names the file `in` (stat of the input), through any link. */
+static bool same_file(const char *path, const struct stat *in)
+{
+    struct stat st;
+    return in != NULL && stat(path, &st) == 0 && st.st_dev == in->st_dev &&
+           st.st_ino == in->st_ino;
+}
+
+/* Checks one path the trace would replace: `what` names it in messages. */
+static int check_target(const char *path, const char *what, const struct stat *in,
+                        const char *input, sim_err_t *err)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return SIM_OK;   /* nothing there (or unreachable: creating it will say why) */
+    if (same_file(path, in))
+        return sim_err_set(err, SIM_ERR_INPUT, "%s '%s' is the scenario file '%s'", what, path,
+                           input);
+    if (!S_ISREG(st.st_mode))
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "%s '%s' is %s, not a regular file: refusing to replace it", what,
+                           path, file_kind(st.st_mode));
+    return SIM_OK;
+}
+
+static char *partial_name(const char *path)
+{
+    size_t len = strlen(path);
+    char *partial = malloc(len + sizeof ".partial");
+    if (partial != NULL) {
+        memcpy(partial, path, len);
+        memcpy(partial + len, ".partial", sizeof ".partial");
+    }
+    return partial;
+}
+
+int trace_output_check(const char *path, const char *input, sim_err_t *err)
+{
+    struct stat in_st;
+    const struct stat *in = input != NULL && stat(input, &in_st) == 0 ? &in_st : NULL;
+    char *partial = partial_name(path);
+    int rc;
+
+    if (partial == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if ((rc = check_target(path, "output", in, input, err)) == SIM_OK)
+        rc = check_target(partial, "the output's partial file", in, input, err);
+    free(partial);
+    return rc;
+}
+
+bool trace_output_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* Makes room for a new partial file: a leftover regular one (an earlier run
+ * that was killed) is removed; anything else there is refused, so that the
+ * exclusive create below neither follows a symlink nor opens a FIFO. */
+static int partial_clear(const char *partial, sim_err_t *err)
+{
+    struct stat st;
+
+    if (lstat(partial, &st) != 0)
+        return SIM_OK;
+    if (!S_ISREG(st.st_mode))
+        return sim_err_set(err, SIM_ERR_RUN, "cannot create '%s': it is %s", partial,
+                           file_kind(st.st_mode));
+    if (unlink(partial) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "cannot replace '%s': %s", partial,
+                           strerror(errno));
+    return SIM_OK;
+}
+
 /* File-access properties: closing the file closes every object still open
  * in it (see "A close that fails" above). */
 static hid_t strong_fapl(void)
@@ -222,7 +320,6 @@ trace_t *trace_open(const char *path, sim_err_t *err)
     trace_quiet_t q;
     trace_t *trace = NULL;
     hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID;
-    size_t len = strlen(path);
 
     quiet_enter(&q);
     trace = calloc(1, sizeof *trace);
@@ -230,11 +327,11 @@ trace_t *trace_open(const char *path, sim_err_t *err)
         goto oom;
     trace->file = H5I_INVALID_HID;
     trace->path = dup_string(path);
-    trace->partial = malloc(len + sizeof ".partial");
+    trace->partial = partial_name(path);
     if (trace->path == NULL || trace->partial == NULL)
         goto oom;
-    memcpy(trace->partial, path, len);
-    memcpy(trace->partial + len, ".partial", sizeof ".partial");
+    if (partial_clear(trace->partial, err) != SIM_OK)
+        goto fail;
 
     /* The file creation list is also the root group's creation list. */
     fcpl = H5Pcreate(H5P_FILE_CREATE);
@@ -243,7 +340,8 @@ trace_t *trace_open(const char *path, sim_err_t *err)
         h5_fail(err, "cannot create '%s'", trace->partial);
         goto fail;
     }
-    trace->file = H5Fcreate(trace->partial, H5F_ACC_TRUNC, fcpl, fapl);
+    /* Exclusive: a file that appeared since partial_clear is refused. */
+    trace->file = H5Fcreate(trace->partial, H5F_ACC_EXCL, fcpl, fapl);
     if (trace->file < 0) {
         h5_fail(err, "cannot create '%s'", trace->partial);
         goto fail;
@@ -669,6 +767,22 @@ static int trace_finish(trace_t *trace, sim_err_t *err)
                       err);
 }
 
+/* Renames the finished partial file to the output in one step. Whatever
+ * now stands at the output must still be a regular file (or nothing): a
+ * device node or FIFO made there during the run is not replaced. */
+static int partial_rename(const trace_t *trace, sim_err_t *err)
+{
+    struct stat st;
+
+    if (lstat(trace->path, &st) == 0 && !S_ISREG(st.st_mode))
+        return sim_err_set(err, SIM_ERR_RUN, "output '%s' is %s, not a regular file: "
+                           "refusing to replace it", trace->path, file_kind(st.st_mode));
+    if (rename(trace->partial, trace->path) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "cannot rename '%s' to '%s': %s",
+                           trace->partial, trace->path, strerror(errno));
+    return SIM_OK;
+}
+
 int trace_close(trace_t *trace, bool complete, sim_err_t *err)
 {
     trace_quiet_t q;
@@ -685,11 +799,8 @@ int trace_close(trace_t *trace, bool complete, sim_err_t *err)
     if (file_close(trace->file) < 0 && rc == SIM_OK)
         rc = h5_fail(err, "cannot write '%s'", trace->partial);
 
-    if (complete && rc == SIM_OK) {
-        if (rename(trace->partial, trace->path) != 0)
-            rc = sim_err_set(err, SIM_ERR_RUN, "cannot rename '%s' to '%s': %s",
-                             trace->partial, trace->path, strerror(errno));
-    }
+    if (complete && rc == SIM_OK)
+        rc = partial_rename(trace, err);
     /* A failed run, or a complete one that could not be finalised, leaves
      * nothing behind: the partial file already says completed=1 when only
      * the rename failed. */

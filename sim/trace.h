@@ -13,7 +13,8 @@
  *
  * Crash safety: the file is written as "<path>.partial". trace_close(...,
  * complete=true) flushes every table, writes the attribute
- * /metadata@completed = 1 last, closes the file and renames it to <path>.
+ * /metadata@completed = 1 last, closes the file and renames it to <path>
+ * (rename(2): one step; refused when <path> is then not a regular file).
  * trace_close(..., complete=false) (a run that failed) closes it and deletes
  * the partial file, so no file that looks valid is ever left behind.
  *
@@ -51,7 +52,22 @@ typedef struct trace_field {
 typedef struct trace trace_t;
 typedef struct trace_table trace_table_t;
 
-/* Creates "<path>.partial" (replacing any old one). NULL on failure. */
+/* What may be written, checked before a run does any work (the command
+ * line calls it first). Refused with SIM_ERR_INPUT and a message naming
+ * the path: a `path` or "<path>.partial" that exists and is not a regular
+ * file (a directory, symbolic link, device, FIFO or socket), or that is
+ * the file `input` (same device and inode, however either is named; input
+ * may be NULL). An existing regular `path` passes: whether it may be
+ * replaced is the caller's choice (trace_output_exists). */
+int trace_output_check(const char *path, const char *input, sim_err_t *err);
+
+/* Whether something exists at path (a symbolic link counts, dangling or not). */
+bool trace_output_exists(const char *path);
+
+/* Creates "<path>.partial": a regular file left there by an earlier run is
+ * replaced, anything else there is refused; the file is created
+ * exclusively (O_EXCL), so a symbolic link is never followed. NULL on
+ * failure (SIM_ERR_RUN). */
 trace_t *trace_open(const char *path, sim_err_t *err);
 
 /* Creates table `name` (an absolute path such as "/levels" or
