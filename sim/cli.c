@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "sim/kernel.h"
@@ -66,13 +67,15 @@ static const char usage_run[] =
     "                        attributes, absolute or relative to <scenario>, e.g.\n"
     "                        -p @duration=2h\n"
     "                        -p \"links/link[@id='AB']/store/@capacity=20Mb\"\n"
-    "  -q, --quiet           print nothing but errors\n"
+    "  -q, --quiet           print nothing but errors (and the warning that the\n"
+    "                        trace may not fit in the free space)\n"
     "  -h, --help            this help\n";
 
 static const char usage_validate[] =
     "Usage: qkmsim validate FILE [-p NAME=VALUE ...] [--quiet]\n"
     "Checks FILE against the schema and the models' rules without running it\n"
-    "or writing anything. Exit status 0 when valid, 2 otherwise.\n"
+    "or writing anything, and prints an estimate of the run's events and trace\n"
+    "size. Exit status 0 when valid, 2 otherwise.\n"
     "\n"
     "  -p, --param NAME=VALUE  apply an override first (as for run)\n"
     "  -q, --quiet           print nothing but errors\n"
@@ -194,6 +197,70 @@ static int cli_check_output(const cli_t *c, const char *output, sim_err_t *err)
     return rc;
 }
 
+/* A count for people: whole below 10^9 (3 significant digits), else "1.2e+17". */
+static const char *cli_about(double v, char *buf, size_t len)
+{
+    if (v < 1e9) {
+        char digits[32];
+        snprintf(digits, sizeof digits, "%.3g", v);
+        snprintf(buf, len, "%.0f", strtod(digits, NULL));
+    } else {
+        snprintf(buf, len, "%.2g", v);
+    }
+    return buf;
+}
+
+/* Bytes in MB (10^6 bytes), 3 significant digits: "28.3", "0.512", "3.2e+12". */
+static const char *cli_mb(double bytes, char *buf, size_t len)
+{
+    snprintf(buf, len, "%.3g", bytes / 1e6);
+    return buf;
+}
+
+/* "estimate: about N events, about M MB of trace" (validate). */
+static void cli_print_estimate(const sim_estimate_t *e, FILE *out)
+{
+    char events[32], mb[32];
+    fprintf(out, "estimate: about %s events, about %s MB of trace\n",
+            cli_about(e->events, events, sizeof events), cli_mb(e->bytes, mb, sizeof mb));
+}
+
+/* Bytes free for an unprivileged writer on the file system of `output`'s
+ * folder; negative when that cannot be told. */
+static double cli_free_bytes(const char *output)
+{
+    const char *slash = strrchr(output, '/');
+    char *dir = slash == NULL ? strdup(".")
+              : slash == output ? strdup("/") : strndup(output, (size_t)(slash - output));
+    struct statvfs vfs;
+    double free_bytes = -1;
+
+    if (dir != NULL && statvfs(dir, &vfs) == 0)
+        free_bytes = (double)vfs.f_bavail * (double)vfs.f_frsize;
+    free(dir);
+    return free_bytes;
+}
+
+/* Warns (and goes on) when the trace may not fit where it goes. A warning,
+ * not an error: the estimate is rough, and space may be freed meanwhile. */
+static void cli_warn_space(const sim_model_t *model, const void *inst, const char *output)
+{
+    sim_estimate_t e = { 0 };
+    double free_bytes;
+    char need[32], have[32], events[32];
+
+    if (model->estimate == NULL)
+        return;
+    model->estimate(inst, &e);
+    free_bytes = cli_free_bytes(output);
+    if (free_bytes < 0 || e.bytes <= free_bytes)
+        return;
+    fprintf(stderr, "qkmsim: warning: the trace of this run may take about %s MB (about %s "
+            "events), more than the %s MB free for '%s'; running anyway\n",
+            cli_mb(e.bytes, need, sizeof need), cli_about(e.events, events, sizeof events),
+            cli_mb(free_bytes, have, sizeof have), output);
+}
+
 static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is_run)
 {
     cli_t c = { 0 };
@@ -219,10 +286,17 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
         (rc = model->build(scn, &c.opts, &inst, &err)) != SIM_OK)
         goto out;
     if (!is_run) {
-        if (!c.quiet)
+        if (!c.quiet) {
             printf("%s: valid\n", c.file);
+            if (model->estimate != NULL) {
+                sim_estimate_t e = { 0 };
+                model->estimate(inst, &e);
+                cli_print_estimate(&e, stdout);
+            }
+        }
         goto out;
     }
+    cli_warn_space(model, inst, output);
     t0 = cli_wall_seconds();
     if ((rc = model->run(inst, output, &err)) != SIM_OK)
         goto out;

@@ -646,6 +646,14 @@ int trace_append(trace_table_t *table, const void *record, sim_err_t *err)
     return rc;
 }
 
+size_t trace_row_bytes(const trace_field_t *fields, size_t nfields)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < nfields; i++)
+        bytes += fields[i].type == TRACE_STR ? 16 : field_size(fields[i].type);
+    return bytes;
+}
+
 uint64_t trace_table_rows(const trace_table_t *table)
 {
     return table->written + table->nbatch;

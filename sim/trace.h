@@ -81,6 +81,11 @@ trace_table_t *trace_table_create(trace_t *trace, const char *name, size_t recor
  * TRACE_STR members are copied too. */
 int trace_append(trace_table_t *table, const void *record, sim_err_t *err);
 
+/* Bytes one record of these fields takes in the file: the packed sum of
+ * the on-disk column sizes, a TRACE_STR column counting its 16-byte
+ * reference (the string itself lives in the file's heap). For estimates. */
+size_t trace_row_bytes(const trace_field_t *fields, size_t nfields);
+
 /* Records appended so far (written or buffered). */
 uint64_t trace_table_rows(const trace_table_t *table);
 
