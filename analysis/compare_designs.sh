@@ -8,8 +8,9 @@
 # scenarios folder) once per storage design, changing only the <storage>
 # element (and, for the key-format rows, the store's format) with -p
 # overrides, so every run sees the same seeded workload. Writes DIR/<label>.h5
-# (default DIR: ./compare-designs) and prints one `qkmsim summarize` row per
-# design. Exit status: 0, or the first failing qkmsim's status.
+# (default DIR: ./compare-designs; the traces of an earlier comparison there
+# are replaced) and prints one `qkmsim summarize` row per design. Exit
+# status: 0, or the first failing qkmsim's status.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
         -o) out=$2; shift 2 ;;
         -r) run=$2; shift 2 ;;
         --csv) csv=--csv; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "compare_designs.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -64,7 +65,7 @@ for v in $variants; do
     done
     IFS='
 '
-    "$qkmsim" run "$scenario" -o "$out/$label.h5" "$@" > "$out/$label.log" 2>&1
+    "$qkmsim" run "$scenario" -o "$out/$label.h5" --force "$@" > "$out/$label.log" 2>&1
     rc=$?
     if [ $rc -ne 0 ]; then
         echo "compare_designs.sh: $label failed (exit $rc), see $out/$label.log:" >&2

@@ -95,6 +95,10 @@ struct client_kind {
                    uint64_t *net, sim_err_t *err);
     /* Network counters (all marked network), ended by a NULL name; may be NULL. */
     const model_counter_t *counters;
+    /* Adds client c's part of a run of `end` ns to *est (its events, its
+     * level changes, its request rows). May be NULL: the world then counts
+     * one event per request at c->rate and nothing else. */
+    void (*estimate)(const client_t *c, int64_t end, model_estimate_t *est);
 };
 
 /* The bundled kinds, NULL-terminated. The first is etsi014. */

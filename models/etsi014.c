@@ -342,6 +342,22 @@ static int etsi014_summary(trace_t *trace, client_t *const *clients, size_t n, i
     return SIM_OK;
 }
 
+/* Every request counted as served: two events (the GET_KEY, the slave's
+ * GET_KEY_WITH_KEY_IDS), two /requests rows and two level changes (the
+ * key leaves the master's store and the slave's). */
+static void etsi014_estimate(const client_t *c, int64_t end, model_estimate_t *est)
+{
+    const etsi014_t *app = (const etsi014_t *)c;
+    const int64_t stop = app->cfg.stop < end ? app->cfg.stop : end;
+    const double requests =
+        stop > app->cfg.start ? app->cfg.rate * ((double)(stop - app->cfg.start) / 1e9) : 0;
+    const size_t row = trace_row_bytes(etsi014_request_fields, NFIELDS(etsi014_request_fields));
+
+    est->events += 2 * requests;
+    est->level_rows += 2 * requests;
+    est->request_bytes += 2 * requests * (double)row;
+}
+
 const client_kind_t etsi014_kind = {
     .element = "etsi014",
     .create = etsi014_create,
@@ -350,4 +366,5 @@ const client_kind_t etsi014_kind = {
     .trace_open = etsi014_trace_open,
     .summary = etsi014_summary,
     .counters = etsi014_counters,
+    .estimate = etsi014_estimate,
 };

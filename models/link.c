@@ -654,6 +654,32 @@ static void link_trace_outage(void *ctx, const link_outage_rec_t *rec)
         model_fail(l->ctx, &err);
 }
 
+double link_block_count(const link_t *link, int64_t end)
+{
+    double blocks = 0;
+    for (size_t i = 0; i < link->ndevices; i++)
+        blocks += floor((double)end / (double)link->devices[i].cfg.block_ns);
+    return blocks;
+}
+
+void link_estimate(const link_t *link, int64_t end, model_estimate_t *est)
+{
+    const double blocks = link_block_count(link, end);
+    const size_t block_row = trace_row_bytes(link_block_fields, NFIELDS(link_block_fields));
+    const size_t outage_row = trace_row_bytes(link_outage_fields, NFIELDS(link_outage_fields));
+    double outages = 0;
+
+    for (size_t i = 0; i < link->ndevices; i++) {
+        const link_device_config_t *c = &link->devices[i].cfg;
+        outages += (double)c->noutages;
+        if (c->mtbf_ns > 0)
+            outages += (double)end / ((double)c->mtbf_ns + (double)c->mttr_ns);
+    }
+    est->events += 2 * blocks + 2 * outages;
+    est->level_rows += 2 * blocks;
+    est->log_bytes += blocks * (double)block_row + outages * (double)outage_row;
+}
+
 /* "name=value ..." of the parameters a device's model used. */
 static void link_device_params(const link_device_config_t *c, char *buf, size_t len)
 {

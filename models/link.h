@@ -193,6 +193,16 @@ int64_t link_up_ns(const link_t *link, int64_t t);
  * LINK_MAX_LISTENERS are already subscribed. */
 int link_listen(link_t *link, const link_listener_t *li, sim_err_t *err);
 
+/* Block intervals that end within a run of `end` ns, over all devices. */
+double link_block_count(const link_t *link, int64_t end);
+
+/* Adds the link's part of a run of `end` ns to *est: per block interval
+ * of each device, two events (the block's end, its delivery), one
+ * /link_blocks row and two level changes (the key reaches both ends); per
+ * outage (scheduled, or expected failures end / (mtbf + mttr)), two
+ * events and one /link_outages row. */
+void link_estimate(const link_t *link, int64_t end, model_estimate_t *est);
+
 /* ---- output (docs/trace-format.md): the link's own tables ---- */
 
 /* The tables /link_devices (written at once), /link_blocks and

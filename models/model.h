@@ -34,6 +34,21 @@ typedef struct model_counter {
                          * in the run report as "N by <waste>" */
 } model_counter_t;
 
+/* What a model adds to the estimate of a run (sim_estimate_t, the world's
+ * estimate in docs/models.md): handlers it would execute, rows it would
+ * add to the level log (/levels, when levels are logged on change; the
+ * world turns them into bytes), bytes of request-log rows (kept as the
+ * trace's `requests` setting says), bytes of other log rows (dropped by
+ * summary-only) and bytes of rows always written. The world applies the
+ * output settings and compression. */
+typedef struct model_estimate {
+    double events;
+    double level_rows;
+    double request_bytes;
+    double log_bytes;
+    double bytes;
+} model_estimate_t;
+
 /* Records e (if it is the first failure) and stops the kernel. */
 void model_fail(model_ctx_t *ctx, const sim_err_t *e);
 

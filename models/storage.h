@@ -126,6 +126,11 @@ struct storage_design {
     const model_counter_t *counters;
     /* Frees sl->state; may be NULL. */
     void (*destroy)(storage_link_t *sl);
+    /* Adds to *est what the design itself does in a run of `end` ns
+     * beyond what the world counts per block and the client kinds per
+     * request (its own events: rounds, messages, synchronisation; its
+     * extra level changes). May be NULL: nothing beyond those. */
+    void (*estimate)(const storage_link_t *sl, int64_t end, model_estimate_t *est);
 };
 
 /* The registered designs, NULL-terminated. */

@@ -494,6 +494,16 @@ static const model_counter_t collide_counters[] = {
     { .name = NULL },
 };
 
+/* One synchronisation notice per granted GET_KEY (requests at the
+ * clients' registered demand); the working-set requests are rarer. */
+static void collide_estimate(const storage_link_t *sl, int64_t end, model_estimate_t *est)
+{
+    for (size_t i = 0; i < sl->napps; i++)
+        if (sl->apps[i].request_bits > 0)
+            est->events += sl->apps[i].demand / (double)sl->apps[i].request_bits *
+                           ((double)end / 1e9);
+}
+
 const storage_design_t storage_collide = {
     .name = "collide",
     .params = collide_params,
@@ -507,4 +517,5 @@ const storage_design_t storage_collide = {
                "key to a relay",
     .counters = collide_counters,
     .destroy = collide_destroy,
+    .estimate = collide_estimate,
 };

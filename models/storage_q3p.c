@@ -617,6 +617,17 @@ static const model_counter_t q3p_counters[] = {
     { .name = NULL },
 };
 
+/* Every `timer` a round at the master and, counted as about one per
+ * round, a message arriving 'delay' later; a message changes about six
+ * levels (its tag at both common stores, the key it moves at both ends). */
+static void q3p_estimate(const storage_link_t *sl, int64_t end, model_estimate_t *est)
+{
+    const q3p_state_t *st = sl->state;
+    const double rounds = (double)end / (double)st->timer;
+    est->events += 2 * rounds;
+    est->level_rows += 6 * rounds;
+}
+
 const storage_design_t storage_q3p = {
     .name = "q3p",
     .params = q3p_params,
@@ -628,4 +639,5 @@ const storage_design_t storage_q3p = {
     .take = q3p_take,
     .counters = q3p_counters,
     .destroy = q3p_destroy,
+    .estimate = q3p_estimate,
 };

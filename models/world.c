@@ -600,6 +600,11 @@ static void world_model_destroy(void *instance)
     world_destroy(instance);
 }
 
+static void world_model_estimate(const void *instance, sim_estimate_t *est)
+{
+    world_estimate(instance, est);
+}
+
 const sim_model_t world_model = {
     .name = "qkd",
     .scalars = "/summary/network",
@@ -607,4 +612,5 @@ const sim_model_t world_model = {
     .run = world_model_run,
     .summarise = world_model_summarise,
     .destroy = world_model_destroy,
+    .estimate = world_model_estimate,
 };

@@ -112,6 +112,10 @@ int world_node_attr(const struct world *w, const scn_elem_t *e, const char *name
  * loop over the models' own output hooks. */
 int world_trace_open(struct world *w, const char *output, sim_err_t *err);
 int world_trace_finish(struct world *w, world_report_t *r, sim_err_t *err);
+/* The run's estimate (sim_model_t.estimate; docs/models.md, "How big a
+ * run is"): the links', the designs' and the clients' parts, the level
+ * log in the scenario's mode and the fixed tables. */
+void world_estimate(const struct world *w, sim_estimate_t *est);
 /* Store observers: time in each state (for /summary/stores) and the level log. */
 void world_store_times(void *ctx, const kstore_t *store, const kstore_change_t *ch);
 void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *ch);

@@ -692,3 +692,84 @@ int world_trace_finish(world_t *w, world_report_t *r, sim_err_t *err)
                            "a bug in qkmsim, please report it with the scenario");
     return SIM_OK;
 }
+
+/* ------------------------------------------------------------ estimate */
+
+/* What every trace has whatever the run: each table's first chunk is
+ * allocated whole (1024 rows of its row size, about 1 MB over the tables
+ * of a trace) and the metadata. */
+#define WORLD_EST_FIXED_BYTES (1024.0 * 1024.0)
+/* The rows of the models' static and summary tables per link and per app
+ * (/link_devices, /summary/link_devices, /summary/apps), roughly. */
+#define WORLD_EST_MODEL_ROW_BYTES 256.0
+
+/* How much deflate (level 1, after shuffle) shrinks the log tables:
+ * 5.7 on the default scenario (docs/performance.md, "Trace cost"); 4 is
+ * taken, on the side of a larger file. */
+#define WORLD_EST_DEFLATE_RATIO 4.0
+
+#define ROW(fields) ((double)trace_row_bytes(fields, NFIELDS(fields)))
+
+/* The tables written whatever happens in the run: metadata, nodes, links,
+ * stores, apps and the summaries. */
+static double world_estimate_fixed(const world_t *w)
+{
+    const scn_t *s = w->scn;
+    return WORLD_EST_FIXED_BYTES + 2.0 * (double)s->text_len +
+           (s->effective != NULL ? (double)strlen(s->effective) : 0.0) +
+           (double)w->nnodes * ROW(node_fields) +
+           (double)w->nlinks * (ROW(link_fields) + ROW(link_sum_fields) +
+                                8.0 * WORLD_MAX_EXTRAS + WORLD_EST_MODEL_ROW_BYTES) +
+           (double)w->nstores * (ROW(store_fields) + ROW(store_sum_fields)) +
+           (double)w->nclients * (ROW(app_fields) + WORLD_EST_MODEL_ROW_BYTES);
+}
+
+/* Expiry wake-ups: a store whose key expires wakes about once per range
+ * it receives, i.e. per block of its link. */
+static double world_estimate_expiry(const world_t *w)
+{
+    double events = 0;
+    for (size_t i = 0; i < w->nstores; i++)
+        if (kstore_config(w->stores[i]->ks)->max_age > 0)
+            events += link_block_count(&w->links[w->stores[i]->link], w->ctx.end);
+    return events;
+}
+
+void world_estimate(const world_t *w, sim_estimate_t *out)
+{
+    model_estimate_t m = { 0 };
+    double logs = 0;
+    const int64_t end = w->ctx.end;
+    const double samples = (double)end / (double)w->sample_interval + 1.0;
+
+    for (size_t i = 0; i < w->nlinks; i++) {
+        const storage_link_t *sl = &w->storages[i];
+        link_estimate(&w->links[i], end, &m);
+        if (sl->design->estimate != NULL)
+            sl->design->estimate(sl, end, &m);
+    }
+    for (size_t i = 0; i < w->nclients; i++) {
+        const client_t *c = w->clients[i];
+        if (c->kind->estimate != NULL)
+            c->kind->estimate(c, end, &m);
+        else
+            m.events += c->rate * ((double)end / 1e9);
+    }
+    m.events += world_estimate_expiry(w);
+    m.bytes += world_estimate_fixed(w);
+    if (w->levels == WORLD_LEVELS_ON_CHANGE) {
+        logs += m.level_rows * ROW(level_fields);
+    } else if (w->levels == WORLD_LEVELS_SAMPLED) {
+        m.events += samples;
+        logs += samples * (double)w->nstores * ROW(level_fields);
+    }
+    if (!w->summary_only)
+        logs += m.log_bytes;
+    if (w->requests.requests == CLIENT_LOG_ALL)
+        logs += m.request_bytes;
+    else if (w->requests.requests == CLIENT_LOG_SAMPLED)
+        logs += m.request_bytes / (double)w->requests.every;
+    if (w->compress)
+        logs /= WORLD_EST_DEFLATE_RATIO;
+    *out = (sim_estimate_t){ .events = m.events, .bytes = m.bytes + logs };
+}

@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sim/bench.h"
 #include "sim/kernel.h"
 #include "sim/scenario.h"
+#include "sim/trace.h"
 #include "sim/units.h"
 
 typedef struct cli {
@@ -29,6 +31,7 @@ typedef struct cli {
     size_t noutputs;
     sim_options_t opts;
     bool quiet;
+    bool force;          /* run: replace an existing regular output */
 } cli_t;
 
 static const char usage_head[] =
@@ -51,14 +54,17 @@ static const char usage_tail[] =
     "See qkmsim(1) and docs/user-guide.md.\n";
 
 static const char usage_run[] =
-    "Usage: qkmsim run FILE [-o OUT.h5] [--seed S] [--run R] [--until T]\n"
+    "Usage: qkmsim run FILE [-o OUT.h5] [--force] [--seed S] [--run R] [--until T]\n"
     "                       [-p NAME=VALUE ...] [-O NAME=VALUE ...] [--summary-only]\n"
     "                       [--quiet]\n"
     "Runs the scenario FILE and writes its trace (HDF5, docs/trace-format.md).\n"
     "\n"
     "  -o, --output OUT.h5   the trace file (default: FILE's name with .h5, in\n"
     "                        the current folder); written as OUT.h5.partial and\n"
-    "                        renamed when the run completed\n"
+    "                        renamed when the run completed. Refused: an OUT.h5\n"
+    "                        that is FILE, or is not a regular file (directory,\n"
+    "                        device, FIFO, symbolic link)\n"
+    "      --force           replace an existing OUT.h5 (a regular file)\n"
     "  -s, --seed S          the seed (default: the scenario's seed attribute, or 1)\n"
     "  -r, --run R           the replication number (default 0); streams derive\n"
     "                        from (seed, run, stream name)\n"
@@ -72,16 +78,21 @@ static const char usage_run[] =
     "                        <trace>: levels, interval, requests, request-every,\n"
     "                        summary-only, compress (docs/scenario-format.md)\n"
     "      --summary-only    no level, request or block rows: -O summary-only=true\n"
-    "  -q, --quiet           print nothing but errors\n"
+    "  -q, --quiet           print nothing but errors (and the warning that the\n"
+    "                        trace may not fit in the free space)\n"
     "  -h, --help            this help\n";
 
 static const char usage_validate[] =
-    "Usage: qkmsim validate FILE [-p NAME=VALUE ...] [-O NAME=VALUE ...] [--quiet]\n"
+    "Usage: qkmsim validate FILE [-p NAME=VALUE ...] [-O NAME=VALUE ...] [--summary-only]\n"
+    "                            [--quiet]\n"
     "Checks FILE against the schema and the models' rules without running it\n"
-    "or writing anything. Exit status 0 when valid, 2 otherwise.\n"
+    "or writing anything, and prints an estimate of the run's events and trace\n"
+    "size. Exit status 0 when valid, 2 otherwise.\n"
     "\n"
     "  -p, --param NAME=VALUE  apply an override first (as for run)\n"
-    "  -O, --output-option NAME=VALUE  check an output setting (as for run)\n"
+    "  -O, --output-option NAME=VALUE  check an output setting (as for run); the\n"
+    "                        estimate follows it\n"
+    "      --summary-only    -O summary-only=true (as for run)\n"
     "  -q, --quiet           print nothing but errors\n"
     "  -h, --help            this help\n";
 
@@ -125,11 +136,13 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
         { "param", required_argument, NULL, 'p' },  { "quiet", no_argument, NULL, 'q' },
         { "output-option", required_argument, NULL, 'O' },
         { "summary-only", no_argument, NULL, 'S' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "force", no_argument, NULL, 'f' },        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     static const struct option validate_opts[] = {
         { "param", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
         { "output-option", required_argument, NULL, 'O' },
+        { "summary-only", no_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
     };
     const struct option *longopts = is_run ? run_opts : validate_opts;
@@ -141,7 +154,7 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
     if (c->overrides == NULL || c->outputs == NULL)
         return 1;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, is_run ? "o:s:r:u:p:O:qh" : "p:O:qh", longopts,
+    while ((ch = getopt_long(argc, argv, is_run ? "o:s:r:u:p:O:qfh" : "p:O:qh", longopts,
                              NULL)) !=
            -1) {
         switch (ch) {
@@ -164,6 +177,7 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
         case 'O': c->outputs[c->noutputs++] = optarg; break;
         case 'S': c->outputs[c->noutputs++] = "summary-only=true"; break;
         case 'q': c->quiet = true; break;
+        case 'f': c->force = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return SIM_EXIT_USAGE;
         }
@@ -249,6 +263,81 @@ static void cli_on_progress(void *ctx, int64_t now, int64_t end, uint64_t events
     fflush(stderr);
 }
 
+/* The output a run would write, checked before any work: what it must
+ * never replace, and an existing trace only with --force. */
+static int cli_check_output(const cli_t *c, const char *output, sim_err_t *err)
+{
+    int rc = trace_output_check(output, c->file, err);
+    if (rc == SIM_OK && !c->force && trace_output_exists(output))
+        rc = sim_err_set(err, SIM_ERR_INPUT, "output '%s' exists: give --force to replace it",
+                         output);
+    return rc;
+}
+
+/* A count for people: whole below 10^9 (3 significant digits), else "1.2e+17". */
+static const char *cli_about(double v, char *buf, size_t len)
+{
+    if (v < 1e9) {
+        char digits[32];
+        snprintf(digits, sizeof digits, "%.3g", v);
+        snprintf(buf, len, "%.0f", strtod(digits, NULL));
+    } else {
+        snprintf(buf, len, "%.2g", v);
+    }
+    return buf;
+}
+
+/* Bytes in MB (10^6 bytes), 3 significant digits: "28.3", "0.512", "3.2e+12". */
+static const char *cli_mb(double bytes, char *buf, size_t len)
+{
+    snprintf(buf, len, "%.3g", bytes / 1e6);
+    return buf;
+}
+
+/* "estimate: about N events, about M MB of trace" (validate). */
+static void cli_print_estimate(const sim_estimate_t *e, FILE *out)
+{
+    char events[32], mb[32];
+    fprintf(out, "estimate: about %s events, about %s MB of trace\n",
+            cli_about(e->events, events, sizeof events), cli_mb(e->bytes, mb, sizeof mb));
+}
+
+/* Bytes free for an unprivileged writer on the file system of `output`'s
+ * folder; negative when that cannot be told. */
+static double cli_free_bytes(const char *output)
+{
+    const char *slash = strrchr(output, '/');
+    char *dir = slash == NULL ? strdup(".")
+              : slash == output ? strdup("/") : strndup(output, (size_t)(slash - output));
+    struct statvfs vfs;
+    double free_bytes = -1;
+
+    if (dir != NULL && statvfs(dir, &vfs) == 0)
+        free_bytes = (double)vfs.f_bavail * (double)vfs.f_frsize;
+    free(dir);
+    return free_bytes;
+}
+
+/* Warns (and goes on) when the trace may not fit where it goes. A warning,
+ * not an error: the estimate is rough, and space may be freed meanwhile. */
+static void cli_warn_space(const sim_model_t *model, const void *inst, const char *output)
+{
+    sim_estimate_t e = { 0 };
+    double free_bytes;
+    char need[32], have[32], events[32];
+
+    if (model->estimate == NULL)
+        return;
+    model->estimate(inst, &e);
+    free_bytes = cli_free_bytes(output);
+    if (free_bytes < 0 || e.bytes <= free_bytes)
+        return;
+    fprintf(stderr, "qkmsim: warning: the trace of this run may take about %s MB (about %s "
+            "events), more than the %s MB free for '%s'; running anyway\n",
+            cli_mb(e.bytes, need, sizeof need), cli_about(e.events, events, sizeof events),
+            cli_mb(free_bytes, have, sizeof have), output);
+}
+
 static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is_run)
 {
     cli_t c = { 0 };
@@ -261,6 +350,15 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
 
     if (rc >= 0)
         goto out;
+    if (is_run) {
+        output = c.output != NULL ? strdup(c.output) : cli_default_output(c.file);
+        if (output == NULL) {
+            rc = sim_err_set(&err, SIM_ERR_RUN, "out of memory");
+            goto out;
+        }
+        if ((rc = cli_check_output(&c, output, &err)) != SIM_OK)
+            goto out;
+    }
     cli_progress_t progress = { .t0 = cli_wall_seconds() };
     c.opts.interrupt = &cli_signal;
     if (is_run && !c.quiet && isatty(STDERR_FILENO)) {
@@ -273,15 +371,17 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
         (rc = model->build(scn, &c.opts, &inst, &err)) != SIM_OK)
         goto out;
     if (!is_run) {
-        if (!c.quiet)
+        if (!c.quiet) {
             printf("%s: valid\n", c.file);
+            if (model->estimate != NULL) {
+                sim_estimate_t e = { 0 };
+                model->estimate(inst, &e);
+                cli_print_estimate(&e, stdout);
+            }
+        }
         goto out;
     }
-    output = c.output != NULL ? strdup(c.output) : cli_default_output(c.file);
-    if (output == NULL) {
-        rc = sim_err_set(&err, SIM_ERR_RUN, "out of memory");
-        goto out;
-    }
+    cli_warn_space(model, inst, output);
     t0 = cli_wall_seconds();
     if ((rc = model->run(inst, output, &err)) != SIM_OK)
         goto out;
@@ -419,5 +519,6 @@ int sim_cli_main(int argc, char **argv, const sim_model_t *model,
     }
     rc = cli_dispatch(argc, argv, model, commands);
     scn_library_cleanup();
+    trace_library_cleanup();
     return rc;
 }

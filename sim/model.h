@@ -44,6 +44,14 @@ typedef struct sim_options {
     void *progress_ctx;
 } sim_options_t;
 
+/* A rough size of a run, known before it starts: what `validate` prints
+ * and what `run` compares with the free space of the output's file
+ * system. Doubles, because extreme scenarios exceed 2^64 bytes. */
+typedef struct sim_estimate {
+    double events;        /* handlers the kernel would execute */
+    double bytes;         /* bytes of the output file */
+} sim_estimate_t;
+
 typedef struct sim_model {
     const char *name;
     /* The one-row table of a run's output that holds its scalar results
@@ -60,6 +68,11 @@ typedef struct sim_model {
     /* Prints what the finished run reports, in a few lines. */
     void (*summarise)(const void *instance, FILE *out);
     void (*destroy)(void *instance);
+    /* Estimates the run's events and output size from the built instance,
+     * without running it (cheap: no event executed, no file touched). An
+     * estimate, not a bound: the model documents what it counts. May be
+     * NULL (nothing is estimated). */
+    void (*estimate)(const void *instance, sim_estimate_t *est);
 } sim_model_t;
 
 #endif

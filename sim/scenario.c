@@ -17,6 +17,7 @@
 #include "sim/scenario.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdalign.h>
 #include <stdarg.h>
@@ -24,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
@@ -599,15 +602,49 @@ static int scn_convert(scn_impl_t *s, xmlNodePtr node, scn_elem_t *parent, scn_e
 
 /* ------------------------------------------------------------ loading */
 
+static const char *scn_file_kind(mode_t mode)
+{
+    return S_ISDIR(mode) ? "a directory" : S_ISCHR(mode) ? "a character device"
+         : S_ISBLK(mode) ? "a block device" : S_ISFIFO(mode) ? "a FIFO"
+         : S_ISSOCK(mode) ? "a socket" : "of an unknown kind";
+}
+
+FILE *scn_open_input(const char *path, sim_err_t *err)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it has no
+     * effect on the regular files that are read below. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    struct stat st;
+    FILE *f = NULL;
+
+    if (fd < 0) {
+        sim_err_set(err, SIM_ERR_INPUT, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0)
+        sim_err_set(err, SIM_ERR_INPUT, "cannot open: %s", strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        sim_err_set(err, SIM_ERR_INPUT, "not a regular file (%s)", scn_file_kind(st.st_mode));
+    else if ((long long)st.st_size > SCN_MAX_FILE_BYTES)
+        sim_err_set(err, SIM_ERR_INPUT, "%lld bytes, more than the %lld MiB an input file may "
+                    "have", (long long)st.st_size, SCN_MAX_FILE_BYTES >> 20);
+    else if ((f = fdopen(fd, "rb")) == NULL)
+        sim_err_set(err, SIM_ERR_INPUT, "cannot open: %s", strerror(errno));
+    if (f == NULL)
+        close(fd);
+    return f;
+}
+
 static int scn_read_file(scn_impl_t *s, const char *path, sim_err_t *err)
 {
-    FILE *f = fopen(path, "rb");
+    sim_err_t why;
+    FILE *f = scn_open_input(path, &why);
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int rc;
 
     if (f == NULL)
-        return sim_err_set(err, SIM_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+        return sim_err_set(err, SIM_ERR_INPUT, "%s: %s", path, why.msg);
     for (;;) {
         if (cap - len < 4096) {
             char *bigger = realloc(buf, cap * 2 + 65536);
@@ -622,6 +659,12 @@ static int scn_read_file(scn_impl_t *s, const char *path, sim_err_t *err)
         len += got;
         if (got == 0)
             break;
+        /* The file may have grown since it was checked. */
+        if ((long long)len > SCN_MAX_FILE_BYTES) {
+            rc = sim_err_set(err, SIM_ERR_INPUT, "%s: more than the %lld MiB an input file "
+                             "may have", path, SCN_MAX_FILE_BYTES >> 20);
+            goto out;
+        }
     }
     if (ferror(f)) {
         rc = sim_err_set(err, SIM_ERR_INPUT, "%s: cannot read: %s", path, strerror(errno));

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/error.h"
 
@@ -59,6 +60,20 @@ typedef struct scn {
     const char **overrides;  /* "NAME=VALUE" as given, in order */
     scn_elem_t *root;        /* <scenario> */
 } scn_t;
+
+/* The largest input file the engine reads, in bytes: a scenario, or a
+ * GraphML file a scenario names (64 MiB; the bundled ones are a few kB).
+ * Larger files, and anything that is not a regular file (a device such as
+ * /dev/zero, a FIFO, a directory), are refused before they are read. */
+#define SCN_MAX_FILE_BYTES ((long long)64 * 1024 * 1024)
+
+/* Opens `path` for reading when it is an input the engine reads (above).
+ * Never blocks on a FIFO. Returns the stream (the caller fcloses it), or
+ * NULL with SIM_ERR_INPUT: "cannot open: REASON" when it cannot be opened,
+ * "not a regular file (a FIFO)" or "N bytes, more than the 64 MiB an input
+ * file may have" when refused. The message does not name the file: the
+ * caller adds what it is and its name. */
+FILE *scn_open_input(const char *path, sim_err_t *err);
 
 /* Loads, overrides, validates and converts path. Returns SIM_OK and sets
  * *out, or SIM_ERR_INPUT (unreadable file, XML or schema error, bad

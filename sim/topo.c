@@ -17,6 +17,8 @@
  */
 #include "sim/topo.h"
 
+#include "sim/scenario.h"
+
 #include <igraph.h>
 
 #include <errno.h>
@@ -433,13 +435,15 @@ int topo_read_graphml(const char *path, const char *edge_attr, topo_graphml_t *o
     igraph_attribute_table_t *old_table;
     igraph_t graph;
     igraph_error_t irc;
+    sim_err_t why;
     int rc;
 
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
+    /* Checked before igraph reads it: a regular file of bounded size. */
+    FILE *fp = scn_open_input(path, &why);
     if (fp == NULL)
         return sim_err_set(err, SIM_ERR_INPUT, "cannot read GraphML file '%s': %s", path,
-                           strerror(errno));
+                           why.msg);
     guard_enter(&guard);
     old_table = igraph_set_attribute_table(&igraph_cattribute_table);
     irc = igraph_read_graph_graphml(&graph, fp, 0);

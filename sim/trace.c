@@ -18,6 +18,17 @@
  * Object times. Objects are created without modification times
  * (H5Pset_obj_track_times false) so that the same run writes the same
  * bytes, which makes determinism checks simple.
+ *
+ * A close that fails. When H5Fclose cannot flush (a full disk), HDF5 1.10
+ * frees the file's structures but keeps its identifier registered; its
+ * exit-time clean-up (H5_term_library, installed with atexit) then closes
+ * that identifier again and touches freed memory (SIGSEGV). So this module
+ * tells HDF5 not to install that handler (H5dont_atexit, before its first
+ * call into the library), creates files with the strong close degree (a
+ * close also closes every object still open in the file, so nothing is
+ * left holding it), and trace_library_cleanup() releases the library only
+ * when no close has failed. h5_close_failed is that one process-wide fact;
+ * it mirrors HDF5's own process-wide state and is no simulation state.
  */
 #include "sim/trace.h"
 
@@ -25,9 +36,11 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define REASON_MAX 512
 
@@ -54,6 +67,8 @@ struct trace {
     size_t cap;
 };
 
+static bool h5_close_failed;
+
 typedef struct trace_quiet {
     H5E_auto2_t func;
     void *data;
@@ -64,6 +79,9 @@ typedef struct trace_quiet {
 
 static void quiet_enter(trace_quiet_t *q)
 {
+    /* Every public function starts here, so this runs before the library
+     * initialises itself; later calls change nothing (and fail quietly). */
+    (void)H5dont_atexit();
     /* If the current handler cannot be read (it was installed with the v1
      * API), leave it alone rather than lose it. */
     q->saved = H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data) >= 0;
@@ -173,14 +191,136 @@ static hid_t parents_lcpl(void)
     return lcpl;
 }
 
+/* ------------------------------------------------------------- paths */
+
+/* What a file that is not a regular one is, for messages. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Whether path names the file `in` (stat of the input), through any link. */
+static bool same_file(const char *path, const struct stat *in)
+{
+    struct stat st;
+    return in != NULL && stat(path, &st) == 0 && st.st_dev == in->st_dev &&
+           st.st_ino == in->st_ino;
+}
+
+/* Checks one path the trace would replace: `what` names it in messages. */
+static int check_target(const char *path, const char *what, const struct stat *in,
+                        const char *input, sim_err_t *err)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return SIM_OK;   /* nothing there (or unreachable: creating it will say why) */
+    if (same_file(path, in))
+        return sim_err_set(err, SIM_ERR_INPUT, "%s '%s' is the scenario file '%s'", what, path,
+                           input);
+    if (!S_ISREG(st.st_mode))
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "%s '%s' is %s, not a regular file: refusing to replace it", what,
+                           path, file_kind(st.st_mode));
+    return SIM_OK;
+}
+
+static char *partial_name(const char *path)
+{
+    size_t len = strlen(path);
+    char *partial = malloc(len + sizeof ".partial");
+    if (partial != NULL) {
+        memcpy(partial, path, len);
+        memcpy(partial + len, ".partial", sizeof ".partial");
+    }
+    return partial;
+}
+
+int trace_output_check(const char *path, const char *input, sim_err_t *err)
+{
+    struct stat in_st;
+    const struct stat *in = input != NULL && stat(input, &in_st) == 0 ? &in_st : NULL;
+    char *partial = partial_name(path);
+    int rc;
+
+    if (partial == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if ((rc = check_target(path, "output", in, input, err)) == SIM_OK)
+        rc = check_target(partial, "the output's partial file", in, input, err);
+    free(partial);
+    return rc;
+}
+
+bool trace_output_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* Makes room for a new partial file: a leftover regular one (an earlier run
+ * that was killed) is removed; anything else there is refused, so that the
+ * exclusive create below neither follows a symlink nor opens a FIFO. */
+static int partial_clear(const char *partial, sim_err_t *err)
+{
+    struct stat st;
+
+    if (lstat(partial, &st) != 0)
+        return SIM_OK;
+    if (!S_ISREG(st.st_mode))
+        return sim_err_set(err, SIM_ERR_RUN, "cannot create '%s': it is %s", partial,
+                           file_kind(st.st_mode));
+    if (unlink(partial) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "cannot replace '%s': %s", partial,
+                           strerror(errno));
+    return SIM_OK;
+}
+
+/* File-access properties: closing the file closes every object still open
+ * in it (see "A close that fails" above). */
+static hid_t strong_fapl(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        H5Pclose(fapl);
+        return H5I_INVALID_HID;
+    }
+    return fapl;
+}
+
+/* Closes a file; after a failure HDF5 must not be shut down (see above). */
+static herr_t file_close(hid_t file)
+{
+    herr_t rc = H5Fclose(file);
+    if (rc < 0)
+        h5_close_failed = true;
+    return rc;
+}
+
+void trace_library_cleanup(void)
+{
+    if (!h5_close_failed)
+        H5close();
+}
+
 /* ------------------------------------------------------------- open */
 
 trace_t *trace_open(const char *path, sim_err_t *err)
 {
     trace_quiet_t q;
     trace_t *trace = NULL;
-    hid_t fcpl = H5I_INVALID_HID;
-    size_t len = strlen(path);
+    hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID;
 
     quiet_enter(&q);
     trace = calloc(1, sizeof *trace);
@@ -188,24 +328,27 @@ trace_t *trace_open(const char *path, sim_err_t *err)
         goto oom;
     trace->file = H5I_INVALID_HID;
     trace->path = dup_string(path);
-    trace->partial = malloc(len + sizeof ".partial");
+    trace->partial = partial_name(path);
     if (trace->path == NULL || trace->partial == NULL)
         goto oom;
-    memcpy(trace->partial, path, len);
-    memcpy(trace->partial + len, ".partial", sizeof ".partial");
+    if (partial_clear(trace->partial, err) != SIM_OK)
+        goto fail;
 
     /* The file creation list is also the root group's creation list. */
     fcpl = H5Pcreate(H5P_FILE_CREATE);
-    if (fcpl < 0 || H5Pset_obj_track_times(fcpl, 0) < 0) {
+    fapl = strong_fapl();
+    if (fcpl < 0 || fapl < 0 || H5Pset_obj_track_times(fcpl, 0) < 0) {
         h5_fail(err, "cannot create '%s'", trace->partial);
         goto fail;
     }
-    trace->file = H5Fcreate(trace->partial, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    /* Exclusive: a file that appeared since partial_clear is refused. */
+    trace->file = H5Fcreate(trace->partial, H5F_ACC_EXCL, fcpl, fapl);
     if (trace->file < 0) {
         h5_fail(err, "cannot create '%s'", trace->partial);
         goto fail;
     }
     H5Pclose(fcpl);
+    H5Pclose(fapl);
     quiet_leave(&q);
     return trace;
 
@@ -213,6 +356,7 @@ oom:
     sim_err_set(err, SIM_ERR_RUN, "cannot create '%s.partial': out of memory", path);
 fail:
     close_id(fcpl, H5Pclose);
+    close_id(fapl, H5Pclose);
     if (trace != NULL) {
         free(trace->path);
         free(trace->partial);
@@ -545,6 +689,14 @@ int trace_append(trace_table_t *table, const void *record, sim_err_t *err)
     return rc;
 }
 
+size_t trace_row_bytes(const trace_field_t *fields, size_t nfields)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < nfields; i++)
+        bytes += fields[i].type == TRACE_STR ? 16 : field_size(fields[i].type);
+    return bytes;
+}
+
 uint64_t trace_table_rows(const trace_table_t *table)
 {
     return table->written + table->nbatch;
@@ -666,6 +818,22 @@ static int trace_finish(trace_t *trace, sim_err_t *err)
                       err);
 }
 
+/* Renames the finished partial file to the output in one step. Whatever
+ * now stands at the output must still be a regular file (or nothing): a
+ * device node or FIFO made there during the run is not replaced. */
+static int partial_rename(const trace_t *trace, sim_err_t *err)
+{
+    struct stat st;
+
+    if (lstat(trace->path, &st) == 0 && !S_ISREG(st.st_mode))
+        return sim_err_set(err, SIM_ERR_RUN, "output '%s' is %s, not a regular file: "
+                           "refusing to replace it", trace->path, file_kind(st.st_mode));
+    if (rename(trace->partial, trace->path) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "cannot rename '%s' to '%s': %s",
+                           trace->partial, trace->path, strerror(errno));
+    return SIM_OK;
+}
+
 typedef enum trace_end { TRACE_END_COMPLETE, TRACE_END_DISCARD, TRACE_END_KEEP } trace_end_t;
 
 static int trace_end(trace_t *trace, trace_end_t how, sim_err_t *err)
@@ -683,18 +851,17 @@ static int trace_end(trace_t *trace, trace_end_t how, sim_err_t *err)
         rc = table_flush(trace->tables[i], err);
     for (size_t i = 0; i < trace->ntables; i++)
         table_free(trace->tables[i]);
-    if (H5Fclose(trace->file) < 0 && rc == SIM_OK)
-        rc = h5_fail(err, "cannot close '%s'", trace->partial);
+    /* HDF5 writes what it still caches (most of a small trace) here. */
+    if (file_close(trace->file) < 0 && rc == SIM_OK)
+        rc = h5_fail(err, "cannot write '%s'", trace->partial);
 
-    if (complete && rc == SIM_OK) {
-        if (rename(trace->partial, trace->path) != 0)
-            rc = sim_err_set(err, SIM_ERR_RUN, "cannot rename '%s' to '%s': %s",
-                             trace->partial, trace->path, strerror(errno));
-    }
+    if (complete && rc == SIM_OK)
+        rc = partial_rename(trace, err);
     /* A failed run, or a complete one that could not be finalised, leaves
      * nothing behind: the partial file already says completed=1 when only
-     * the rename failed. A kept one stays, saying completed=0. */
-    if ((how == TRACE_END_DISCARD || rc != SIM_OK) && how != TRACE_END_KEEP) {
+     * the rename failed. A kept one stays, saying completed=0, when it
+     * could be written whole. */
+    if (how == TRACE_END_DISCARD || rc != SIM_OK) {
         if (remove(trace->partial) != 0 && rc == SIM_OK)
             rc = sim_err_set(err, SIM_ERR_RUN, "cannot remove '%s': %s", trace->partial,
                              strerror(errno));
@@ -762,7 +929,7 @@ void trace_reader_close(trace_reader_t *reader)
     if (reader == NULL)
         return;
     quiet_enter(&q);
-    H5Fclose(reader->file);
+    file_close(reader->file);
     quiet_leave(&q);
     free(reader->path);
     free(reader);

@@ -13,7 +13,8 @@
  *
  * Crash safety: the file is written as "<path>.partial". trace_close(...,
  * complete=true) flushes every table, writes the attribute
- * /metadata@completed = 1 last, closes the file and renames it to <path>.
+ * /metadata@completed = 1 last, closes the file and renames it to <path>
+ * (rename(2): one step; refused when <path> is then not a regular file).
  * trace_close(..., complete=false) (a run that failed) closes it and deletes
  * the partial file, so no file that looks valid is ever left behind.
  * trace_close_incomplete (a run stopped by a signal) flushes and closes it
@@ -57,7 +58,22 @@ typedef struct trace_field {
 typedef struct trace trace_t;
 typedef struct trace_table trace_table_t;
 
-/* Creates "<path>.partial" (replacing any old one). NULL on failure. */
+/* What may be written, checked before a run does any work (the command
+ * line calls it first). Refused with SIM_ERR_INPUT and a message naming
+ * the path: a `path` or "<path>.partial" that exists and is not a regular
+ * file (a directory, symbolic link, device, FIFO or socket), or that is
+ * the file `input` (same device and inode, however either is named; input
+ * may be NULL). An existing regular `path` passes: whether it may be
+ * replaced is the caller's choice (trace_output_exists). */
+int trace_output_check(const char *path, const char *input, sim_err_t *err);
+
+/* Whether something exists at path (a symbolic link counts, dangling or not). */
+bool trace_output_exists(const char *path);
+
+/* Creates "<path>.partial": a regular file left there by an earlier run is
+ * replaced, anything else there is refused; the file is created
+ * exclusively (O_EXCL), so a symbolic link is never followed. NULL on
+ * failure (SIM_ERR_RUN). */
 trace_t *trace_open(const char *path, sim_err_t *err);
 
 /* Creates table `name` (an absolute path such as "/levels" or
@@ -81,6 +97,11 @@ void trace_set_deflate(trace_t *trace, int level);
 /* Copies one record into the table's batch; writes the batch when full.
  * TRACE_STR members are copied too. */
 int trace_append(trace_table_t *table, const void *record, sim_err_t *err);
+
+/* Bytes one record of these fields takes in the file: the packed sum of
+ * the on-disk column sizes, a TRACE_STR column counting its 16-byte
+ * reference (the string itself lives in the file's heap). For estimates. */
+size_t trace_row_bytes(const trace_field_t *fields, size_t nfields);
 
 /* Records appended so far (written or buffered). */
 uint64_t trace_table_rows(const trace_table_t *table);
@@ -107,6 +128,13 @@ int trace_close_incomplete(trace_t *trace, sim_err_t *err);
 
 /* "<path>.partial", the file being written (owned by the trace). */
 const char *trace_partial_path(const trace_t *trace);
+
+/* Releases HDF5's process-wide state. Call once, at exit, after every trace
+ * and reader was closed (the command line does). When a file could not be
+ * closed (a full disk), HDF5 1.10 cannot be shut down without crashing, so
+ * this then does nothing and the operating system reclaims the rest. HDF5's
+ * own exit-time handler is never installed (trace.c says why). */
+void trace_library_cleanup(void);
 
 /* ---------------------------------------------------------------- reading
  * A small generic reader, so that tools (`qkmsim summarize`) read traces

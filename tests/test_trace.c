@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Crosses two batch boundaries and ends in a partial batch. */
@@ -432,6 +433,97 @@ static void test_open_bad_directory(void)
     H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
 }
 
+/* The partial file is never a symlink followed nor a FIFO opened; a stale
+ * regular one is replaced. */
+static void test_open_partial_not_regular(void)
+{
+    char path[128], partial[160], victim[160], text[16] = { 0 };
+    sim_err_t err = { 0 };
+    snprintf(path, sizeof path, "%s/p.h5", tmpdir);
+    snprintf(partial, sizeof partial, "%s.partial", path);
+    snprintf(victim, sizeof victim, "%s/victim", tmpdir);
+
+    FILE *f = fopen(victim, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("keep", f);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(symlink(victim, partial), 0);
+    CU_ASSERT_PTR_NULL(trace_open(path, &err));
+    CU_ASSERT_EQUAL(err.code, SIM_ERR_RUN);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, partial));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "symbolic link"));
+    f = fopen(victim, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL(fgets(text, sizeof text, f));
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(text, "keep");
+    CU_ASSERT_EQUAL(unlink(partial), 0);
+
+    CU_ASSERT_EQUAL_FATAL(mkfifo(partial, 0600), 0);
+    sim_err_clear(&err);
+    CU_ASSERT_PTR_NULL(trace_open(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "FIFO"));
+    CU_ASSERT_EQUAL(unlink(partial), 0);
+
+    /* A leftover regular partial file (a killed run) is replaced. */
+    CU_ASSERT_EQUAL_FATAL(rename(victim, partial), 0);
+    trace_t *tr = trace_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
+    CU_ASSERT_EQUAL(trace_close(tr, true, &err), SIM_OK);
+    CU_ASSERT(exists(path));
+    CU_ASSERT(!exists(partial));
+    CU_ASSERT_EQUAL(remove(path), 0);
+}
+
+/* A FIFO made at the output while the run went on is not renamed over. */
+static void test_close_output_not_regular(void)
+{
+    char path[128], partial[160];
+    sim_err_t err = { 0 };
+    struct stat st;
+    snprintf(path, sizeof path, "%s/fifo.h5", tmpdir);
+    snprintf(partial, sizeof partial, "%s.partial", path);
+
+    trace_t *tr = trace_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0);
+    CU_ASSERT_EQUAL(trace_close(tr, true, &err), SIM_ERR_RUN);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "FIFO"));
+    CU_ASSERT(lstat(path, &st) == 0 && S_ISFIFO(st.st_mode));
+    CU_ASSERT(!exists(partial));
+    CU_ASSERT_EQUAL(unlink(path), 0);
+}
+
+/* trace_output_check: the input itself and non-regular files are refused;
+ * a new path and an existing regular file pass (trace_output_exists
+ * tells the caller about the latter). */
+static void test_output_check(void)
+{
+    char in[128], other[128], link[128];
+    sim_err_t err = { 0 };
+    snprintf(in, sizeof in, "%s/in.xml", tmpdir);
+    snprintf(other, sizeof other, "%s/other.h5", tmpdir);
+    snprintf(link, sizeof link, "%s/in-link.xml", tmpdir);
+    FILE *f = fopen(in, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(symlink(in, link), 0);
+
+    CU_ASSERT_EQUAL(trace_output_check(other, in, &err), SIM_OK);
+    CU_ASSERT(!trace_output_exists(other));
+    CU_ASSERT_EQUAL(trace_output_check(in, link, &err), SIM_ERR_INPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is the scenario file"));
+    CU_ASSERT_EQUAL(trace_output_check(tmpdir, NULL, &err), SIM_ERR_INPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "directory"));
+    CU_ASSERT_EQUAL(trace_output_check(link, NULL, &err), SIM_ERR_INPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "symbolic link"));
+    CU_ASSERT_EQUAL(trace_output_check(in, NULL, &err), SIM_OK);
+    CU_ASSERT(trace_output_exists(in));
+    CU_ASSERT(trace_output_exists(link));
+    CU_ASSERT_EQUAL(unlink(link), 0);
+    CU_ASSERT_EQUAL(unlink(in), 0);
+}
+
 /* ------------------------------------------------------------- digest */
 
 static void check_hex(const void *data, size_t len, const char *expect)
@@ -493,6 +585,9 @@ int main(void)
         CU_add_test(trace, "write, complete, read back", test_write_complete) == NULL ||
         CU_add_test(trace, "close incomplete removes the file", test_close_incomplete) == NULL ||
         CU_add_test(trace, "open in a missing directory", test_open_bad_directory) == NULL ||
+        CU_add_test(trace, "partial file not regular", test_open_partial_not_regular) == NULL ||
+        CU_add_test(trace, "output not regular at close", test_close_output_not_regular) == NULL ||
+        CU_add_test(trace, "output check", test_output_check) == NULL ||
         CU_add_test(digest, "FIPS 180-4 vectors", test_sha256_fips) == NULL ||
         CU_add_test(digest, "padding boundaries", test_sha256_padding) == NULL) {
         CU_cleanup_registry();

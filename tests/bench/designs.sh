@@ -46,15 +46,15 @@ printf '%-22s %10s %8s %12s %14s\n' design events wall_s events_per_s instr_per_
 echo "$designs" | while read -r label o1 o2; do
     set -- -p "//trace/@levels=off" -p "$o1"
     [ -n "${o2:-}" ] && set -- "$@" -p "$o2"
-    report=$("$QKMSIM" run "$scn" -o "$out/$label.h5" --until "$UNTIL" "$@")
+    report=$("$QKMSIM" run "$scn" -o "$out/$label.h5" --force --until "$UNTIL" "$@")
     events=$(echo "$report" | awk '/events,/ { print $3 }')
     wall=$(echo "$report" | awk -F'[(]' '/s wall/ { split($2, a, " "); print a[1] }')
     per=n/a
     if [ "$cg" = 1 ]; then
         refs=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$QKMSIM" run "$scn" \
-                 -o "$out/cg.h5" --until "$CG_UNTIL" --quiet "$@" 2>&1 |
+                 -o "$out/cg.h5" --force --until "$CG_UNTIL" --quiet "$@" 2>&1 |
                awk '/ refs:/ { gsub(",", "", $NF); print $NF }')
-        cg_events=$("$QKMSIM" run "$scn" -o "$out/cg.h5" --until "$CG_UNTIL" "$@" |
+        cg_events=$("$QKMSIM" run "$scn" -o "$out/cg.h5" --force --until "$CG_UNTIL" "$@" |
                     awk '/events,/ { print $3 }')
         per=$(awk -v r="$refs" -v e="$cg_events" 'BEGIN { printf "%.0f", r / e }')
     fi
