@@ -17,6 +17,7 @@
 #include "sim/scenario.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdalign.h>
 #include <stdarg.h>
@@ -326,31 +327,60 @@ out:
     return rc;
 }
 
-/* The schema is parsed on every call: no state survives between loads. */
-static int scn_validate_doc(const char *name, xmlDocPtr doc, sim_err_t *err)
+/* The parsed schema: the loader's only process-wide state. Parsing the
+ * compiled-in XSD costs far more than validating a scenario (milliseconds
+ * against microseconds), so it is parsed once, on first use, and only read
+ * afterwards: libxml2 lets any number of validation contexts, in any
+ * threads, share one xmlSchema. It is not simulation state (no run reads or
+ * changes anything through it; it is a pure function of the compiled-in
+ * text), so the rule "no mutable globals" (DESIGN.md) is kept: the cache is
+ * written once under the lock and freed by scn_library_cleanup(). A failed
+ * parse is not cached: the next load tries again. */
+static struct {
+    pthread_mutex_t lock;
+    xmlSchemaPtr schema;
+} scn_schema_cache = { PTHREAD_MUTEX_INITIALIZER, NULL };
+
+static int scn_schema(xmlSchemaPtr *out, sim_err_t *err)
 {
     scn_diag_t diag = { .file = "the compiled-in schema", .max = 3 };
     xmlSchemaParserCtxtPtr pctxt = NULL;
-    xmlSchemaPtr schema = NULL;
-    xmlSchemaValidCtxtPtr vctxt = NULL;
-    int rc, v;
+    int rc = SIM_OK;
 
+    pthread_mutex_lock(&scn_schema_cache.lock);
+    if (scn_schema_cache.schema != NULL)
+        goto out;
     pctxt = xmlSchemaNewMemParserCtxt(scn_schema_xsd, (int)strlen(scn_schema_xsd));
     if (pctxt == NULL) {
         rc = scn_oom(err);
         goto out;
     }
     xmlSchemaSetParserStructuredErrors(pctxt, scn_on_error, &diag);
-    if ((schema = xmlSchemaParse(pctxt)) == NULL) {
+    if ((scn_schema_cache.schema = xmlSchemaParse(pctxt)) == NULL) {
         scn_diag_fail(&diag, SIM_ERR_RUN, err);
         rc = sim_err_prefix(err, "internal error");
         goto out;
     }
+out:
+    *out = scn_schema_cache.schema;
+    pthread_mutex_unlock(&scn_schema_cache.lock);
+    xmlSchemaFreeParserCtxt(pctxt);
+    return rc;
+}
+
+static int scn_validate_doc(const char *name, xmlDocPtr doc, sim_err_t *err)
+{
+    scn_diag_t diag = { .file = name, .max = 3 };
+    xmlSchemaPtr schema;
+    xmlSchemaValidCtxtPtr vctxt = NULL;
+    int rc, v;
+
+    if ((rc = scn_schema(&schema, err)) != SIM_OK)
+        goto out;
     if ((vctxt = xmlSchemaNewValidCtxt(schema)) == NULL) {
         rc = scn_oom(err);
         goto out;
     }
-    diag = (scn_diag_t){ .file = name, .max = 3 };
     xmlSchemaSetValidStructuredErrors(vctxt, scn_on_error, &diag);
     v = xmlSchemaValidateDoc(vctxt, doc);
     if (v != 0 || diag.count > 0) {
@@ -360,8 +390,6 @@ static int scn_validate_doc(const char *name, xmlDocPtr doc, sim_err_t *err)
     rc = SIM_OK;
 out:
     xmlSchemaFreeValidCtxt(vctxt);
-    xmlSchemaFree(schema);
-    xmlSchemaFreeParserCtxt(pctxt);
     return rc;
 }
 
@@ -674,11 +702,32 @@ static int scn_set_effective(scn_impl_t *s, xmlDocPtr doc, sim_err_t *err)
     return s->pub.effective != NULL ? SIM_OK : scn_oom(err);
 }
 
-int scn_load(const char *path, const char *const *overrides, size_t noverrides, scn_t **out,
-             sim_err_t *err)
+/* Everything after the text is in s->pub.text: parse, override, validate,
+ * convert. */
+static int scn_load_doc(scn_impl_t *s, const char *const *overrides, size_t noverrides,
+                        sim_err_t *err)
+{
+    xmlDocPtr doc = NULL;
+    int rc;
+
+    if ((rc = scn_parse(s->pub.path, s->pub.text, s->pub.text_len, &doc, err)) != SIM_OK ||
+        (rc = scn_apply_overrides(doc, overrides, noverrides, err)) != SIM_OK ||
+        (rc = scn_validate_doc(s->pub.path, doc, err)) != SIM_OK ||
+        (rc = scn_set_effective(s, doc, err)) != SIM_OK)
+        goto out;
+    if (scn_convert(s, xmlDocGetRootElement(doc), NULL, &s->pub.root) != SIM_OK)
+        rc = scn_oom(err);
+out:
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/* text == NULL: read it from path. */
+static int scn_load_any(const char *path, const char *text, size_t len,
+                        const char *const *overrides, size_t noverrides, scn_t **out,
+                        sim_err_t *err)
 {
     scn_impl_t *s = calloc(1, sizeof *s);
-    xmlDocPtr doc = NULL;
     int rc;
 
     *out = NULL;
@@ -689,22 +738,35 @@ int scn_load(const char *path, const char *const *overrides, size_t noverrides, 
         rc = scn_oom(err);
         goto out;
     }
-    if ((rc = scn_read_file(s, path, err)) != SIM_OK ||
-        (rc = scn_parse(path, s->pub.text, s->pub.text_len, &doc, err)) != SIM_OK ||
-        (rc = scn_apply_overrides(doc, overrides, noverrides, err)) != SIM_OK ||
-        (rc = scn_validate_doc(path, doc, err)) != SIM_OK ||
-        (rc = scn_set_effective(s, doc, err)) != SIM_OK)
-        goto out;
-    if (scn_convert(s, xmlDocGetRootElement(doc), NULL, &s->pub.root) != SIM_OK) {
+    if (text == NULL) {
+        if ((rc = scn_read_file(s, path, err)) != SIM_OK)
+            goto out;
+    } else if ((s->pub.text = scn_strndup(s, text, len)) == NULL) {
         rc = scn_oom(err);
         goto out;
+    } else {
+        s->pub.text_len = len;
     }
+    if ((rc = scn_load_doc(s, overrides, noverrides, err)) != SIM_OK)
+        goto out;
     *out = &s->pub;
     s = NULL;
 out:
-    xmlFreeDoc(doc);
     scn_free(s != NULL ? &s->pub : NULL);
     return rc;
+}
+
+int scn_load(const char *path, const char *const *overrides, size_t noverrides, scn_t **out,
+             sim_err_t *err)
+{
+    return scn_load_any(path, NULL, 0, overrides, noverrides, out, err);
+}
+
+int scn_load_text(const char *name, const char *text, size_t len,
+                  const char *const *overrides, size_t noverrides, scn_t **out,
+                  sim_err_t *err)
+{
+    return scn_load_any(name, text, len, overrides, noverrides, out, err);
 }
 
 void scn_free(scn_t *scn)
@@ -739,9 +801,13 @@ const char *scn_schema_text(void)
 }
 
 /* The only place that may call xmlCleanupParser: it frees state that every
- * thread and every later load would need. */
+ * thread and every later load would need. The cached schema goes first. */
 void scn_library_cleanup(void)
 {
+    pthread_mutex_lock(&scn_schema_cache.lock);
+    xmlSchemaFree(scn_schema_cache.schema);
+    scn_schema_cache.schema = NULL;
+    pthread_mutex_unlock(&scn_schema_cache.lock);
     xmlCleanupParser();
 }
 
