@@ -221,7 +221,7 @@ static void etsi014_destroy(client_t *c)
         free(p);
         p = next;
     }
-    gsl_rng_free(app->rng);
+    rng_stream_free(app->rng);
     free(app);
 }
 

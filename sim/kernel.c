@@ -416,7 +416,7 @@ int sim_bench_hold(size_t pending, uint64_t events, uint64_t seed, uint64_t *exe
     rc = 0;
 out:
     if (bench.rng != NULL)
-        gsl_rng_free(bench.rng);
+        rng_stream_free(bench.rng);
     sim_destroy(sim);
     return rc;
 }
