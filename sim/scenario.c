@@ -3,10 +3,15 @@
  *
  * libxml2 reports errors through callbacks. Every callback here is set on
  * the one context it belongs to (the parser's SAX handler, the schema
- * contexts, the XPath context), never on libxml2's global handlers, so that
- * the library prints nothing and two loads never see each other's errors.
- * The callbacks collect the first few errors into a scn_diag_t, which the
- * caller turns into one sim_err_t message.
+ * contexts, the XPath context), so that the library prints nothing and two
+ * loads never see each other's errors. A few errors have no context
+ * (encoding conversion, I/O: a scenario declared as EUC-JP holding bytes
+ * that are not) and go to libxml2's global structured handler, which
+ * prints by default; so a load points that handler (thread-local in
+ * libxml2's threaded builds) at its own diagnostics for its duration and
+ * puts the old one back (scn_guard_enter / scn_guard_leave), as topo.c
+ * does for igraph's handlers. The callbacks collect the first few errors
+ * into a scn_diag_t, which the caller turns into one sim_err_t message.
  *
  * A scenario is untrusted input: no network access (XML_PARSE_NONET), no
  * entity substitution (no XML_PARSE_NOENT), and DOCTYPE declarations are
@@ -143,6 +148,7 @@ typedef struct scn_diag {
     const char *file;        /* named in every message */
     int max;                 /* errors reported; later ones are only counted */
     int count;               /* errors seen */
+    bool oom;                /* one of them was libxml2 running out of memory */
     size_t len;              /* of msg */
     char msg[SIM_ERR_MSG_MAX];
 } scn_diag_t;
@@ -207,12 +213,18 @@ static void scn_diag_add(scn_diag_t *d, scn_xml_error_t *e)
 {
     if (e == NULL || e->level < XML_ERR_ERROR)   /* warnings do not fail a load */
         return;
+    if (e->code == XML_ERR_NO_MEMORY)
+        d->oom = true;
     scn_diag_note(d, e->line, e->node, e->message != NULL ? e->message : "error");
 }
 
-/* The collected errors as the result; code when there were some. */
+/* The collected errors as the result; code when there were some. Running
+ * out of memory is never the scenario's fault: SIM_ERR_RUN, whatever the
+ * parser or the validator made of the document before. */
 static int scn_diag_fail(const scn_diag_t *d, int code, sim_err_t *err)
 {
+    if (d->oom)
+        return sim_err_set(err, SIM_ERR_RUN, "%s: out of memory", d->file);
     if (d->count == 0)
         return sim_err_set(err, code, "%s: not a valid scenario", d->file);
     if (d->count > d->max)
@@ -221,10 +233,31 @@ static int scn_diag_fail(const scn_diag_t *d, int code, sim_err_t *err)
     return sim_err_set(err, code, "%s", d->msg);
 }
 
-/* For the schema contexts: data is the scn_diag_t. */
+/* For the schema contexts and the guard: data is the scn_diag_t, or NULL
+ * to drop the error. */
 static void scn_on_error(void *data, scn_xml_error_t *e)
 {
-    scn_diag_add(data, e);
+    if (data != NULL)
+        scn_diag_add(data, e);
+}
+
+/* The global structured handler for errors that have no context (see the
+ * top of this file): handler(data, error) gets them until leave. */
+typedef struct scn_guard {
+    xmlStructuredErrorFunc handler;
+    void *data;
+} scn_guard_t;
+
+static void scn_guard_enter(scn_guard_t *g, xmlStructuredErrorFunc handler, void *data)
+{
+    g->handler = xmlStructuredError;
+    g->data = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(data, handler);
+}
+
+static void scn_guard_leave(const scn_guard_t *g)
+{
+    xmlSetStructuredErrorFunc(g->data, g->handler);
 }
 
 /* For the parser: data is the parser context, whose _private is ours. */
@@ -232,6 +265,20 @@ static void scn_on_parse_error(void *data, scn_xml_error_t *e)
 {
     xmlParserCtxtPtr ctxt = data;
     scn_diag_add(ctxt->_private, e);
+}
+
+/* For the guard during a parse: an error without context (encoding
+ * conversion) is placed at the line the parser has reached. */
+static void scn_on_stray_parse_error(void *data, scn_xml_error_t *e)
+{
+    xmlParserCtxtPtr ctxt = data;
+
+    if (e == NULL || e->level < XML_ERR_ERROR)
+        return;
+    if (e->code == XML_ERR_NO_MEMORY)
+        ((scn_diag_t *)ctxt->_private)->oom = true;
+    scn_diag_note(ctxt->_private, ctxt->input != NULL ? ctxt->input->line : e->line,
+                  NULL, e->message != NULL ? e->message : "error");
 }
 
 /* A DOCTYPE could declare entities and default attributes that the schema
@@ -301,6 +348,7 @@ static int scn_parse(const char *name, const char *text, size_t len, xmlDocPtr *
     scn_diag_t diag = { .file = name, .max = 1 };
     xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
+    scn_guard_t guard;
     int rc;
 
     *out = NULL;
@@ -308,13 +356,16 @@ static int scn_parse(const char *name, const char *text, size_t len, xmlDocPtr *
         return sim_err_set(err, SIM_ERR_INPUT, "%s: file too large", name);
     if ((ctxt = xmlNewParserCtxt()) == NULL)
         return scn_oom(err);
+    scn_guard_enter(&guard, scn_on_stray_parse_error, ctxt);
     ctxt->_private = &diag;
     ctxt->sax->serror = scn_on_parse_error;
     ctxt->sax->internalSubset = scn_on_doctype;
     ctxt->sax->startElementNs = scn_on_start;
     doc = xmlCtxtReadMemory(ctxt, text, (int)len, name, NULL,
                             XML_PARSE_NONET | XML_PARSE_BIG_LINES);
-    if (doc == NULL || diag.count > 0) {
+    if (ctxt->errNo == XML_ERR_NO_MEMORY)
+        diag.oom = true;
+    if (doc == NULL || diag.count > 0 || diag.oom) {
         rc = scn_diag_fail(&diag, SIM_ERR_INPUT, err);
         goto out;
     }
@@ -324,6 +375,7 @@ static int scn_parse(const char *name, const char *text, size_t len, xmlDocPtr *
 out:
     xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);
+    scn_guard_leave(&guard);
     return rc;
 }
 
@@ -708,8 +760,10 @@ static int scn_load_doc(scn_impl_t *s, const char *const *overrides, size_t nove
                         sim_err_t *err)
 {
     xmlDocPtr doc = NULL;
+    scn_guard_t guard;
     int rc;
 
+    scn_guard_enter(&guard, scn_on_error, NULL);   /* dropped; the parse collects its own */
     if ((rc = scn_parse(s->pub.path, s->pub.text, s->pub.text_len, &doc, err)) != SIM_OK ||
         (rc = scn_apply_overrides(doc, overrides, noverrides, err)) != SIM_OK ||
         (rc = scn_validate_doc(s->pub.path, doc, err)) != SIM_OK ||
@@ -719,6 +773,7 @@ static int scn_load_doc(scn_impl_t *s, const char *const *overrides, size_t nove
         rc = scn_oom(err);
 out:
     xmlFreeDoc(doc);
+    scn_guard_leave(&guard);
     return rc;
 }
 
@@ -786,12 +841,15 @@ void scn_free(scn_t *scn)
 int scn_validate_text(const char *name, const char *text, size_t len, sim_err_t *err)
 {
     xmlDocPtr doc = NULL;
+    scn_guard_t guard;
     int rc;
 
     xmlInitParser();
+    scn_guard_enter(&guard, scn_on_error, NULL);
     if ((rc = scn_parse(name, text, len, &doc, err)) == SIM_OK)
         rc = scn_validate_doc(name, doc, err);
     xmlFreeDoc(doc);
+    scn_guard_leave(&guard);
     return rc;
 }
 
