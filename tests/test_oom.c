@@ -55,7 +55,7 @@ char *__wrap_strndup(const char *s, size_t n);
 
 /* The live blocks our code allocated: open addressing, deletions leave
  * tombstones; cleared between passes. A test program may keep globals. */
-enum { LIVE_CAP = 1 << 20 };
+enum { LIVE_CAP = 1 << 17 };
 #define TOMB ((void *)1)
 
 typedef struct live {
