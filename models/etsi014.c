@@ -221,7 +221,7 @@ static void etsi014_destroy(client_t *c)
         free(p);
         p = next;
     }
-    gsl_rng_free(app->rng);
+    rng_stream_free(app->rng);
     free(app);
 }
 
@@ -229,12 +229,14 @@ static int etsi014_create(const client_env_t *env, const scn_elem_t *e, client_t
                           sim_err_t *err)
 {
     etsi014_t *app = calloc(1, sizeof *app);
-    client_t *c = &app->base;
+    client_t *c;
     int rc;
 
-    *out = c;
-    if (app == NULL)
+    *out = NULL;
+    if (app == NULL)   /* &app->base of a null app would be undefined */
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    c = &app->base;
+    *out = c;
     if ((rc = scn_attr_string(e, "id", true, &c->id, err)) != SIM_OK ||
         (rc = env->node(env, e, "master", &c->master, err)) != SIM_OK ||
         (rc = env->node(env, e, "slave", &c->slave, err)) != SIM_OK ||

@@ -216,9 +216,9 @@ void link_cleanup(link_t *link)
     for (size_t i = 0; i < link->ndevices; i++) {
         free(link->devices[i].cfg.outages);
         if (link->devices[i].fluct != NULL)
-            gsl_rng_free(link->devices[i].fluct);
+            rng_stream_free(link->devices[i].fluct);
         if (link->devices[i].fail != NULL)
-            gsl_rng_free(link->devices[i].fail);
+            rng_stream_free(link->devices[i].fail);
     }
     free(link->devices);
     link->devices = NULL;

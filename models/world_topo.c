@@ -314,8 +314,10 @@ static int world_read_graphml_nodes(world_t *w, const scn_elem_t *topo,
         (rc = scn_attr_enum(topo, "length-unit", false, units, &unit, err)) != SIM_OK ||
         (rc = world_graphml_path(w, topo, &path, err)) != SIM_OK)
         goto out;
+    /* bad input names the element; running out of memory stays SIM_ERR_RUN */
     if ((rc = topo_read_graphml(path, attr, g, err)) != SIM_OK) {
-        rc = scn_error(topo, err, "%s", err->msg);
+        if (rc == SIM_ERR_INPUT)
+            rc = scn_error(topo, err, "%s", err->msg);
         goto out;
     }
     if ((rc = world_check_graphml(path, attr, units[unit], unit == 0 ? 1000.0 : 1.0, g,

@@ -79,7 +79,7 @@ int sim_bench_hold_kernel(size_t pending, uint64_t events, uint64_t seed, sim_be
     rc = 0;
 out:
     if (h.rng != NULL)
-        gsl_rng_free(h.rng);
+        rng_stream_free(h.rng);
     sim_destroy(sim);
     return rc;
 }
@@ -186,7 +186,7 @@ int sim_bench_hold_bare(size_t pending, uint64_t events, uint64_t seed, sim_benc
     rc = 0;
 out:
     if (b.rng != NULL)
-        gsl_rng_free(b.rng);
+        rng_stream_free(b.rng);
     free(b.heap);
     return rc;
 }

@@ -197,7 +197,8 @@ uint64_t rng_stream_index(uint64_t seed, uint64_t run, const char *name)
 /* Allocated by hand rather than with gsl_rng_alloc: on out-of-memory GSL
  * calls its error handler, whose default aborts the process, and library
  * code must return NULL instead. The layout is GSL's public gsl_rng struct
- * and gsl_rng_free releases it with free(), as gsl_rng_alloc's would be. */
+ * and rng_stream_free (or gsl_rng_free) releases it with free(), as
+ * gsl_rng_alloc's would be. */
 gsl_rng *rng_stream_create(uint64_t seed, uint64_t run, const char *name)
 {
     gsl_rng *r = malloc(sizeof *r);
@@ -212,4 +213,12 @@ gsl_rng *rng_stream_create(uint64_t seed, uint64_t run, const char *name)
 fail:
     free(r);
     return NULL;
+}
+
+void rng_stream_free(gsl_rng *r)
+{
+    if (r == NULL)
+        return;
+    free(r->state);
+    free(r);
 }

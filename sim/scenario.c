@@ -3,10 +3,15 @@
  *
  * libxml2 reports errors through callbacks. Every callback here is set on
  * the one context it belongs to (the parser's SAX handler, the schema
- * contexts, the XPath context), never on libxml2's global handlers, so that
- * the library prints nothing and two loads never see each other's errors.
- * The callbacks collect the first few errors into a scn_diag_t, which the
- * caller turns into one sim_err_t message.
+ * contexts, the XPath context), so that the library prints nothing and two
+ * loads never see each other's errors. A few errors have no context
+ * (encoding conversion, I/O: a scenario declared as EUC-JP holding bytes
+ * that are not) and go to libxml2's global structured handler, which
+ * prints by default; so a load points that handler (thread-local in
+ * libxml2's threaded builds) at its own diagnostics for its duration and
+ * puts the old one back (scn_guard_enter / scn_guard_leave), as topo.c
+ * does for igraph's handlers. The callbacks collect the first few errors
+ * into a scn_diag_t, which the caller turns into one sim_err_t message.
  *
  * A scenario is untrusted input: no network access (XML_PARSE_NONET), no
  * entity substitution (no XML_PARSE_NOENT), and DOCTYPE declarations are
@@ -18,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdalign.h>
 #include <stdarg.h>
@@ -145,6 +151,7 @@ typedef struct scn_diag {
     const char *file;        /* named in every message */
     int max;                 /* errors reported; later ones are only counted */
     int count;               /* errors seen */
+    bool oom;                /* one of them was libxml2 running out of memory */
     size_t len;              /* of msg */
     char msg[SIM_ERR_MSG_MAX];
 } scn_diag_t;
@@ -209,12 +216,18 @@ static void scn_diag_add(scn_diag_t *d, scn_xml_error_t *e)
 {
     if (e == NULL || e->level < XML_ERR_ERROR)   /* warnings do not fail a load */
         return;
+    if (e->code == XML_ERR_NO_MEMORY)
+        d->oom = true;
     scn_diag_note(d, e->line, e->node, e->message != NULL ? e->message : "error");
 }
 
-/* The collected errors as the result; code when there were some. */
+/* The collected errors as the result; code when there were some. Running
+ * out of memory is never the scenario's fault: SIM_ERR_RUN, whatever the
+ * parser or the validator made of the document before. */
 static int scn_diag_fail(const scn_diag_t *d, int code, sim_err_t *err)
 {
+    if (d->oom)
+        return sim_err_set(err, SIM_ERR_RUN, "%s: out of memory", d->file);
     if (d->count == 0)
         return sim_err_set(err, code, "%s: not a valid scenario", d->file);
     if (d->count > d->max)
@@ -223,10 +236,31 @@ static int scn_diag_fail(const scn_diag_t *d, int code, sim_err_t *err)
     return sim_err_set(err, code, "%s", d->msg);
 }
 
-/* For the schema contexts: data is the scn_diag_t. */
+/* For the schema contexts and the guard: data is the scn_diag_t, or NULL
+ * to drop the error. */
 static void scn_on_error(void *data, scn_xml_error_t *e)
 {
-    scn_diag_add(data, e);
+    if (data != NULL)
+        scn_diag_add(data, e);
+}
+
+/* The global structured handler for errors that have no context (see the
+ * top of this file): handler(data, error) gets them until leave. */
+typedef struct scn_guard {
+    xmlStructuredErrorFunc handler;
+    void *data;
+} scn_guard_t;
+
+static void scn_guard_enter(scn_guard_t *g, xmlStructuredErrorFunc handler, void *data)
+{
+    g->handler = xmlStructuredError;
+    g->data = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(data, handler);
+}
+
+static void scn_guard_leave(const scn_guard_t *g)
+{
+    xmlSetStructuredErrorFunc(g->data, g->handler);
 }
 
 /* For the parser: data is the parser context, whose _private is ours. */
@@ -234,6 +268,20 @@ static void scn_on_parse_error(void *data, scn_xml_error_t *e)
 {
     xmlParserCtxtPtr ctxt = data;
     scn_diag_add(ctxt->_private, e);
+}
+
+/* For the guard during a parse: an error without context (encoding
+ * conversion) is placed at the line the parser has reached. */
+static void scn_on_stray_parse_error(void *data, scn_xml_error_t *e)
+{
+    xmlParserCtxtPtr ctxt = data;
+
+    if (e == NULL || e->level < XML_ERR_ERROR)
+        return;
+    if (e->code == XML_ERR_NO_MEMORY)
+        ((scn_diag_t *)ctxt->_private)->oom = true;
+    scn_diag_note(ctxt->_private, ctxt->input != NULL ? ctxt->input->line : e->line,
+                  NULL, e->message != NULL ? e->message : "error");
 }
 
 /* A DOCTYPE could declare entities and default attributes that the schema
@@ -303,6 +351,7 @@ static int scn_parse(const char *name, const char *text, size_t len, xmlDocPtr *
     scn_diag_t diag = { .file = name, .max = 1 };
     xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
+    scn_guard_t guard;
     int rc;
 
     *out = NULL;
@@ -310,13 +359,16 @@ static int scn_parse(const char *name, const char *text, size_t len, xmlDocPtr *
         return sim_err_set(err, SIM_ERR_INPUT, "%s: file too large", name);
     if ((ctxt = xmlNewParserCtxt()) == NULL)
         return scn_oom(err);
+    scn_guard_enter(&guard, scn_on_stray_parse_error, ctxt);
     ctxt->_private = &diag;
     ctxt->sax->serror = scn_on_parse_error;
     ctxt->sax->internalSubset = scn_on_doctype;
     ctxt->sax->startElementNs = scn_on_start;
     doc = xmlCtxtReadMemory(ctxt, text, (int)len, name, NULL,
                             XML_PARSE_NONET | XML_PARSE_BIG_LINES);
-    if (doc == NULL || diag.count > 0) {
+    if (ctxt->errNo == XML_ERR_NO_MEMORY)
+        diag.oom = true;
+    if (doc == NULL || diag.count > 0 || diag.oom) {
         rc = scn_diag_fail(&diag, SIM_ERR_INPUT, err);
         goto out;
     }
@@ -326,35 +378,84 @@ static int scn_parse(const char *name, const char *text, size_t len, xmlDocPtr *
 out:
     xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);
+    scn_guard_leave(&guard);
     return rc;
 }
 
-/* The schema is parsed on every call: no state survives between loads. */
-static int scn_validate_doc(const char *name, xmlDocPtr doc, const char *schema_text,
-                            sim_err_t *err)
+/* The parsed schemas: the loader's only process-wide state. Parsing a
+ * compiled-in XSD costs far more than validating a document (milliseconds
+ * against microseconds), so each is parsed once, on first use, and only
+ * read afterwards: libxml2 lets any number of validation contexts, in any
+ * threads, share one xmlSchema. It is not simulation state (no run reads or
+ * changes anything through it; it is a pure function of the compiled-in
+ * texts), so the rule "no mutable globals" (DESIGN.md) is kept: each entry
+ * is written once under the lock and freed by scn_library_cleanup(). A
+ * failed parse is not cached: the next load tries again. Entries are keyed
+ * by the schema text's address: the scenario schema, the sweep schema. */
+#define SCN_SCHEMAS 4
+
+static struct {
+    pthread_mutex_t lock;
+    const char *text[SCN_SCHEMAS];
+    xmlSchemaPtr schema[SCN_SCHEMAS];
+} scn_schema_cache = { PTHREAD_MUTEX_INITIALIZER, { NULL }, { NULL } };
+
+static int scn_schema_slot(const char *schema_text)
+{
+    for (int i = 0; i < SCN_SCHEMAS; i++)
+        if (scn_schema_cache.text[i] == schema_text || scn_schema_cache.text[i] == NULL)
+            return i;
+    return -1;
+}
+
+static int scn_schema(const char *schema_text, xmlSchemaPtr *out, sim_err_t *err)
 {
     scn_diag_t diag = { .file = "the compiled-in schema", .max = 3 };
     xmlSchemaParserCtxtPtr pctxt = NULL;
-    xmlSchemaPtr schema = NULL;
-    xmlSchemaValidCtxtPtr vctxt = NULL;
-    int rc, v;
+    int rc = SIM_OK, i;
 
+    *out = NULL;
+    pthread_mutex_lock(&scn_schema_cache.lock);
+    if ((i = scn_schema_slot(schema_text)) < 0) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "internal error: too many schemas");
+        goto out;
+    }
+    if (scn_schema_cache.schema[i] != NULL)
+        goto out;
     pctxt = xmlSchemaNewMemParserCtxt(schema_text, (int)strlen(schema_text));
     if (pctxt == NULL) {
         rc = scn_oom(err);
         goto out;
     }
     xmlSchemaSetParserStructuredErrors(pctxt, scn_on_error, &diag);
-    if ((schema = xmlSchemaParse(pctxt)) == NULL) {
+    if ((scn_schema_cache.schema[i] = xmlSchemaParse(pctxt)) == NULL) {
         scn_diag_fail(&diag, SIM_ERR_RUN, err);
         rc = sim_err_prefix(err, "internal error");
         goto out;
     }
+    scn_schema_cache.text[i] = schema_text;
+out:
+    if (rc == SIM_OK)
+        *out = scn_schema_cache.schema[i];
+    pthread_mutex_unlock(&scn_schema_cache.lock);
+    xmlSchemaFreeParserCtxt(pctxt);
+    return rc;
+}
+
+static int scn_validate_doc(const char *name, xmlDocPtr doc, const char *schema_text,
+                            sim_err_t *err)
+{
+    scn_diag_t diag = { .file = name, .max = 3 };
+    xmlSchemaPtr schema;
+    xmlSchemaValidCtxtPtr vctxt = NULL;
+    int rc, v;
+
+    if ((rc = scn_schema(schema_text, &schema, err)) != SIM_OK)
+        goto out;
     if ((vctxt = xmlSchemaNewValidCtxt(schema)) == NULL) {
         rc = scn_oom(err);
         goto out;
     }
-    diag = (scn_diag_t){ .file = name, .max = 3 };
     xmlSchemaSetValidStructuredErrors(vctxt, scn_on_error, &diag);
     v = xmlSchemaValidateDoc(vctxt, doc);
     if (v != 0 || diag.count > 0) {
@@ -364,8 +465,6 @@ static int scn_validate_doc(const char *name, xmlDocPtr doc, const char *schema_
     rc = SIM_OK;
 out:
     xmlSchemaFreeValidCtxt(vctxt);
-    xmlSchemaFree(schema);
-    xmlSchemaFreeParserCtxt(pctxt);
     return rc;
 }
 
@@ -718,17 +817,35 @@ static int scn_set_effective(scn_impl_t *s, xmlDocPtr doc, sim_err_t *err)
     return s->pub.effective != NULL ? SIM_OK : scn_oom(err);
 }
 
-int scn_load(const char *path, const char *const *overrides, size_t noverrides, scn_t **out,
-             sim_err_t *err)
+/* Everything after the text is in s->pub.text: parse, override, validate
+ * against schema_text, convert. */
+static int scn_load_doc(scn_impl_t *s, const char *const *overrides, size_t noverrides,
+                        const char *schema_text, sim_err_t *err)
 {
-    return scn_load_schema(path, overrides, noverrides, scn_schema_xsd, out, err);
+    xmlDocPtr doc = NULL;
+    scn_guard_t guard;
+    int rc;
+
+    scn_guard_enter(&guard, scn_on_error, NULL);   /* dropped; the parse collects its own */
+    if ((rc = scn_parse(s->pub.path, s->pub.text, s->pub.text_len, &doc, err)) != SIM_OK ||
+        (rc = scn_apply_overrides(doc, overrides, noverrides, err)) != SIM_OK ||
+        (rc = scn_validate_doc(s->pub.path, doc, schema_text, err)) != SIM_OK ||
+        (rc = scn_set_effective(s, doc, err)) != SIM_OK)
+        goto out;
+    if (scn_convert(s, xmlDocGetRootElement(doc), NULL, &s->pub.root) != SIM_OK)
+        rc = scn_oom(err);
+out:
+    xmlFreeDoc(doc);
+    scn_guard_leave(&guard);
+    return rc;
 }
 
-int scn_load_schema(const char *path, const char *const *overrides, size_t noverrides,
-                    const char *schema_text, scn_t **out, sim_err_t *err)
+/* text == NULL: read it from path. */
+static int scn_load_any(const char *path, const char *text, size_t len,
+                        const char *const *overrides, size_t noverrides,
+                        const char *schema_text, scn_t **out, sim_err_t *err)
 {
     scn_impl_t *s = calloc(1, sizeof *s);
-    xmlDocPtr doc = NULL;
     int rc;
 
     *out = NULL;
@@ -739,22 +856,41 @@ int scn_load_schema(const char *path, const char *const *overrides, size_t nover
         rc = scn_oom(err);
         goto out;
     }
-    if ((rc = scn_read_file(s, path, err)) != SIM_OK ||
-        (rc = scn_parse(path, s->pub.text, s->pub.text_len, &doc, err)) != SIM_OK ||
-        (rc = scn_apply_overrides(doc, overrides, noverrides, err)) != SIM_OK ||
-        (rc = scn_validate_doc(path, doc, schema_text, err)) != SIM_OK ||
-        (rc = scn_set_effective(s, doc, err)) != SIM_OK)
-        goto out;
-    if (scn_convert(s, xmlDocGetRootElement(doc), NULL, &s->pub.root) != SIM_OK) {
+    if (text == NULL) {
+        if ((rc = scn_read_file(s, path, err)) != SIM_OK)
+            goto out;
+    } else if ((s->pub.text = scn_strndup(s, text, len)) == NULL) {
         rc = scn_oom(err);
         goto out;
+    } else {
+        s->pub.text_len = len;
     }
+    if ((rc = scn_load_doc(s, overrides, noverrides, schema_text, err)) != SIM_OK)
+        goto out;
     *out = &s->pub;
     s = NULL;
 out:
-    xmlFreeDoc(doc);
     scn_free(s != NULL ? &s->pub : NULL);
     return rc;
+}
+
+int scn_load(const char *path, const char *const *overrides, size_t noverrides, scn_t **out,
+             sim_err_t *err)
+{
+    return scn_load_any(path, NULL, 0, overrides, noverrides, scn_schema_xsd, out, err);
+}
+
+int scn_load_schema(const char *path, const char *const *overrides, size_t noverrides,
+                    const char *schema_text, scn_t **out, sim_err_t *err)
+{
+    return scn_load_any(path, NULL, 0, overrides, noverrides, schema_text, out, err);
+}
+
+int scn_load_text(const char *name, const char *text, size_t len,
+                  const char *const *overrides, size_t noverrides, scn_t **out,
+                  sim_err_t *err)
+{
+    return scn_load_any(name, text, len, overrides, noverrides, scn_schema_xsd, out, err);
 }
 
 void scn_free(scn_t *scn)
@@ -774,12 +910,15 @@ void scn_free(scn_t *scn)
 int scn_validate_text(const char *name, const char *text, size_t len, sim_err_t *err)
 {
     xmlDocPtr doc = NULL;
+    scn_guard_t guard;
     int rc;
 
     xmlInitParser();
+    scn_guard_enter(&guard, scn_on_error, NULL);
     if ((rc = scn_parse(name, text, len, &doc, err)) == SIM_OK)
         rc = scn_validate_doc(name, doc, scn_schema_xsd, err);
     xmlFreeDoc(doc);
+    scn_guard_leave(&guard);
     return rc;
 }
 
@@ -789,9 +928,16 @@ const char *scn_schema_text(void)
 }
 
 /* The only place that may call xmlCleanupParser: it frees state that every
- * thread and every later load would need. */
+ * thread and every later load would need. The cached schema goes first. */
 void scn_library_cleanup(void)
 {
+    pthread_mutex_lock(&scn_schema_cache.lock);
+    for (int i = 0; i < SCN_SCHEMAS; i++) {
+        xmlSchemaFree(scn_schema_cache.schema[i]);
+        scn_schema_cache.schema[i] = NULL;
+        scn_schema_cache.text[i] = NULL;
+    }
+    pthread_mutex_unlock(&scn_schema_cache.lock);
     xmlCleanupParser();
 }
 

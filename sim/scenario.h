@@ -89,8 +89,21 @@ void scn_free(scn_t *scn);
 int scn_load_schema(const char *path, const char *const *overrides, size_t noverrides,
                     const char *schema_text, scn_t **out, sim_err_t *err);
 
-/* Releases the XML library's process-wide state. Call once, at exit, after
- * every scenario was freed (the command line does). */
+/* As scn_load, with the scenario's text given instead of read from a file
+ * (len bytes, not necessarily NUL-terminated; copied). `name` stands for
+ * the path: messages name it, and relative file names in the scenario
+ * resolve against its folder. For tests and fuzzers. */
+int scn_load_text(const char *name, const char *text, size_t len,
+                  const char *const *overrides, size_t noverrides, scn_t **out,
+                  sim_err_t *err);
+
+/* The schemas are parsed once per process, on the first load or validation,
+ * and shared read-only by every later one (any thread); it is the loader's
+ * only process-wide state and holds nothing of any scenario.
+ *
+ * Releases the XML library's process-wide state and the parsed schema.
+ * Call once, at exit, after every scenario was freed (the command line
+ * does); a later load parses the schema again. */
 void scn_library_cleanup(void);
 
 /* Checks an XML text against the schema only (used by tests). */

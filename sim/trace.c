@@ -705,13 +705,16 @@ uint64_t trace_table_rows(const trace_table_t *table)
 /* ------------------------------------------------------------- attributes */
 
 /* Whether obj and every group on its way exist (H5Lexists fails rather than
- * answering "no" when a parent is missing). */
-static bool object_exists(hid_t file, const char *obj)
+ * answering "no" when a parent is missing): 1 yes, 0 no, -1 out of memory. */
+static int object_exists(hid_t file, const char *obj)
 {
     size_t len = strlen(obj);
     char *buf = dup_string(obj);
-    bool exists = buf != NULL;
-    for (size_t i = 1; exists && i <= len; i++) {
+    int exists = 1;
+
+    if (buf == NULL)
+        return -1;
+    for (size_t i = 1; exists == 1 && i <= len; i++) {
         if (obj[i] != '/' && obj[i] != '\0')
             continue;
         buf[i] = '\0';
@@ -722,11 +725,15 @@ static bool object_exists(hid_t file, const char *obj)
     return exists;
 }
 
-/* Opens obj, creating it (and its parents) as a group if it is missing. */
-static hid_t object_open(hid_t file, const char *obj)
+/* Opens obj, creating it (and its parents) as a group if it is missing.
+ * *oom is set when it failed for want of memory. */
+static hid_t object_open(hid_t file, const char *obj, bool *oom)
 {
-    if (strcmp(obj, "/") == 0 || object_exists(file, obj))
-        return H5Oopen(file, obj, H5P_DEFAULT);
+    int exists = strcmp(obj, "/") == 0 ? 1 : object_exists(file, obj);
+
+    *oom = exists < 0;
+    if (exists != 0)
+        return exists > 0 ? H5Oopen(file, obj, H5P_DEFAULT) : H5I_INVALID_HID;
     hid_t lcpl = parents_lcpl();
     hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
     hid_t group = H5I_INVALID_HID;
@@ -744,18 +751,25 @@ static int attr_write(trace_t *trace, const char *obj, const char *name, hid_t d
                       hid_t mem_type, const void *value, sim_err_t *err)
 {
     hid_t oid = H5I_INVALID_HID, space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
+    bool oom = false;
     int rc = SIM_OK;
 
     if (obj == NULL || obj[0] != '/' || name == NULL || name[0] == '\0')
         return sim_err_set(err, SIM_ERR_RUN, "bad trace attribute '%s@%s'",
                            obj ? obj : "(null)", name ? name : "(null)");
     if (disk_type < 0 || mem_type < 0 ||
-        (oid = object_open(trace->file, obj)) < 0 ||
+        (oid = object_open(trace->file, obj, &oom)) < 0 ||
         (H5Aexists(oid, name) > 0 && H5Adelete(oid, name) < 0) ||
         (space = H5Screate(H5S_SCALAR)) < 0 ||
         (attr = H5Acreate2(oid, name, disk_type, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-        H5Awrite(attr, mem_type, value) < 0)
-        rc = h5_fail(err, "cannot write attribute '%s@%s' in '%s'", obj, name, trace->partial);
+        H5Awrite(attr, mem_type, value) < 0) {
+        if (oom)
+            rc = sim_err_set(err, SIM_ERR_RUN, "cannot write attribute '%s@%s' in '%s': "
+                             "out of memory", obj, name, trace->partial);
+        else
+            rc = h5_fail(err, "cannot write attribute '%s@%s' in '%s'", obj, name,
+                         trace->partial);
+    }
     close_id(attr, H5Aclose);
     close_id(space, H5Sclose);
     close_id(oid, H5Oclose);
@@ -938,7 +952,7 @@ void trace_reader_close(trace_reader_t *reader)
 /* The dataset `table`, or a negative id when it is missing. */
 static hid_t reader_dataset(const trace_reader_t *r, const char *table)
 {
-    if (table == NULL || table[0] != '/' || !object_exists(r->file, table))
+    if (table == NULL || table[0] != '/' || object_exists(r->file, table) != 1)
         return H5I_INVALID_HID;
     return H5Dopen2(r->file, table, H5P_DEFAULT);
 }
@@ -1073,7 +1087,7 @@ out:
 static hid_t reader_attr(const trace_reader_t *r, const char *obj, const char *name)
 {
     hid_t attr = H5I_INVALID_HID;
-    if (obj == NULL || obj[0] != '/' || !(strcmp(obj, "/") == 0 || object_exists(r->file, obj)))
+    if (obj == NULL || obj[0] != '/' || !(strcmp(obj, "/") == 0 || object_exists(r->file, obj) == 1))
         return H5I_INVALID_HID;
     if (H5Aexists_by_name(r->file, obj, name, H5P_DEFAULT) > 0)
         attr = H5Aopen_by_name(r->file, obj, name, H5P_DEFAULT, H5P_DEFAULT);

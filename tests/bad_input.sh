@@ -2,8 +2,9 @@
 # The bad-input corpus: every tests/bad/*.xml holds one mistake. Its first
 # line is "<!-- expect: SUBSTRING -->", a text the error message must
 # contain; the line where the error must be reported carries "<!-- here -->".
-# For each file, `qkmsim validate` and `qkmsim run` must exit 2, name the
-# file and that line ("FILE:LINE:") on stderr with the expected text, and
+# For each file, `qkmsim validate` and `qkmsim run` must exit 2, print one
+# line "qkmsim: ..." on stderr (libraries print nothing of their own) that
+# names the file and that line ("FILE:LINE:") with the expected text, and
 # `run` must leave no output file behind (neither OUT nor OUT.partial).
 set -u
 : "${QKMSIM:?}" "${SRCDIR:?}"
@@ -21,6 +22,10 @@ problem() {
     code=$?
     if [ "$code" -ne 2 ]; then
         echo "'$1' exited $code, not 2"; return
+    fi
+    # one line from the command line: the library itself prints nothing
+    if [ "$(wc -l < "$tmp/err")" -ne 1 ] || ! grep -q '^qkmsim: ' "$tmp/err"; then
+        echo "'$1': stderr is not one line 'qkmsim: ...'"; return
     fi
     if ! grep -qF -- "$base" "$tmp/err"; then
         echo "'$1': stderr does not name $base"; return

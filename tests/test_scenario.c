@@ -10,9 +10,11 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <CUnit/Basic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/scenario.h"
@@ -428,6 +430,53 @@ static void test_xml_errors(void)
     free(big);
 }
 
+/* Calls scn_load_text on text with stderr sent to a file; returns its
+ * code and sets *printed to whether anything was written there. */
+static int load_quietly(const char *text, bool *printed, sim_err_t *err)
+{
+    char path[] = "/tmp/qkmsim-stderr-XXXXXX";
+    int fd = mkstemp(path), saved = dup(2), rc;
+    scn_t *scn = NULL;
+    struct stat st;
+
+    CU_ASSERT_FATAL(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    rc = scn_load_text("enc.xml", text, strlen(text), NULL, 0, &scn, err);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    CU_ASSERT_FATAL(fstat(fd, &st) == 0);
+    *printed = st.st_size > 0;
+    close(fd);
+    unlink(path);
+    scn_free(scn);
+    return rc;
+}
+
+/* Errors of the encoding conversion have no parser context: libxml2 sends
+ * them to its global handler, which printed them (found by fuzzing).
+ * They are now reported like the others, and nothing is printed. */
+static void test_encoding_errors(void)
+{
+    sim_err_t err = { 0 };
+    bool printed = true;
+
+    CU_ASSERT_EQUAL(load_quietly("<?xml version=\"1.0\" encoding=\"EUC-JP\"?>\n"
+                                 "<scenario name=\"\x8c\x8e=\" duration=\"1h\"/>\n",
+                                 &printed, &err),
+                    SIM_ERR_INPUT);
+    CU_ASSERT_FALSE(printed);
+    CU_ASSERT(starts_with(err.msg, "enc.xml:1: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "input conversion failed"));
+
+    CU_ASSERT_EQUAL(load_quietly("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<scenario/>\n",
+                                 &printed, &err),
+                    SIM_ERR_INPUT);
+    CU_ASSERT_FALSE(printed);
+    CU_ASSERT(starts_with(err.msg, "enc.xml:1: "));
+}
+
 static void test_unreadable(void)
 {
     sim_err_t err = { 0 };
@@ -640,6 +689,7 @@ int main(void)
         { "typed reader errors", test_reader_errors },
         { "schema errors name file and line", test_schema_errors },
         { "XML errors name file and line", test_xml_errors },
+        { "encoding errors are reported, not printed", test_encoding_errors },
         { "unreadable file", test_unreadable },
         { "dir of a bare file name", test_dir },
         { "overrides", test_overrides },

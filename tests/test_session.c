@@ -43,8 +43,8 @@ static void test_threshold(void)
 {
     const storage_app_t apps[] = { app(0, "small", STORAGE_END_A, 100, 500),
                                    app(1, "large", STORAGE_END_A, 100, 4000) };
-    const char *designs[] = { "<storage design='session' buffer='10000' "
-                              "global-threshold='0.3'/>",
+    const char *designs[] = { ("<storage design='session' buffer='10000' "
+                               "global-threshold='0.3'/>"),   /* one string (clang asks) */
                               "<storage design='session'/>",
                               "<storage design='session' buffer='1001'/>" };
     const uint64_t want[3][2] = { { 3000, 4000 }, { 5000, 5000 }, { 501, 501 } };

@@ -1,0 +1,4 @@
+#!/bin/sh
+# libFuzzer over the scenario loader and world_build (tests/fuzz/run.sh),
+# seeded with the bundled scenarios and the bad-input corpus.
+exec "${SRCDIR:?}/tests/fuzz/run.sh" scenario "$SRCDIR/scenarios" "$SRCDIR/tests/bad"
