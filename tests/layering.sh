@@ -47,16 +47,15 @@ check() {
     return $bad
 }
 
-# Self-check on a scratch copy of sim/ and models/.
+# The tree itself.
+check "$tree" || exit 1
+
+# Self-check on a scratch copy: one forbidden include of each kind added
+# must be caught, so that a checker that finds nothing cannot pass.
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/sim" "$tmp/models"
 cp "$tree"/sim/*.[ch] "$tmp/sim/" && cp "$tree"/models/*.[ch] "$tmp/models/" || exit 1
-if ! check "$tmp" >/dev/null; then
-    echo "layering: the unmodified copy is refused:"
-    check "$tmp"
-    exit 1
-fi
 printf '#include "models/world.h"\n' >> "$tmp/sim/units.c"
 if check "$tmp" >/dev/null; then
     echo "layering: FAIL: a models/ include added to sim/units.c was not caught"
@@ -68,6 +67,4 @@ if check "$tmp" >/dev/null; then
     echo "layering: FAIL: an HDF5 include added to models/kstore.c was not caught"
     exit 1
 fi
-
-check "$tree" || exit 1
 echo "layering: sim/ includes no models/ header but in sim/main.c; libxml2, igraph and HDF5 stay home"
