@@ -7,7 +7,7 @@
 #   - the kernel (sim/kernel.c) includes no GSL header.
 # tests/ is not checked: test_trace.c and test_topo.c read what their
 # module wrote through the library itself, as an independent check.
-# It first checks itself: a copy of the tree with one forbidden include
+# Then it checks itself: a copy of the tree with one forbidden include
 # added must be refused, so that a checker that finds nothing cannot pass.
 #
 # Usage: tests/layering.sh [TREE]   (TREE defaults to $SRCDIR)
