@@ -8,37 +8,52 @@
  *    is comparing (time, seq): the slot in the low bits never decides. The
  *    array is placed so that the four children of a node (4i+1 .. 4i+4)
  *    fill exactly one 64-byte cache line: a level of a sift costs one line.
- *    Sifting moves a hole instead of swapping.
- *  - pos[]: the heap index of each slot's entry, a separate uint32 array, so
- *    that the index updates made while sifting touch 4 bytes per entry.
- *    While a slot is free, pos[] holds the next free slot instead (the free
- *    list, last in first out, so a handler's successor reuses the slot its
- *    event just left and finds its body in the cache).
- *  - body[]: handler, object, argument and generation of each slot, read
- *    once when the event runs. With 10^5 pending events the bodies
- *    (32 bytes each) do not stay in the cache, and waiting for one per
- *    event cost a third of the run time. So whenever a sift moves an entry
- *    up among the root's children (indices 1 .. 4), its body is prefetched:
- *    that event runs within a few events, and by then its body has arrived.
+ *    Sifting moves a hole instead of swapping, and writes nothing but the
+ *    heap: no map from slots to heap positions is kept (see cancellation).
+ *  - body[]: handler, object, argument, generation and sequence number of
+ *    each slot, read once when the event runs. With 10^5 pending events the
+ *    bodies (32 bytes each) do not stay in the cache, and waiting for one
+ *    per event cost a third of the run time. So whenever a sift moves an
+ *    entry up among the root's children (indices 1 .. 4), its body is
+ *    prefetched: that event runs within a few events, and by then its body
+ *    has arrived. While a slot is free, its `arg` holds the next free slot
+ *    (the free list, last in first out, so a handler's successor reuses the
+ *    slot its event just left and finds its body in the cache) and its
+ *    `seq` holds SIM_SEQ_FREE.
  * A handle is (generation << 32) | (slot + 1): never 0, and stale once the
  * slot's generation moved on (it is bumped whenever the slot is released).
  * Generations wrap after 2^32 reuses of one slot; a handle kept that long
  * could then alias a newer event.
  *
- * The sequence has 32 bits in the key. When it reaches its limit (2^32),
- * the pending entries are renumbered 0 .. n-1 in (time, seq) order (a sort,
- * O(n log n), once per about 2^32 schedulings), so order is kept exactly
- * and the counter never wraps. Scheduling fails (returns 0) only if the
- * renumbered set still leaves no sequence number, i.e. with about 2^32
- * events pending, which the slot limit (2^32 - 1) already rules out.
+ * Cancellation is lazy. sim_cancel releases the slot (O(1)) and leaves its
+ * heap entry in place, dead: an entry is live only while its slot's body
+ * holds the entry's own sequence number, which releasing the slot (SIM_SEQ_FREE)
+ * or reusing it for a later event (a larger number) changes for good. A dead
+ * entry is dropped when it reaches the root. So that dead entries cannot
+ * pile up (a timeout cancelled and set again on every event), the heap is
+ * rebuilt without them (O(n), bottom-up) when a cancellation leaves more
+ * dead entries than live ones: each rebuild is paid for by the
+ * cancellations since the last one, and the heap holds at most about twice
+ * the live events at any cancellation. The eager alternative (a slot ->
+ * heap index map, updated at every level of every sift, and an O(log n)
+ * removal) cost a 4-byte write per level moved on the hot path.
+ *
+ * The sequence has 32 bits in the key, and SIM_SEQ_FREE (2^32 - 1) is
+ * never one. When the next number would reach the limit, the live entries
+ * are renumbered 0 .. n-1 in (time, seq) order (dead ones are dropped; a
+ * sort, O(n log n), once per about 2^32 schedulings), so order is kept
+ * exactly and the counter never wraps. Scheduling fails (returns 0) only if
+ * the renumbered set still leaves no sequence number, i.e. with about 2^32
+ * events pending, which the slot limit (2^32 - 2) already rules out.
  *
  * The spent root: while a handler runs, its event's entry stays at heap[0]
  * (its slot already released, root_spent set). It is smaller than every
  * other entry, so sifting elsewhere never passes it. The first event the
  * handler schedules takes over the root and sinks from there: one sift
  * instead of a pop and a push. If the handler schedules nothing, the entry
- * is removed after it returns. Only sim_pending, the handle check and the
- * renumbering need to know. Kept because one sift from the root was at
+ * is removed after it returns. Only the live count, the rebuild and the
+ * renumbering need to know (its slot is free, so the entry looks dead, but
+ * it must stay at the root). Kept because one sift from the root was at
  * least as fast as a pop and a push in a stand-alone test of the same
  * heap (docs/performance.md), and it saves moving the last entry.
  *
@@ -62,7 +77,10 @@
 #define SIM_INITIAL_CAP ((size_t)64)
 #define SIM_SLOT_BITS 32
 #define SIM_SLOT_MASK ((UINT64_C(1) << SIM_SLOT_BITS) - 1)
-#define SIM_SEQ_LIMIT (UINT64_C(1) << (64 - SIM_SLOT_BITS))
+/* A free slot's body.seq: no entry ever gets this number, so an entry of a
+ * released slot can never look live. */
+#define SIM_SEQ_FREE UINT32_MAX
+#define SIM_SEQ_LIMIT ((uint64_t)SIM_SEQ_FREE)
 #define SIM_ARITY 4
 #define SIM_LINE 64
 /* heap[0] sits this many entries past a line boundary, so that heap[1]
@@ -77,16 +95,17 @@ typedef struct sim_entry {
 typedef struct sim_body {
     sim_handler_fn handler;
     void *object;
-    uint64_t arg;
+    uint64_t arg;           /* while free: the next free slot */
     uint32_t gen;
+    uint32_t seq;           /* the pending event's sequence, or SIM_SEQ_FREE */
 } sim_body_t;
 
 struct sim {
     sim_entry_t *heap;      /* heap_base + SIM_HEAP_SKEW */
     sim_entry_t *heap_base; /* what was allocated */
-    size_t n;               /* entries in heap */
+    size_t n;               /* entries in heap: live, dead and the spent root */
     size_t heap_cap;
-    uint32_t *pos;          /* per slot: heap index, or next free slot */
+    size_t live;            /* pending events (live entries) */
     sim_body_t *body;       /* per slot */
     size_t slot_cap;
     size_t slots_used;      /* slots ever handed out (high-water mark) */
@@ -114,6 +133,23 @@ static inline uint32_t sim_entry_slot(sim_entry_t e)
     return (uint32_t)(e.key & SIM_SLOT_MASK);
 }
 
+static inline uint32_t sim_entry_seq(sim_entry_t e)
+{
+    return (uint32_t)(e.key >> SIM_SLOT_BITS);
+}
+
+/* False once the entry's event was cancelled (or ran: the spent root). */
+static inline bool sim_entry_live(const sim_t *sim, sim_entry_t e)
+{
+    return sim->body[sim_entry_slot(e)].seq == sim_entry_seq(e);
+}
+
+/* Entries that are neither live nor the spent root. */
+static inline size_t sim_dead(const sim_t *sim)
+{
+    return sim->n - sim->live - (size_t)sim->root_spent;
+}
+
 static inline void sim_prefetch(const void *p)
 {
 #if defined(__GNUC__)
@@ -134,11 +170,9 @@ static inline void sim_sift_up(sim_t *sim, size_t i, sim_entry_t e)
         if (!sim_entry_less(e, h[parent]))
             break;
         h[i] = h[parent];
-        sim->pos[sim_entry_slot(h[i])] = (uint32_t)i;
         i = parent;
     }
     h[i] = e;
-    sim->pos[sim_entry_slot(e)] = (uint32_t)i;
 }
 
 /* The least of the children c .. c+3 (fewer when the heap ends first). */
@@ -167,28 +201,43 @@ static inline void sim_sift_down(sim_t *sim, size_t i, sim_entry_t e)
         size_t m = sim_min_child(h, c, n);
         if (!sim_entry_less(h[m], e))
             break;
-        uint32_t s = sim_entry_slot(h[m]);
         h[i] = h[m];
-        sim->pos[s] = (uint32_t)i;
         if (i - 1 < SIM_ARITY)
-            sim_prefetch(&sim->body[s]);
+            sim_prefetch(&sim->body[sim_entry_slot(h[i])]);
         i = m;
     }
     h[i] = e;
-    sim->pos[sim_entry_slot(e)] = (uint32_t)i;
 }
 
-/* Removes the entry at heap index i: the last entry fills the hole and
- * moves up or down to where it belongs. */
-static inline void sim_heap_remove(sim_t *sim, size_t i)
+/* Removes the root: the last entry fills the hole and sinks. */
+static inline void sim_heap_pop(sim_t *sim)
 {
     sim_entry_t last = sim->heap[--sim->n];
-    if (i == sim->n)
+    if (sim->n > 0)
+        sim_sift_down(sim, 0, last);
+}
+
+/* Moves the live entries (and the spent root, kept at index 0) to the front
+ * of the heap array, in their present order; returns how many there are. */
+static size_t sim_compact(sim_t *sim)
+{
+    sim_entry_t *h = sim->heap;
+    size_t k = (size_t)sim->root_spent;
+    for (size_t i = k; i < sim->n; i++)
+        if (sim_entry_live(sim, h[i]))
+            h[k++] = h[i];
+    return k;
+}
+
+/* Drops the dead entries and restores the heap bottom-up (Floyd, O(n)).
+ * The spent root is the least entry, so it stays at index 0. */
+static void sim_rebuild(sim_t *sim)
+{
+    sim->n = sim_compact(sim);
+    if (sim->n < 2)
         return;
-    if (i > 0 && sim_entry_less(last, sim->heap[(i - 1) / SIM_ARITY]))
-        sim_sift_up(sim, i, last);
-    else
-        sim_sift_down(sim, i, last);
+    for (size_t i = (sim->n - 2) / SIM_ARITY + 1; i-- > 0;)
+        sim_sift_down(sim, i, sim->heap[i]);
 }
 
 static int sim_entry_cmp(const void *pa, const void *pb)
@@ -197,18 +246,20 @@ static int sim_entry_cmp(const void *pa, const void *pb)
     return sim_entry_less(*a, *b) ? -1 : sim_entry_less(*b, *a);
 }
 
-/* Gives the pending entries the sequence numbers 0 .. n-1 in their
- * (time, seq) order. A sorted array is a valid heap, and the spent root,
- * the least entry, stays at 0 (its slot is free: its pos[] is a free-list
- * link and is left alone). Returns -1 if no number is left after that. */
+/* Gives the live entries the sequence numbers 0 .. n-1 in their
+ * (time, seq) order, dropping the dead ones. A sorted array is a valid
+ * heap, and the spent root, the least entry, stays at 0 (its slot is free
+ * and its body is left alone). Returns -1 if no number is left after
+ * that. */
 static int sim_renumber(sim_t *sim)
 {
+    sim->n = sim_compact(sim);
     qsort(sim->heap, sim->n, sizeof *sim->heap, sim_entry_cmp);
     for (size_t i = 0; i < sim->n; i++) {
         uint32_t s = sim_entry_slot(sim->heap[i]);
         sim->heap[i].key = ((uint64_t)i << SIM_SLOT_BITS) | s;
         if (i > 0 || !sim->root_spent)
-            sim->pos[s] = (uint32_t)i;
+            sim->body[s].seq = (uint32_t)i;
     }
     sim->seq = sim->n;
     return sim->seq < sim->seq_limit ? 0 : -1;
@@ -224,18 +275,6 @@ static inline int sim_next_seq(sim_t *sim, uint64_t *seq)
 }
 
 /* ------------------------------------------------------------ slots */
-
-/* Grows *arr (cap elements of size elem) to new_cap elements. */
-static int sim_grow_array(void **arr, size_t new_cap, size_t elem)
-{
-    if (new_cap > SIZE_MAX / elem)
-        return -1;
-    void *p = realloc(*arr, new_cap * elem);
-    if (p == NULL)
-        return -1;
-    *arr = p;
-    return 0;
-}
 
 /* Grows the heap to cap entries, keeping sibling groups line-aligned
  * (realloc does not keep an alignment, so this copies). */
@@ -282,13 +321,12 @@ static int sim_reserve(sim_t *sim)
         size_t cap = sim_next_cap(sim->slot_cap);
         if (cap > SIM_MAX_SLOTS)
             cap = SIM_MAX_SLOTS;
-        if (cap <= sim->slot_cap)
+        if (cap <= sim->slot_cap || cap > SIZE_MAX / sizeof *sim->body)
             return -1;
-        /* Grow pos first: if body then fails, the larger pos is harmless
-         * because slot_cap still bounds both. */
-        if (sim_grow_array((void **)&sim->pos, cap, sizeof *sim->pos) != 0
-            || sim_grow_array((void **)&sim->body, cap, sizeof *sim->body) != 0)
+        sim_body_t *p = realloc(sim->body, cap * sizeof *sim->body);
+        if (p == NULL)
             return -1;
+        sim->body = p;
         sim->slot_cap = cap;
     }
     return 0;
@@ -299,7 +337,7 @@ static inline uint32_t sim_slot_take(sim_t *sim)
 {
     uint32_t s = sim->free_head;
     if (s != SIM_NO_SLOT) {
-        sim->free_head = sim->pos[s];
+        sim->free_head = (uint32_t)sim->body[s].arg;
         return s;
     }
     s = (uint32_t)sim->slots_used++;
@@ -307,39 +345,44 @@ static inline uint32_t sim_slot_take(sim_t *sim)
     return s;
 }
 
-/* Returns a slot to the free list; its handles become stale. */
+/* Returns a slot to the free list: its handles become stale and its heap
+ * entry, if still there, dead. */
 static inline void sim_slot_release(sim_t *sim, uint32_t s)
 {
-    sim->body[s].gen++;
-    sim->pos[s] = sim->free_head;
+    sim_body_t *b = &sim->body[s];
+    b->gen++;
+    b->seq = SIM_SEQ_FREE;
+    b->arg = sim->free_head;
     sim->free_head = s;
 }
 
-/* The slot named by handle if that event is pending, else SIM_NO_SLOT. */
+/* The slot named by handle if that event is pending, else SIM_NO_SLOT.
+ * The generation changes whenever a slot is released, so a matching
+ * generation on a slot in use names the event now in it. */
 static uint32_t sim_handle_slot(const sim_t *sim, sim_handle_t handle)
 {
     uint64_t low = handle & UINT32_MAX;
     if (low == 0 || low > sim->slots_used)
         return SIM_NO_SLOT;
     uint32_t s = (uint32_t)(low - 1);
-    if (sim->body[s].gen != (uint32_t)(handle >> 32))
-        return SIM_NO_SLOT;
-    /* A free slot's pos[] is a free-list link; no heap entry names it. */
-    uint32_t i = sim->pos[s];
-    if (i >= sim->n || sim_entry_slot(sim->heap[i]) != s || (i == 0 && sim->root_spent))
+    const sim_body_t *b = &sim->body[s];
+    if (b->gen != (uint32_t)(handle >> 32) || b->seq == SIM_SEQ_FREE)
         return SIM_NO_SLOT;
     return s;
 }
 
-/* Takes a slot and fills its body; returns the slot. */
-static inline uint32_t sim_slot_fill(sim_t *sim, sim_handler_fn handler, void *object,
-                                     uint64_t arg)
+/* Takes a slot for the event with sequence number seq and fills its body;
+ * returns the slot. */
+static inline uint32_t sim_slot_fill(sim_t *sim, uint64_t seq, sim_handler_fn handler,
+                                     void *object, uint64_t arg)
 {
     uint32_t s = sim_slot_take(sim);
     sim_body_t *b = &sim->body[s];
     b->handler = handler;
     b->object = object;
     b->arg = arg;
+    b->seq = (uint32_t)seq;
+    sim->live++;
     return s;
 }
 
@@ -354,7 +397,7 @@ static inline void sim_drop_spent_root(sim_t *sim)
 {
     if (sim->root_spent) {
         sim->root_spent = false;
-        sim_heap_remove(sim, 0);
+        sim_heap_pop(sim);
     }
 }
 
@@ -376,7 +419,6 @@ void sim_destroy(sim_t *sim)
     if (sim == NULL)
         return;
     free(sim->heap_base);
-    free(sim->pos);
     free(sim->body);
     free(sim);
 }
@@ -397,13 +439,13 @@ sim_handle_t sim_schedule_at(sim_t *sim, sim_time_t when, sim_handler_fn handler
          * holds the root: take both over, and sink the new entry from the
          * root (one sift instead of a pop and a push). */
         sim->root_spent = false;
-        uint32_t s = sim_slot_fill(sim, handler, object, arg);
+        uint32_t s = sim_slot_fill(sim, seq, handler, object, arg);
         sim_sift_down(sim, 0, (sim_entry_t){ when, (seq << SIM_SLOT_BITS) | s });
         return sim_handle_make(sim, s);
     }
     if (sim_reserve(sim) != 0)
         return 0;
-    uint32_t s = sim_slot_fill(sim, handler, object, arg);
+    uint32_t s = sim_slot_fill(sim, seq, handler, object, arg);
     sim_sift_up(sim, sim->n++, (sim_entry_t){ when, (seq << SIM_SLOT_BITS) | s });
     return sim_handle_make(sim, s);
 }
@@ -421,8 +463,11 @@ bool sim_cancel(sim_t *sim, sim_handle_t handle)
     uint32_t s = sim_handle_slot(sim, handle);
     if (s == SIM_NO_SLOT)
         return false;
-    sim_heap_remove(sim, sim->pos[s]);
+    /* The entry stays in the heap, dead (kernel.c, top). */
     sim_slot_release(sim, s);
+    sim->live--;
+    if (sim_dead(sim) > sim->live)
+        sim_rebuild(sim);
     return true;
 }
 
@@ -438,11 +483,19 @@ sim_run_result_t sim_run(sim_t *sim, sim_time_t until)
     /* Called from a handler: the caller's spent entry must go first. */
     sim_drop_spent_root(sim);
     for (;;) {
-        if (sim->n == 0) {
+        if (sim->live == 0) {
+            /* What is left is dead: drop it all at once. */
+            sim->n = 0;
             rr = SIM_RUN_EMPTY;
             break;
         }
         sim_entry_t top = sim->heap[0];
+        uint32_t s = sim_entry_slot(top);
+        sim_body_t *bp = &sim->body[s];
+        if (bp->seq != sim_entry_seq(top)) {
+            sim_heap_pop(sim);      /* cancelled */
+            continue;
+        }
         if (top.time > until) {
             /* Never move the clock backwards, even for an `until` < now. */
             if (until > sim->now)
@@ -454,9 +507,9 @@ sim_run_result_t sim_run(sim_t *sim, sim_time_t until)
          * the handler may reuse it and sees its own handle as not pending.
          * The entry stays at the root, below every other entry in
          * (time, seq) order, until the handler schedules a successor. */
-        uint32_t s = sim_entry_slot(top);
-        sim_body_t b = sim->body[s];
+        sim_body_t b = *bp;
         sim_slot_release(sim, s);
+        sim->live--;
         sim->root_spent = true;
         sim->now = top.time;
         sim->executed++;
@@ -482,7 +535,7 @@ void sim_stop(sim_t *sim)
 
 size_t sim_pending(const sim_t *sim)
 {
-    return sim->n - (size_t)sim->root_spent;
+    return sim->live;
 }
 
 uint64_t sim_executed(const sim_t *sim)
@@ -494,13 +547,19 @@ uint64_t sim_executed(const sim_t *sim)
 
 int sim_debug_set_seq_limit(sim_t *sim, uint64_t limit)
 {
-    if (limit == 0 || limit > SIM_SEQ_LIMIT)
+    if (limit == 0 || limit > (UINT64_C(1) << 32))
         return -1;
-    sim->seq_limit = limit;
+    /* 2^32 - 1 is SIM_SEQ_FREE, never a sequence number. */
+    sim->seq_limit = limit < SIM_SEQ_LIMIT ? limit : SIM_SEQ_LIMIT;
     return 0;
 }
 
 uint64_t sim_debug_next_seq(const sim_t *sim)
 {
     return sim->seq;
+}
+
+size_t sim_debug_heap_entries(const sim_t *sim)
+{
+    return sim->n;
 }

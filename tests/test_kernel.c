@@ -964,6 +964,335 @@ static void test_handles_survive_renumbering(void)
     sim_destroy(sim);
 }
 
+/* ------------------------------------------------ lazy cancellation */
+
+/* A cancelled event leaves a dead entry behind (kernel.c). When its slot
+ * is reused before the dead entry reaches the root, the dead entry must
+ * neither run the new event early nor make it run twice, whether the new
+ * event lies before, at or after the dead entry's time. */
+static void test_dead_entry_slot_reused(void)
+{
+    static const sim_time_t when[] = { 3, 10, 20 };
+    for (size_t v = 0; v < sizeof when / sizeof *when; v++) {
+        sim_t *sim = new_sim();
+        log_t lg;
+        log_init(&lg, 16);
+        sim_schedule_at(sim, 5, on_log, &lg, 1);
+        sim_handle_t old = sim_schedule_at(sim, 10, on_log, &lg, 2);
+        sim_schedule_at(sim, 15, on_log, &lg, 3);
+        CU_ASSERT_TRUE(sim_cancel(sim, old));
+        CU_ASSERT_EQUAL(sim_pending(sim), 2);
+        sim_handle_t fresh = sim_schedule_at(sim, when[v], on_log, &lg, 4);
+        CU_ASSERT_EQUAL(fresh & UINT32_MAX, old & UINT32_MAX);
+        CU_ASSERT_FALSE(sim_is_pending(sim, old));
+        CU_ASSERT_FALSE(sim_cancel(sim, old));
+        CU_ASSERT_TRUE(sim_is_pending(sim, fresh));
+        CU_ASSERT_EQUAL(sim_pending(sim), 3);
+        CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+        CU_ASSERT_EQUAL_FATAL(lg.n, 3);
+        /* The new event runs once, at its own time, in (time, seq) order. */
+        uint64_t want[3] = { 1, 3, 4 };
+        if (when[v] < 5) {
+            want[0] = 4; want[1] = 1; want[2] = 3;
+        } else if (when[v] < 15) {
+            want[1] = 4; want[2] = 3;
+        }
+        CU_ASSERT_EQUAL(memcmp(lg.ids, want, sizeof want), 0);
+        for (size_t i = 0; i < lg.n; i++)
+            if (lg.ids[i] == 4)
+                CU_ASSERT_EQUAL(lg.times[i], when[v]);
+        log_free(&lg);
+        sim_destroy(sim);
+    }
+}
+
+/* A handle made up for a slot that is free (its generation is the one the
+ * next event in that slot will get) names no pending event. */
+static void test_handle_of_free_slot(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 4);
+    sim_handle_t h = sim_schedule_at(sim, 7, on_log, &lg, 1);
+    CU_ASSERT_TRUE(sim_cancel(sim, h));
+    sim_handle_t forged = h + (UINT64_C(1) << 32);
+    CU_ASSERT_FALSE(sim_is_pending(sim, forged));
+    CU_ASSERT_FALSE(sim_cancel(sim, forged));
+    CU_ASSERT_EQUAL(sim_pending(sim), 0);
+    /* The next event in that slot does get that handle. */
+    CU_ASSERT_EQUAL(sim_schedule_at(sim, 8, on_log, &lg, 2), forged);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL_FATAL(lg.n, 1);
+    CU_ASSERT_EQUAL(lg.ids[0], 2);
+    CU_ASSERT_EQUAL(sim_now(sim), 8);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+/* sim_pending counts live events only, through cancellations (repeated,
+ * of events that ran, of everything) and runs over dead entries; a run
+ * over nothing but dead entries is EMPTY and leaves the clock alone. */
+static void test_pending_with_cancellations(void)
+{
+    enum { N = 100 };
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, N);
+    sim_handle_t h[N];
+    for (uint64_t i = 0; i < N; i++)
+        h[i] = sim_schedule_at(sim, (sim_time_t)(i + 1), on_log, &lg, i);
+    size_t bad = 0;
+    for (uint64_t i = 0; i < N; i += 3) {
+        bad += !sim_cancel(sim, h[i]);
+        bad += sim_cancel(sim, h[i]);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(sim_pending(sim), N - (N + 2) / 3);
+    /* Runs t = 1 .. 50: ids 1, 2, 4, 5, ... (every third one is gone). */
+    CU_ASSERT_EQUAL(sim_run(sim, 50), SIM_RUN_UNTIL);
+    CU_ASSERT_EQUAL(lg.n, 50 - 17);
+    CU_ASSERT_EQUAL(sim_pending(sim), N - (N + 2) / 3 - (50 - 17));
+    for (size_t i = 0; i < lg.n; i++)
+        bad += lg.ids[i] % 3 == 0;
+    /* Handles of events that ran are stale. */
+    bad += sim_cancel(sim, h[1]);
+    CU_ASSERT_EQUAL(bad, 0);
+    for (uint64_t i = 50; i < N; i++)
+        sim_cancel(sim, h[i]);
+    CU_ASSERT_EQUAL(sim_pending(sim), 0);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL(sim_now(sim), 50);
+    CU_ASSERT_EQUAL(sim_debug_heap_entries(sim), 0);
+    CU_ASSERT_EQUAL(lg.n, 50 - 17);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+/* The timeout pattern: every event cancels a far timeout and sets it
+ * again, so without a bound the dead timeouts would pile up. The heap
+ * must stay within twice the live events (plus the running event's spent
+ * entry), and no timeout may fire. */
+typedef struct timeout_world {
+    sim_handle_t timeout;
+    uint64_t remaining;
+    size_t max_entries;
+    size_t max_pending;
+    size_t fired;
+    size_t bad;
+} timeout_world_t;
+
+static void on_timeout(sim_t *sim, void *object, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    timeout_world_t *tw = object;
+    tw->fired++;
+}
+
+/* Ticks in 20 chains share `remaining`: once it is 0 a tick does nothing. */
+static void on_tick(sim_t *sim, void *object, uint64_t arg)
+{
+    timeout_world_t *tw = object;
+    if (tw->remaining == 0)
+        return;
+    tw->bad += !sim_cancel(sim, tw->timeout);
+    tw->timeout = sim_schedule_in(sim, 1000000, on_timeout, tw, 0);
+    size_t e = sim_debug_heap_entries(sim);
+    size_t p = sim_pending(sim);
+    if (e > tw->max_entries)
+        tw->max_entries = e;
+    if (p > tw->max_pending)
+        tw->max_pending = p;
+    tw->bad += e > 2 * p + 1;
+    if (--tw->remaining > 0)
+        sim_schedule_in(sim, (sim_time_t)(arg % 7 + 1), on_tick, tw, arg * 31 + 7);
+    else
+        tw->bad += !sim_cancel(sim, tw->timeout);
+}
+
+static void test_garbage_bound(void)
+{
+    sim_t *sim = new_sim();
+    timeout_world_t tw = { 0, 50000, 0, 0, 0, 0 };
+    tw.timeout = sim_schedule_at(sim, 1000000, on_timeout, &tw, 0);
+    for (uint64_t i = 0; i < 20; i++)
+        sim_schedule_at(sim, (sim_time_t)i, on_tick, &tw, i);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL(tw.bad, 0);
+    CU_ASSERT_EQUAL(tw.fired, 0);
+    CU_ASSERT(tw.max_pending <= 21);
+    CU_ASSERT(tw.max_entries <= 2 * tw.max_pending + 1);
+    CU_ASSERT_EQUAL(sim_executed(sim), 50000 + 19);
+    CU_ASSERT_EQUAL(sim_pending(sim), 0);
+    sim_destroy(sim);
+}
+
+/* A rebuild triggered from inside a handler (the spent root at heap[0])
+ * keeps the spent root in place and the order of everything else. */
+typedef struct purger {
+    sim_handle_t *h;
+    size_t n;
+    log_t *lg;
+    size_t entries, pending;    /* after the cancellations */
+} purger_t;
+
+static void on_purge(sim_t *sim, void *object, uint64_t arg)
+{
+    purger_t *p = object;
+    on_log(sim, p->lg, arg);
+    /* Cancel two ids in three: more dead than live, so the heap is
+     * rebuilt while this handler's spent entry holds the root. */
+    for (size_t i = 0; i < p->n; i++)
+        if (i % 3 != 0)
+            sim_cancel(sim, p->h[i]);
+    p->entries = sim_debug_heap_entries(sim);
+    p->pending = sim_pending(sim);
+    sim_schedule_in(sim, 0, on_log, p->lg, 1000);
+    sim_schedule_in(sim, 0, on_log, p->lg, 1001);
+}
+
+static void test_rebuild_in_handler(void)
+{
+    enum { N = 200 };
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 2 * N);
+    sim_handle_t h[N];
+    uint64_t r = 77;
+    tev_t evs[N];
+    size_t ne = 0;
+    for (uint64_t i = 0; i < N; i++) {
+        sim_time_t t = 10 + (sim_time_t)(next_rand(&r) % 50);
+        h[i] = sim_schedule_at(sim, t, on_log, &lg, i);
+        /* Those at t = 10 run before the purger (scheduled last). */
+        if (i % 3 == 0 || t == 10)
+            evs[ne++] = (tev_t){ t, i };
+    }
+    purger_t p = { h, N, &lg, 0, 0 };
+    sim_schedule_at(sim, 10, on_purge, &p, 500);
+    CU_ASSERT_EQUAL(sim_run(sim, 9), SIM_RUN_UNTIL);
+    size_t before = sim_debug_heap_entries(sim);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    CU_ASSERT_EQUAL(before, N + 1);
+    CU_ASSERT(p.entries < N / 2);
+    CU_ASSERT(p.entries <= 2 * p.pending + 1);
+    /* Events at t = 10 scheduled before the purger run first; then the
+     * purger, its two successors (t = 10, after everything else at 10),
+     * then the ids kept in (time, id) order. */
+    qsort(evs, ne, sizeof *evs, tev_cmp);
+    size_t k = 0, bad = 0;
+    CU_ASSERT_EQUAL_FATAL(lg.n, ne + 3);
+    while (k < ne && evs[k].time == 10) {
+        bad += lg.ids[k] != evs[k].id;
+        k++;
+    }
+    bad += lg.ids[k] != 500 || lg.ids[k + 1] != 1000 || lg.ids[k + 2] != 1001;
+    bad += lg.times[k + 1] != 10 || lg.times[k + 2] != 10;
+    for (size_t i = k; i < ne; i++)
+        bad += lg.ids[i + 3] != evs[i].id;
+    CU_ASSERT_EQUAL(bad, 0);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+/* Cancel and reschedule at random (many events cancelled many times over,
+ * so rebuilds and dead roots are frequent), against a sorted model. */
+static void test_cancel_reschedule_against_model(void)
+{
+    enum { IDS = 300, OPS = 40000 };
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, OPS);
+    sim_handle_t h[IDS] = { 0 };
+    model_ev_t pend[IDS];
+    size_t np = 0;
+    uint64_t seq = 0, r = 4242;
+    size_t bad = 0, max_entries = 0;
+    for (int op = 0; op < OPS; op++) {
+        uint64_t id = next_rand(&r) % IDS;
+        uint64_t what = next_rand(&r) % 10;
+        if (what < 7) {
+            /* (Re)set id: cancel it if pending, then schedule anew. */
+            bool was = sim_cancel(sim, h[id]);
+            size_t k = 0;
+            while (k < np && pend[k].id != id)
+                k++;
+            bad += was != (k < np);
+            if (k < np)
+                pend[k] = pend[--np];
+            sim_time_t t = sim_now(sim) + (sim_time_t)(next_rand(&r) % 100);
+            h[id] = sim_schedule_at(sim, t, on_log, &lg, id);
+            pend[np++] = (model_ev_t){ t, seq++, id, h[id] };
+        } else if (what < 9) {
+            sim_time_t until = sim_now(sim) + (sim_time_t)(next_rand(&r) % 10);
+            qsort(pend, np, sizeof *pend, model_cmp);
+            size_t ne = 0;
+            while (ne < np && pend[ne].time <= until)
+                ne++;
+            lg.n = 0;
+            sim_run(sim, until);
+            bad += lg.n != ne;
+            for (size_t i = 0; i < ne && i < lg.n; i++)
+                bad += lg.ids[i] != pend[i].id;
+            memmove(pend, pend + ne, (np - ne) * sizeof *pend);
+            np -= ne;
+        } else {
+            bool was = sim_cancel(sim, h[id]);
+            size_t k = 0;
+            while (k < np && pend[k].id != id)
+                k++;
+            bad += was != (k < np);
+            if (k < np)
+                pend[k] = pend[--np];
+        }
+        bad += sim_pending(sim) != np;
+        size_t e = sim_debug_heap_entries(sim);
+        if (e > max_entries)
+            max_entries = e;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(max_entries <= 2 * IDS + 1);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
+/* Renumbering drops dead entries: afterwards the heap holds exactly the
+ * pending events, and they still run in order. */
+static void test_renumber_drops_dead(void)
+{
+    enum { N = 30 };
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 2 * N);
+    CU_ASSERT_EQUAL(sim_debug_set_seq_limit(sim, N + 1), 0);
+    sim_handle_t h[N];
+    for (uint64_t i = 0; i < N; i++)
+        h[i] = sim_schedule_at(sim, (sim_time_t)(i % 5), on_log, &lg, i);
+    /* A third cancelled: fewer dead than live, so no rebuild yet. */
+    for (uint64_t i = 0; i < N; i += 3)
+        CU_ASSERT(sim_cancel(sim, h[i]));
+    CU_ASSERT_EQUAL(sim_debug_heap_entries(sim), N);
+    CU_ASSERT(sim_schedule_at(sim, 0, on_log, &lg, N) != 0);  /* seq N: last below the limit */
+    CU_ASSERT(sim_schedule_at(sim, 0, on_log, &lg, N + 1) != 0);      /* renumbers */
+    CU_ASSERT_EQUAL(sim_pending(sim), N - N / 3 + 2);
+    CU_ASSERT_EQUAL(sim_debug_heap_entries(sim), N - N / 3 + 2);
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL_FATAL(lg.n, N - N / 3 + 2);
+    size_t k = 0, bad = 0;
+    for (sim_time_t t = 0; t < 5; t++) {
+        for (uint64_t i = 0; i < N; i++)
+            if (i % 5 == (uint64_t)t && i % 3 != 0)
+                bad += lg.ids[k++] != i;
+        if (t == 0) {
+            bad += lg.ids[k++] != N;
+            bad += lg.ids[k++] != N + 1;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
 /* ------------------------------------------------ benchmark model */
 
 static void test_bench_hold(void)
@@ -1056,6 +1385,13 @@ int main(void)
         || !CU_add_test(s, "cancel at every heap position", test_cancel_every_position)
         || !CU_add_test(s, "sequence limit", test_seq_limit)
         || !CU_add_test(s, "handles across renumbering", test_handles_survive_renumbering)
+        || !CU_add_test(s, "dead entry whose slot is reused", test_dead_entry_slot_reused)
+        || !CU_add_test(s, "handle of a free slot", test_handle_of_free_slot)
+        || !CU_add_test(s, "pending count with cancellations", test_pending_with_cancellations)
+        || !CU_add_test(s, "garbage bound (timeout pattern)", test_garbage_bound)
+        || !CU_add_test(s, "rebuild inside a handler", test_rebuild_in_handler)
+        || !CU_add_test(s, "cancel and reschedule against a model", test_cancel_reschedule_against_model)
+        || !CU_add_test(s, "renumbering drops dead entries", test_renumber_drops_dead)
         || !CU_add_test(s, "sim_run from a handler", test_nested_run)
         || !CU_add_test(s, "bench hold", test_bench_hold)
         || !CU_add_test(s, "hold model keeps pending constant", test_hold_pending_constant)) {
