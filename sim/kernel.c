@@ -150,6 +150,15 @@ static inline size_t sim_dead(const sim_t *sim)
     return sim->n - sim->live - (size_t)sim->root_spent;
 }
 
+/* The sift down is the hot path of both scheduling and running; GCC keeps
+ * it out of line (it has several callers), which costs a call and the
+ * saving of six registers per event. */
+#if defined(__GNUC__)
+#define SIM_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define SIM_ALWAYS_INLINE
+#endif
+
 static inline void sim_prefetch(const void *p)
 {
 #if defined(__GNUC__)
@@ -186,26 +195,40 @@ static inline size_t sim_min_child(const sim_entry_t *h, size_t c, size_t n)
     return m;
 }
 
+/* One level of a sift down from hole i: moves the least child up into the
+ * hole and returns the child's index (the new hole), or returns i when e
+ * belongs at i. */
+static inline size_t sim_sift_step(sim_entry_t *h, size_t n, size_t i, sim_entry_t e)
+{
+    size_t c = SIM_ARITY * i + 1;
+    if (c >= n)
+        return i;
+    size_t m = sim_min_child(h, c, n);
+    if (!sim_entry_less(h[m], e))
+        return i;
+    h[i] = h[m];
+    return m;
+}
+
 /* Places e at hole i or below it, moving smaller children up. An entry
  * that moves up among the root's children (hole index 1 .. 4) will run
  * within a few events: its body is prefetched then, so that the run loop
- * finds it in the cache instead of waiting for memory. */
-static inline void sim_sift_down(sim_t *sim, size_t i, sim_entry_t e)
+ * finds it in the cache instead of waiting for memory. Only the first two
+ * levels below the root can do that, so they are taken apart from the
+ * rest, which then runs without a test per level. */
+SIM_ALWAYS_INLINE static inline void sim_sift_down(sim_t *sim, size_t i, sim_entry_t e)
 {
     sim_entry_t *h = sim->heap;
     size_t n = sim->n;
-    for (;;) {
-        size_t c = SIM_ARITY * i + 1;
-        if (c >= n)
-            break;
-        size_t m = sim_min_child(h, c, n);
-        if (!sim_entry_less(h[m], e))
-            break;
-        h[i] = h[m];
-        if (i - 1 < SIM_ARITY)
+    size_t j;
+    while (i <= SIM_ARITY && (j = sim_sift_step(h, n, i, e)) != i) {
+        if (i > 0)
             sim_prefetch(&sim->body[sim_entry_slot(h[i])]);
-        i = m;
+        i = j;
     }
+    if (i > SIM_ARITY)
+        while ((j = sim_sift_step(h, n, i, e)) != i)
+            i = j;
     h[i] = e;
 }
 
