@@ -27,16 +27,19 @@
  *
  * Cancellation is lazy. sim_cancel releases the slot (O(1)) and leaves its
  * heap entry in place, dead: an entry is live only while its slot's body
- * holds the entry's own sequence number, which releasing the slot (SIM_SEQ_FREE)
- * or reusing it for a later event (a larger number) changes for good. A dead
- * entry is dropped when it reaches the root. So that dead entries cannot
+ * holds the entry's own sequence number. Releasing the slot (SIM_SEQ_FREE)
+ * or reusing it (another event, another number: no two entries in the heap
+ * share one) changes that for good. A dead entry is dropped when it
+ * reaches the root. So that dead entries cannot
  * pile up (a timeout cancelled and set again on every event), the heap is
  * rebuilt without them (O(n), bottom-up) when a cancellation leaves more
  * dead entries than live ones: each rebuild is paid for by the
- * cancellations since the last one, and the heap holds at most about twice
- * the live events at any cancellation. The eager alternative (a slot ->
+ * cancellations since the last one (each dead entry comes from one), and
+ * since only a cancellation adds a dead entry, there are never more dead
+ * entries than the most live ones at once. The eager alternative (a slot ->
  * heap index map, updated at every level of every sift, and an O(log n)
- * removal) cost a 4-byte write per level moved on the hot path.
+ * removal) cost a 4-byte write per level moved on the hot path and twice
+ * the L1 misses per event (docs/performance.md).
  *
  * The sequence has 32 bits in the key, and SIM_SEQ_FREE (2^32 - 1) is
  * never one. When the next number would reach the limit, the live entries

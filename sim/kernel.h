@@ -14,13 +14,21 @@
  * names a slot and a generation, so a handle of an event that already ran
  * or was cancelled is recognised as stale.
  *
+ * Cancellation is lazy: it frees the event's slot at once and leaves its
+ * heap entry behind, dead, to be dropped when it reaches the root; when
+ * dead entries outnumber the pending events, the heap is rebuilt without
+ * them (kernel.c). Only live events count in sim_pending.
+ *
  * Limits: at most 2^32 - 2 events pending at once (scheduling past that
  * returns 0, as when memory runs out); a handle kept across 2^32 reuses of
  * its slot could alias a newer event.
  *
- * Trade-offs: scheduling and cancelling are O(log n), popping is O(log n)
- * (plus an O(n log n) renumbering once per about 4.3e9 schedulings); the
- * slot pool and heap grow by doubling and never shrink during a run.
+ * Trade-offs: scheduling is O(log n), cancelling O(1) amortised (the
+ * rebuilds, O(n) each, are paid for by the cancellations since the last),
+ * popping is O(log n) (plus an O(n log n) renumbering once per about 4.3e9
+ * schedulings); dead entries never outnumber the most events pending at
+ * once, so the heap holds at most about twice that many entries; the slot
+ * pool and heap grow by doubling and never shrink during a run.
  * Nothing here reads the wall clock and nothing here is global: two sim_t
  * run side by side independently.
  *
