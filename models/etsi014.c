@@ -306,7 +306,11 @@ static int etsi014_trace_open(trace_t *trace, const client_output_t *out,
     trace_table_t *t = trace_table_create_large(trace, "/requests", sizeof(etsi014_record_t),
                                                 etsi014_request_fields,
                                                 NFIELDS(etsi014_request_fields), err);
-    if (t == NULL)
+    if (t == NULL ||
+        trace_attr_string(trace, "/requests", "kind_names",
+                          "1=GET_KEY,2=GET_KEY_WITH_KEY_IDS", err) != SIM_OK ||
+        trace_attr_string(trace, "/requests", "status_names",
+                          "200=OK,400=BAD_REQUEST,503=SERVICE_UNAVAILABLE", err) != SIM_OK)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < n; i++) {
         ((etsi014_t *)clients[i])->log = t;

@@ -732,7 +732,9 @@ int link_trace_open(link_t *links, size_t n, trace_t *trace, bool rows, sim_err_
     if (blocks == NULL ||
         (outages = trace_table_create(trace, "/link_outages", sizeof(link_outage_rec_t),
                                       link_outage_fields, NFIELDS(link_outage_fields),
-                                      err)) == NULL)
+                                      err)) == NULL ||
+        trace_attr_string(trace, "/link_outages", "kind_names", "0=SCHEDULED,1=FAILURE",
+                          err) != SIM_OK)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < n && rows; i++) {
         link_listener_t mine = li;

@@ -385,11 +385,51 @@ static client_t **world_clients_of(const world_t *w, const client_kind_t *kind, 
     return v;
 }
 
+/* Writes attribute obj@attr naming the codes 0 .. n-1 of an enumeration
+ * column, "0=NAME0,1=NAME1,..." in upper case (docs/trace-format.md,
+ * "Code names"). */
+static int world_code_names(world_t *w, const char *obj, const char *attr, size_t n,
+                            const char *(*name)(unsigned code), sim_err_t *err)
+{
+    char buf[512];
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (unsigned i = 0; i < n && len < sizeof buf; i++) {
+        int k = snprintf(buf + len, sizeof buf - len, "%s%u=", i ? "," : "", i);
+        if (k < 0)
+            break;
+        len += (size_t)k;
+        for (const char *c = name(i); *c != '\0' && len + 1 < sizeof buf; c++)
+            buf[len++] = (*c >= 'a' && *c <= 'z') ? (char)(*c - 'a' + 'A') : *c;
+        if (len < sizeof buf)
+            buf[len] = '\0';
+    }
+    return trace_attr_string(w->trace, obj, attr, buf, err);
+}
+
+static const char *world_cause_name(unsigned code)
+{
+    return kstore_cause_name((kstore_cause_t)code);
+}
+
+static const char *world_state_name(unsigned code)
+{
+    return kstore_state_name((kstore_state_t)code);
+}
+
 static int world_out_levels(world_t *w, sim_err_t *err)
 {
     w->t_levels = trace_table_create_large(w->trace, "/levels", sizeof(level_rec_t),
                                            level_fields, NFIELDS(level_fields), err);
-    return w->t_levels != NULL ? SIM_OK : SIM_ERR_RUN;
+    if (w->t_levels == NULL)
+        return SIM_ERR_RUN;
+    if (world_code_names(w, "/levels", "cause_names", (size_t)KSTORE_CAUSE_MOVED + 1, world_cause_name,
+                         err) != SIM_OK ||
+        world_code_names(w, "/levels", "state_names", (size_t)KSTORE_EMPTY + 1, world_state_name,
+                         err) != SIM_OK)
+        return SIM_ERR_RUN;
+    return SIM_OK;
 }
 
 static int world_out_links(world_t *w, sim_err_t *err)
@@ -473,7 +513,9 @@ static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
     trace_table_t *t = trace_table_create(w->trace, "/summary/stores", sizeof(store_sum_t),
                                           store_sum_fields, NFIELDS(store_sum_fields), err);
     uint64_t moved_in = 0;
-    if (t == NULL)
+    if (t == NULL ||
+        world_code_names(w, "/summary/stores", "final_state_names", (size_t)KSTORE_EMPTY + 1,
+                         world_state_name, err) != SIM_OK)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < w->nstores; i++) {
         world_store_t *s = w->stores[i];
