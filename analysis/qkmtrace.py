@@ -9,8 +9,22 @@ import numpy as np
 
 STATES = ("READY", "CHARGING", "WARNING", "EMPTY")
 CAUSES = ("initial", "generated", "supplied", "reserved", "internal",
-          "relayed", "expired", "discarded", "sample")
+          "relayed", "expired", "discarded", "sample", "moved")
 NS_PER_S = 1e9
+
+
+def code_names(dataset, column):
+    """{code: name} of an enumeration column, from the dataset's
+    attribute `<column>_names` ("0=READY,1=CHARGING,...";
+    docs/trace-format.md, "Code names"). {} when the attribute is absent."""
+    raw = dataset.attrs.get(f"{column}_names")
+    if raw is None:
+        return {}
+    names = {}
+    for item in _text(raw).split(","):
+        code, _, name = item.partition("=")
+        names[int(code)] = name
+    return names
 
 
 def _text(value):
@@ -57,6 +71,10 @@ class Trace:
         sel = lv[lv["store"] == store]
         return (sel["time"] / NS_PER_S, sel["level"].astype(np.float64),
                 sel["cause"], sel["state"])
+
+    def code_names(self, table, column):
+        """{code: name} of an enumeration column of a table (see code_names)."""
+        return code_names(self.h5[table], column)
 
     def end_seconds(self):
         return int(self.h5["metadata"].attrs["end_ns"]) / NS_PER_S
