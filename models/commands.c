@@ -1,6 +1,6 @@
 /*
- * commands.c - the QKD commands `model link-rate` and `summarize`
- * (commands.h).
+ * commands.c - the QKD commands `model link-rate`, `summarize` and
+ * `report` (commands.h).
  */
 #include "models/commands.h"
 
@@ -10,9 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "models/linkrate.h"
 #include "models/summary.h"
+#include "sim/trace.h"
 #include "sim/units.h"
 
 static const char usage_model[] =
@@ -214,9 +219,176 @@ static int commands_summarize(int argc, char **argv)
     free(rows);
     return rc;
 }
+static const char usage_report[] =
+    "Usage: qkmsim report TRACE.h5 [-o OUT.html] [--force]\n"
+    "Writes one self-contained HTML page about a completed run: the scenario and\n"
+    "its parameters, the topology, the key level of every store with its states,\n"
+    "the request latencies and outcomes, the summary tables and the provenance\n"
+    "(docs/user-guide.md). Images are inlined: the page needs no network.\n"
+    "Runs analysis/report.py with /usr/bin/python3 (python3 from PATH when that\n"
+    "is missing); the script is looked up in $QKMSIM_ANALYSIS, then in the\n"
+    "folder 'analysis' next to the program, then in the installed data folder.\n"
+    "\n"
+    "  -o, --output OUT.html  the page (default: TRACE's name with .html, in the\n"
+    "                         current folder)\n"
+    "      --force            replace an existing OUT.html\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "Exit status: 0 written; 2 bad usage, a missing, unreadable or incomplete\n"
+    "trace, or an existing OUT.html without --force; 1 any other failure (no\n"
+    "Python, report.py not found or failed).\n";
+
+/* Whether path names an existing regular file. */
+static bool commands_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The path of analysis/report.py into buf (size n), or false when none of
+ * the places exists: $QKMSIM_ANALYSIS, <folder of the program>/analysis
+ * (its parent when the program lies in libtool's .libs), QKM_DATADIR. */
+static bool commands_report_script(char *buf, size_t n)
+{
+    const char *env = getenv("QKMSIM_ANALYSIS");
+    char exe[4096];
+    ssize_t len;
+
+    if (env != NULL && env[0] != '\0') {
+        snprintf(buf, n, "%s/report.py", env);
+        return commands_is_file(buf);
+    }
+    if ((len = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            if ((size_t)snprintf(buf, n, "%s/analysis/report.py", exe) < n &&
+                commands_is_file(buf))
+                return true;
+            slash = strrchr(exe, '/');
+            if (slash != NULL && strcmp(slash, "/.libs") == 0) {
+                *slash = '\0';
+                if ((size_t)snprintf(buf, n, "%s/analysis/report.py", exe) < n &&
+                    commands_is_file(buf))
+                    return true;
+            }
+        }
+    }
+    snprintf(buf, n, "%s/analysis/report.py", QKM_DATADIR);
+    return commands_is_file(buf);
+}
+
+/* SIM_OK when path is a trace whose run completed, else SIM_ERR_INPUT
+ * with a message. */
+static int commands_report_check(const char *path, sim_err_t *err)
+{
+    trace_reader_t *r = trace_reader_open(path, err);
+    int64_t completed = 0;
+    int rc;
+
+    if (r == NULL)
+        return SIM_ERR_INPUT;
+    rc = trace_read_attr_i64(r, "/metadata", "completed", &completed, err);
+    trace_reader_close(r);
+    if (rc != SIM_OK)
+        return SIM_ERR_INPUT;
+    if (completed != 1)
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "%s: the run did not complete (/metadata@completed is not 1)",
+                           path);
+    return SIM_OK;
+}
+
+static int commands_report(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "output", required_argument, NULL, 'o' }, { "force", no_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+    };
+    const char *trace = NULL, *output = NULL;
+    char *fallback = NULL, script[4096];
+    bool force = false;
+    sim_err_t err = { 0 };
+    int ch, status, rc = SIM_OK;
+    pid_t pid;
+
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:fh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': output = optarg; break;
+        case 'f': force = true; break;
+        case 'h': fputs(usage_report, stdout); return 0;
+        default: fputs(usage_report, stderr); return SIM_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return sim_cli_usage_error(usage_report, "report: no TRACE given%s", "");
+    if (optind + 1 < argc)
+        return sim_cli_usage_error(usage_report, "report: unexpected argument '%s'",
+                                   argv[optind + 1]);
+    trace = argv[optind];
+    if (output == NULL) {
+        /* TRACE's base name with .html, in the current folder. */
+        const char *base = strrchr(trace, '/') ? strrchr(trace, '/') + 1 : trace;
+        const char *dot = strrchr(base, '.');
+        size_t stem = dot != NULL && dot != base ? (size_t)(dot - base) : strlen(base);
+        if ((fallback = malloc(stem + sizeof ".html")) == NULL) {
+            fputs("qkmsim: out of memory\n", stderr);
+            return SIM_ERR_RUN;
+        }
+        memcpy(fallback, base, stem);
+        strcpy(fallback + stem, ".html");
+        output = fallback;
+    }
+    if (commands_report_check(trace, &err) != SIM_OK) {
+        rc = SIM_ERR_INPUT;
+        goto out;
+    }
+    if (!force && trace_output_exists(output)) {
+        rc = sim_err_set(&err, SIM_ERR_INPUT, "output '%s' exists: give --force to replace it",
+                         output);
+        goto out;
+    }
+    if (!commands_report_script(script, sizeof script)) {
+        rc = sim_err_set(&err, SIM_ERR_RUN,
+                         "report: cannot find analysis/report.py (last tried '%s'; set "
+                         "QKMSIM_ANALYSIS to the folder that holds it)", script);
+        goto out;
+    }
+    fflush(NULL);
+    if ((pid = fork()) < 0) {
+        rc = sim_err_set(&err, SIM_ERR_RUN, "report: cannot start python3%s", "");
+        goto out;
+    }
+    if (pid == 0) {
+        char *args[] = { "python3", script, (char *)trace, "-o", (char *)output, NULL };
+        if (access("/usr/bin/python3", X_OK) == 0)
+            execv("/usr/bin/python3", args);
+        execvp("python3", args);
+        fprintf(stderr, "qkmsim: report: cannot run python3 (install python3, "
+                        "python3-h5py, python3-matplotlib)\n");
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        rc = SIM_OK;
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == SIM_EXIT_USAGE)
+        rc = SIM_EXIT_USAGE;
+    else
+        rc = SIM_ERR_RUN;
+out:
+    if (err.msg[0] != '\0')
+        fprintf(stderr, "qkmsim: %s\n", err.msg);
+    free(fallback);
+    return rc;
+}
+
 const sim_command_t commands_qkd[] = {
     { "model", "link-rate the secret-key rate of a QKD link rate model", commands_model },
     { "summarize", "TRACE...  one row of figures per trace, to compare runs",
       commands_summarize },
+    { "report", "TRACE    one self-contained HTML page about a run", commands_report },
     { NULL, NULL, NULL },
 };
