@@ -13,6 +13,11 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
+# `qkmsim report` finds analysis/ next to the program; a build outside the
+# source tree (VPATH) has none there, so point it at the sources.
+[ -f "$(dirname "$QKMSIM")/analysis/report.py" ] ||
+    { QKMSIM_ANALYSIS="$SRCDIR/analysis"; export QKMSIM_ANALYSIS; }
+
 chromium=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 if [ -z "$chromium" ]; then
     echo "FAIL: chromium is not installed (apt-get install chromium): the report cannot be checked in a browser"
@@ -71,7 +76,11 @@ cp "$tmp/run.h5" "$tmp/cut.h5"
 status 2 "$tmp/cut.h5" -o "$tmp/cut.html"
 grep -q "did not complete" "$tmp/err" || { echo "FAIL: incomplete trace not named"; fail=1; }
 [ -e "$tmp/cut.html" ] && { echo "FAIL: a page was written for an incomplete trace"; fail=1; }
-QKMSIM_ANALYSIS="$tmp/nowhere" status 1 "$tmp/run.h5" -o "$tmp/x.html"
+(QKMSIM_ANALYSIS="$tmp/nowhere"; export QKMSIM_ANALYSIS
+ "$QKMSIM" report "$tmp/run.h5" -o "$tmp/x.html" > /dev/null 2> "$tmp/err"; [ $? -eq 1 ]) ||
+    { echo "FAIL: report without report.py did not exit 1"; fail=1; }
+grep -q "cannot find analysis/report.py" "$tmp/err" ||
+    { echo "FAIL: report without report.py: $(cat "$tmp/err")"; fail=1; }
 status 2
 "$QKMSIM" report --help | grep -q "self-contained" || { echo "FAIL: report --help"; fail=1; }
 exit $fail
