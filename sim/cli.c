@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cli.c - the generic command line (cli.h).
  */
@@ -514,7 +515,14 @@ int sim_cli_main(int argc, char **argv, const sim_model_t *model,
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-        printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        /* GNU coding standards, "--version": name and version, then
+         * copyright and licence. */
+        printf("%s %s\n"
+               "Copyright (C) 2026 the qkmsim authors.\n"
+               "License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>.\n"
+               "This is free software: you are free to change and redistribute it.\n"
+               "There is NO WARRANTY, to the extent permitted by law.\n",
+               PACKAGE_NAME, PACKAGE_VERSION);
         return 0;
     }
     rc = cli_dispatch(argc, argv, model, commands);
