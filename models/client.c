@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * client.c - the registry of client kinds and what they share (client.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * client.h - client kinds: the load generators of a scenario's <apps>
  * (docs/architecture.md, "Client kinds").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * commands.h - the QKD commands of the program, added to the engine's
  * command line (sim/cli.h) by the wiring file sim/main.c:

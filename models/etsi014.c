@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * etsi014.c - ETSI GS QKD 014 client pair as a load generator (etsi014.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * etsi014.h - an ETSI GS QKD 014 client pair (master SAE, slave SAE) on the
  * two ends of one QKD link: a load generator.

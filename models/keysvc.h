@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * keysvc.h - the key service: key between two nodes, for clients and for
  * other models (docs/architecture.md, "Key service").

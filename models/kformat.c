@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * kformat.c - key formats and their waste (kformat.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * kformat.h - key formats: how a store cuts its key stream into the keys it
  * hands out, and how much it wastes doing so (docs/storage-models.md,

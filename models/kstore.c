@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * kstore.c - key store: a ring buffer of key ranges, QKDNetSim states and
  * exact accounting. See kstore.h for the model.

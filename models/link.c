@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * link.c - QKD links made of devices that deliver key in blocks, with rate
  * models, fluctuation and outages (see link.h and docs/link-models.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * link.h - a QKD link: one or more QKD devices, each delivering its own
  * key stream in post-processing blocks to the key stores at both ends.

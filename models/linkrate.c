@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * linkrate.c - the table of link rate models (see linkrate.h and
  * docs/link-models.md).

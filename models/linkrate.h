@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * linkrate.h - secret-key rate models of a QKD link: the rate in bit/s as
  * a function of the fibre length and the device's parameters.

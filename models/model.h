@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * model.h - what every model instance shares: the kernel, the random-stream
  * coordinates and the run's first error.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * storage.c - the registry of storage designs, the helpers they share, and
  * the default design "shared" (storage.h).

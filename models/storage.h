@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * storage.h - storage designs: how the key of one QKD link is kept at its
  * two ends and how the link's clients are served from it

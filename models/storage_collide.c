@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * storage_collide.c - the key access collision design "collide" (Quantum
  * Canada; docs/storage-models.md, "The collide design").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * storage_q3p.c - the storage design "q3p": SECOQC's Quantum Point to
  * Point Protocol key store (docs/storage-models.md, "The q3p design";

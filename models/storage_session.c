@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * storage_session.c - the session-buffer design "session" (QCC, NIST,
  * MagiQ; docs/storage-models.md, "The session design").

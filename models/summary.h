@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * summary.h - one row of figures per trace, for comparing runs
  * (`qkmsim summarize`, docs/storage-models.md "Comparing designs").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * world.c - building a world from a scenario and running it (world.h).
  */

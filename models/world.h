@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * world.h - a scenario made runnable: the topology, links, key stores and
  * clients, the kernel that drives them, and the trace they write.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * world_impl.h - the world's insides, shared by world.c (building and
  * running), world_topo.c (nodes, links and the topology) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * world_topo.c - the world's nodes, links and topology (world_impl.h):
  * <nodes>, <links> and a GraphML <topology>, checked and numbered. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * world_trace.c - the trace layout of a run (docs/trace-format.md is the
  * contract; change both together).
@@ -329,7 +330,10 @@ static int world_trace_metadata(world_t *w, sim_err_t *err)
         strcat(overrides, s->overrides[i]);
         strcat(overrides, "\n");
     }
-    digest_sha256_hex(s->text, s->text_len, digest);
+    if (digest_sha256_hex(s->text, s->text_len, digest) != 0) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory (SHA-256 of the scenario)");
+        goto out;
+    }
     if ((rc = trace_attr_string(w->trace, "/metadata", "program", PACKAGE_NAME, err)) ||
         (rc = trace_attr_string(w->trace, "/metadata", "version", PACKAGE_VERSION, err)) ||
         (rc = trace_attr_string(w->trace, "/metadata", "trace_format", "1", err)) ||

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bench.c - the hold-model benchmark: the kernel against a bare 4-ary heap.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bench.h - the event kernel's hold-model benchmark and its baseline.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * checked.h - unsigned 64-bit arithmetic that reports overflow instead of
  * wrapping, and range-checked conversion of doubles to integers.

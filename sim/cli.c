@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cli.c - the generic command line (cli.h).
  */
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "sim/bench.h"
+#include "sim/datadir.h"
 #include "sim/kernel.h"
 #include "sim/scenario.h"
 #include "sim/trace.h"
@@ -39,8 +41,10 @@ static const char usage_head[] =
     "A discrete-event simulator of key management in QKD networks.\n"
     "\n"
     "Commands:\n"
-    "  run FILE        run a scenario and write its HDF5 trace\n"
+    "  run FILE        run a scenario and write its HDF5 trace (FILE may name a\n"
+    "                  bundled scenario: `qkmsim run default`)\n"
     "  validate FILE   check a scenario without running it\n"
+    "  list            the bundled scenarios, one line each\n"
     "  bench kernel    the event kernel's hold-model benchmark\n"
     "  sweep CMD SWEEP parameter sweeps: plan, run (local or SLURM), status, merge\n";
 
@@ -58,6 +62,8 @@ static const char usage_run[] =
     "                       [-p NAME=VALUE ...] [-O NAME=VALUE ...] [--summary-only]\n"
     "                       [--quiet]\n"
     "Runs the scenario FILE and writes its trace (HDF5, docs/trace-format.md).\n"
+    "When FILE does not exist and has no '/', it names a bundled scenario\n"
+    "(FILE or FILE.xml in the scenario folder; `qkmsim list`).\n"
     "\n"
     "  -o, --output OUT.h5   the trace file (default: FILE's name with .h5, in\n"
     "                        the current folder); written as OUT.h5.partial and\n"
@@ -87,7 +93,8 @@ static const char usage_validate[] =
     "                            [--quiet]\n"
     "Checks FILE against the schema and the models' rules without running it\n"
     "or writing anything, and prints an estimate of the run's events and trace\n"
-    "size. Exit status 0 when valid, 2 otherwise.\n"
+    "size. Exit status 0 when valid, 2 otherwise. FILE may name a bundled\n"
+    "scenario, as for run.\n"
     "\n"
     "  -p, --param NAME=VALUE  apply an override first (as for run)\n"
     "  -O, --output-option NAME=VALUE  check an output setting (as for run); the\n"
@@ -95,6 +102,14 @@ static const char usage_validate[] =
     "      --summary-only    -O summary-only=true (as for run)\n"
     "  -q, --quiet           print nothing but errors\n"
     "  -h, --help            this help\n";
+
+static const char usage_list[] =
+    "Usage: qkmsim list\n"
+    "Lists the bundled scenarios, which run and validate find by NAME from any\n"
+    "folder: the folder they are in, then one line each, NAME, the scenario's\n"
+    "name attribute and the first sentence of its leading comment.\n"
+    "\n"
+    "  -h, --help        this help\n";
 
 static const char usage_bench[] =
     "Usage: qkmsim bench kernel [--pending N] [--events M] [--seed S] [--only SIDE]\n"
@@ -344,12 +359,18 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
     scn_t *scn = NULL;
     void *inst = NULL;
     sim_err_t err = { 0 };
-    char *output = NULL;
+    char *output = NULL, *found = NULL;
+    bool bundled = false;
     double t0;
     int rc = cli_parse(argc, argv, is_run ? usage_run : usage_validate, is_run, &c);
 
     if (rc >= 0)
         goto out;
+    if ((rc = sim_find_scenario(c.file, &found, &bundled, &err)) != SIM_OK)
+        goto out;
+    c.file = found;
+    if (bundled && !c.quiet)
+        printf("using the bundled scenario %s\n", c.file);
     if (is_run) {
         output = c.output != NULL ? strdup(c.output) : cli_default_output(c.file);
         if (output == NULL) {
@@ -397,6 +418,7 @@ out:
     model->destroy(inst);
     scn_free(scn);
     free(output);
+    free(found);
     free(c.overrides);
     free(c.outputs);
     return rc;
@@ -472,6 +494,34 @@ static int cli_bench(int argc, char **argv)
     return 0;
 }
 
+static int cli_list(int argc, char **argv)
+{
+    sim_bundled_t *list = NULL;
+    size_t n = 0;
+    char *dir = NULL;
+    sim_err_t err = { 0 };
+    int rc;
+
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage_list, stdout);
+        return 0;
+    }
+    if (argc != 1)
+        return sim_cli_usage_error(usage_list, "list: unexpected argument '%s'", argv[1]);
+    if ((rc = sim_scenario_dir(&dir, &err)) != SIM_OK ||
+        (rc = sim_list_bundled(dir, &list, &n, &err)) != SIM_OK)
+        goto out;
+    printf("Bundled scenarios in %s (qkmsim run NAME):\n", dir);
+    for (size_t i = 0; i < n; i++)
+        printf("  %-18s %s: %s\n", list[i].name, list[i].title, list[i].summary);
+out:
+    if (rc != SIM_OK)
+        fprintf(stderr, "qkmsim: %s\n", err.msg);
+    sim_bundled_free(list, n);
+    free(dir);
+    return rc;
+}
+
 static void cli_usage_main(const sim_command_t *commands, FILE *out)
 {
     fputs(usage_head, out);
@@ -489,6 +539,8 @@ static int cli_dispatch(int argc, char **argv, const sim_model_t *model,
         return cli_simulate(argc - 1, argv + 1, model, false);
     if (strcmp(argv[1], "bench") == 0)
         return cli_bench(argc - 1, argv + 1);
+    if (strcmp(argv[1], "list") == 0)
+        return cli_list(argc - 1, argv + 1);
     if (strcmp(argv[1], "sweep") == 0)
         return sim_cli_sweep(argc - 1, argv + 1, model);
     for (size_t i = 0; commands != NULL && commands[i].name != NULL; i++)
@@ -514,7 +566,14 @@ int sim_cli_main(int argc, char **argv, const sim_model_t *model,
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-        printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        /* GNU coding standards, "--version": name and version, then
+         * copyright and licence. */
+        printf("%s %s\n"
+               "Copyright (C) 2026 the qkmsim authors.\n"
+               "License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>.\n"
+               "This is free software: you are free to change and redistribute it.\n"
+               "There is NO WARRANTY, to the extent permitted by law.\n",
+               PACKAGE_NAME, PACKAGE_VERSION);
         return 0;
     }
     rc = cli_dispatch(argc, argv, model, commands);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cli.h - the generic command line: `run`, `validate` and `bench kernel`
  * for any model (sim/model.h), plus the commands a model family adds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cli_sweep.c - `qkmsim sweep plan|run|status|merge|task` (docs/sweeps.md).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * kernel_debug.h - hooks into the kernel's limits, for tests only.
  *

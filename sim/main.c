@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * main.c - the program's wiring: the engine's command line (sim/cli.h)
  * runs the QKD world (models/world.h) and gains the QKD commands

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * model.h - what the engine runs: "a model that can be built from a
  * scenario, run, summarised and destroyed".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * rng.c - MRG32k3a as a GSL generator, positioned on disjoint substreams.
  *

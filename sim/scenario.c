@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * scenario.c - loading a scenario (see scenario.h); the only user of libxml2.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * sweep.c - sweep files, the run table and the manifest (sweep.h).
  */

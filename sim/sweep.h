@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * sweep.h - parameter sweeps with replications (docs/sweeps.md).
  *

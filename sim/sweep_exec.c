@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * sweep_exec.c - running a sweep's runs: one in this process, many in
  * forked processes (the local executor), or as a SLURM job array (sweep.h).

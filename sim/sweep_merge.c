@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * sweep_merge.c - a sweep's results in tidy form: one row per run, one row
  * per parameter point with the mean, standard deviation and 95 %

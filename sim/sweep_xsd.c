@@ -1,6 +1,7 @@
 /* Generated from scenarios/sweep.xsd by Makefile.am. */
 const char sweep_schema_xsd[] =
 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+"<!-- SPDX-License-Identifier: GPL-3.0-or-later -->\n"
 "<!--\n"
 "  qkmsim sweep specification, version 1 (docs/sweeps.md is the reference).\n"
 "\n"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * units.c - the one parser of quantities with units (see units.h).
  *

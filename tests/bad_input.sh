@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The bad-input corpus: every tests/bad/*.xml holds one mistake. Its first
 # line is "<!-- expect: SUBSTRING -->", a text the error message must
 # contain; the line where the error must be reported carries "<!-- here -->".

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Checks of the storage-design comparison set (tests/compare_designs.sh).
 
   check_compare.py TABLE.csv

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Checks of the bundled storage-design scenarios (tests/design_scenarios.sh).
 
   check_designs.py session TRACE.h5     session-buffers.xml

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Checks of the key storage options in a qkmsim trace (docs/storage-models.md).
 
   check_storage.py check TRACE.h5 [--expect-expiry] [--reserve-bites LINK]

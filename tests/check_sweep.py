@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Checks a merged sweep against its per-run files, computed independently.
 
   check_sweep.py DIR R       R = the sweep's replications

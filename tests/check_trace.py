@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Checks of a qkmsim trace, used by the scenario tests.
 
   check_trace.py check TRACE.h5 SCENARIO.xml [--all-states]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The command line: help, version, exit codes, overrides, output naming.
 set -u
 : "${QKMSIM:?}" "${SRCDIR:?}" "${PYTHON3:?}"
@@ -21,6 +22,9 @@ expect() {
 has() { grep -q -- "$2" "$tmp/$1" || { echo "FAIL: $3: '$2' not in $1"; fail=1; }; }
 
 expect 0 "--version" -- "$QKMSIM" --version;            has out "qkmsim [0-9]" "--version"
+# GNU form: "qkmsim VERSION" alone on the first line, then copyright and licence.
+head -n 1 "$tmp/out" | grep -qx 'qkmsim [0-9][0-9.]*' || { echo "FAIL: --version: first line is not 'qkmsim VERSION'"; fail=1; }
+has out "^Copyright (C) [0-9]" "--version copyright"; has out "GPL version 3 or later" "--version licence"
 expect 0 "--help" -- "$QKMSIM" --help;                  has out "Usage: qkmsim COMMAND" "--help"
 expect 0 "run --help" -- "$QKMSIM" run --help;          has out "Usage: qkmsim run" "run --help"
 expect 0 "validate --help" -- "$QKMSIM" validate --help; has out "Usage: qkmsim validate" "validate --help"

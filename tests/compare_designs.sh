@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The storage-design comparison set (docs/storage-models.md, "Comparing the
 # designs"): analysis/compare_designs.sh runs scenarios/compare-designs.xml
 # under every design; each trace passes the general checks, the CSV has one

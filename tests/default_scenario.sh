@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Runs the bundled default scenario and checks its trace: datasets present,
 # levels within [0, capacity] and following their deltas, the state machine
 # replayed independently, accounting closed, a store through all four

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The bundled storage-design scenarios (docs/storage-models.md, "Storage
 # designs"): q3p.xml, session-buffers.xml and collisions.xml (with its two
 # remedies) pass the general trace checks and tests/check_designs.py, which

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The same scenario, seed and run give bit-identical datasets; another seed
 # or another run number gives another workload.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # A full file system: `qkmsim run` with its output on a 512 KiB tmpfs whose
 # trace does not fit must exit 1 (not crash), print one message naming the
 # file and "no space left on device", and leave nothing behind (neither the

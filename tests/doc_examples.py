@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Keeps the examples of a Markdown guide honest: runs its command blocks
 in order in a scratch folder and compares the outputs it shows.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The examples of the user guide and of the README run and print what
 # they show (tests/doc_examples.py).
 set -u

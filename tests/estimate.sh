@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The estimate of a run (docs/models.md, "How big a run is"):
 # - `qkmsim validate` prints "estimate: about N events, about M MB of trace";
 #   for every bundled scenario, N and M are within a factor 2 of the events

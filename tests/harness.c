@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * harness.c - shared test scaffolding (harness.h).
  */

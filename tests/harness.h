@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * harness.h - what the CUnit test programs share: running a suite, a
  * scratch folder, and a storage design on one link driven by hand.

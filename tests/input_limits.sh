@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Inputs the loader refuses before reading them: a scenario (or a GraphML
 # file a scenario names) that is not a regular file (/dev/zero, a FIFO, a
 # directory) or is larger than SCN_MAX_FILE_BYTES (64 MiB, sim/scenario.h).

@@ -1,9 +1,10 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The layers of docs/architecture.md, checked on the sources:
 #   - no file of sim/ but the wiring file sim/main.c includes a models/ header;
 #   - libxml2 headers (<libxml/...>) appear only in sim/scenario.c,
 #     igraph's (<igraph...>) only in sim/topo.c, HDF5's (<hdf5.h>, <H5...>)
-#     only in sim/trace.c;
+#     only in sim/trace.c, libcrypto's (<openssl/...>) only in sim/digest.c;
 #   - the kernel (sim/kernel.c) includes no GSL header.
 # tests/ is not checked: test_trace.c and test_topo.c read what their
 # module wrote through the library itself, as an independent check.
@@ -28,7 +29,7 @@ check() {
     done
     # library header -> its one home
     for pair in 'libxml/:sim/scenario.c' 'igraph:sim/topo.c' 'hdf5.h:sim/trace.c' \
-                'H5[A-Za-z]*\.h:sim/trace.c'; do
+                'H5[A-Za-z]*\.h:sim/trace.c' 'openssl/:sim/digest.c'; do
         pat=${pair%%:*}
         home=${pair#*:}
         for f in $(find "$t/sim" "$t/models" -name '*.[ch]' 2>/dev/null); do
@@ -67,4 +68,10 @@ if check "$tmp" >/dev/null; then
     echo "layering: FAIL: an HDF5 include added to models/kstore.c was not caught"
     exit 1
 fi
-echo "layering: sim/ includes no models/ header but in sim/main.c; libxml2, igraph and HDF5 stay home"
+sed -i '$d' "$tmp/models/kstore.c"
+printf '#include <openssl/evp.h>\n' >> "$tmp/sim/units.c"
+if check "$tmp" >/dev/null; then
+    echo "layering: FAIL: a libcrypto include added to sim/units.c was not caught"
+    exit 1
+fi
+echo "layering: sim/ includes no models/ header but in sim/main.c; libxml2, igraph, HDF5 and libcrypto stay home"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Link models from the command line (docs/link-models.md):
 # - `qkmsim model link-rate`: the decoy-BB84 rates of shared/REFERENCE.md
 #   within 5 %, no key past about 145 km, the exp-loss fit to the Toshiba

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # What the trace records (<trace> and -O, docs/scenario-format.md): the
 # request log all / sampled / off, summary-only, compression. The summary
 # tables never depend on them.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # What `qkmsim run -o OUT` may replace. Refused with exit 2, before the
 # scenario is even read, and with nothing changed: an OUT that is a
 # directory, a character device, a FIFO, a symbolic link, or the input

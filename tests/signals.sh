@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Runs that behave under a batch system (docs/user-guide.md, "Stopping a
 # run"): SIGTERM and SIGINT stop a run at the next event boundary, exit 1,
 # say so on stderr, and leave the trace so far readable at OUT.partial

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The key storage options (docs/storage-models.md) in the bundled scenario
 # storage-options.xml: the general trace checks, key expiry exactly at
 # birth + max-age replayed from the level trace, format waste per app and

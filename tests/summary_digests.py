@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Digests of a trace's summary rows, to catch any change of results.
 
   summary_digests.py digest RUN.h5      prints the digest of one trace

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Every bundled scenario's summary rows against the reference digests in
 # tests/summary_digests.txt (see summary_digests.py): a refactoring that
 # changes any result, or the number of rows of any table, fails here.

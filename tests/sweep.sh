@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Sweeps on the local executor (docs/sweeps.md): plan, run, status, merge
 # checked against the run files (check_sweep.py), resume after deleted
 # results and after a killed run, failures kept with their reasons, and

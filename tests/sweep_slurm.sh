@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The small sweep on a real SLURM (docs/sweeps.md, "On a SLURM cluster"):
 # brings up a single-node cluster on this host (munged, slurmctld and
 # slurmd from Debian's slurm-wlm and munge, a generated slurm.conf, all in

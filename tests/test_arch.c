@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_arch.c - the interfaces of docs/architecture.md: a client kind added
  * without touching the world (a test-only kind driving requests through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_collide.c - the key access collision design "collide" and its two
  * remedies (models/storage_collide.c, docs/storage-models.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_designs.c - the storage design interface: the registry, parameter
  * checks, the default design "shared", and the range arithmetic the

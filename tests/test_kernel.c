@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_kernel.c - the event kernel (sim/kernel.h): ordering, FIFO ties,
  * cancellation and stale handles, stop and resume, run-until, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_kstore.c - the key store: QKDNetSim states, capacity, FIFO ranges,
  * peer synchronisation and exact accounting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_linkmodels.c - link rate models and the link's devices, fluctuation
  * and outages (models/linkrate.h, models/link.h, docs/link-models.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_models.c - links and ETSI 014 clients run in small worlds, checked
  * against closed-form results: the link's key is floor(R * k * block); a

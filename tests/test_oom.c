@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_oom.c - allocation failure injection, as SQLite does it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_q3p.c - the storage design "q3p" (SECOQC Q3P): STORE moves pickup
  * key to the common store in birth order, LOAD fills the buffers under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_rng.c - MRG32k3a substreams and stream derivation (sim/rng.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_scenario.c - the scenario loader: the tree and the typed readers of
  * a valid scenario, schema and XML errors with their file and line,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_session.c - the session-buffer storage design "session" (QCC, NIST,
  * MagiQ): buffer thresholds, proportional refills with caps and leftover,

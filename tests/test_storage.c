@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_storage.c - key lifecycle (maximum age), Mmin reservation and key
  * formats: in the store alone, and in small worlds run end to end.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_topo.c - the topology module: paths, neighbours, edges, errors, and
  * the GraphML reader on scenarios/ring.graphml.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_units.c - the unit parser: every unit of every kind converts by its
  * definition, and every kind of bad text is refused with a message that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/bench/designs.sh - the cost of each storage design (not a test).
 #
 # Runs scenarios/compare-designs.xml under every storage design for a long

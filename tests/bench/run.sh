@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/bench/run.sh - the event kernel's hold-model benchmark (not a test).
 #
 # Runs `qkmsim bench kernel` at a few (pending, events) sizes and prints

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz_graphml.c - libFuzzer harness: a GraphML text through
  * topo_read_graphml (igraph's reader, sim/topo.h), then the graph it gave

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fuzz_scenario.c - libFuzzer harness: a scenario's text through the loader
  * (parse, XSD validation, conversion; sim/scenario.h) and world_build

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Runs one libFuzzer harness for a bounded time: tests/fuzz/run.sh NAME
 # SEED... (called by tests/fuzz_NAME.sh), where a SEED is a file or a folder
 # of files. The corpus starts from the seeds (copied: libFuzzer writes what it finds into the first
