@@ -4,6 +4,7 @@
  */
 #include "models/commands.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
@@ -370,8 +371,13 @@ static int commands_report(int argc, char **argv)
                         "python3-h5py, python3-matplotlib)\n");
         _exit(127);
     }
-    while (waitpid(pid, &status, 0) < 0)
-        ;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            rc = sim_err_set(&err, SIM_ERR_RUN, "report: waiting for python3: %s",
+                             strerror(errno));
+            goto out;
+        }
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         rc = SIM_OK;
     else if (WIFEXITED(status) && WEXITSTATUS(status) == SIM_EXIT_USAGE)
