@@ -24,7 +24,6 @@ qkmtrace.py. Exit status: 0 done, 2 bad usage, unreadable or incomplete
 trace, unknown store/node/link.
 """
 
-import argparse
 import os
 import sys
 
@@ -37,7 +36,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qkmtrace import Trace, STATES  # noqa: E402
+from qkmtrace import Trace, STATES, save_figure, script_parser  # noqa: E402
 
 # QKDNetSim's colours for READY, CHARGING, WARNING, EMPTY.
 STATE_COLOURS = ("#b7e4b0", "#fff1a8", "#ffc98a", "#f4a6a6")
@@ -211,17 +210,8 @@ def report_lines(trace, stores):
     return lines
 
 
-def save(fig, out):
-    fig.savefig(out, dpi=100, format="svg" if out.lower().endswith(".svg") else "png")
-    plt.close(fig)
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("trace", help="a completed qkmsim trace (.h5)")
+    ap = script_parser(__doc__)
     ap.add_argument("-o", "--output",
                     help="image file: .svg for SVG, else PNG (default: TRACE with .png)")
     ap.add_argument("--stores", metavar="LIST",
@@ -239,7 +229,7 @@ def main(argv=None):
             stores = select(store_rows(trace), args.stores, args.node, args.link)
             if args.print_:
                 print("\n".join(report_lines(trace, stores)))
-            save(figure(trace, stores), out)
+            save_figure(figure(trace, stores), out)
     except SelectionError as e:
         print(f"plot_levels.py: {e}", file=sys.stderr)
         return 2

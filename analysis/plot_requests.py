@@ -23,7 +23,6 @@ qkmtrace.py. Exit status: 0 done, 2 bad usage, unreadable or incomplete
 trace.
 """
 
-import argparse
 import os
 import sys
 
@@ -34,7 +33,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qkmtrace import Trace  # noqa: E402
+from qkmtrace import Trace, save_figure, script_parser  # noqa: E402
 
 STATUSES = (200, 400, 503)
 STATUS_COLOURS = ("tab:green", "tab:orange", "tab:red")
@@ -151,17 +150,8 @@ def report_lines(cl):
     return lines
 
 
-def save(fig, out):
-    fig.savefig(out, dpi=100, format="svg" if out.lower().endswith(".svg") else "png")
-    plt.close(fig)
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("trace", help="a completed qkmsim trace (.h5)")
+    ap = script_parser(__doc__)
     ap.add_argument("-o", "--output",
                     help="image file: .svg for SVG, else PNG "
                          "(default: TRACE's name with -requests.png)")
@@ -174,7 +164,7 @@ def main(argv=None):
             cl = clients(trace)
             if args.print_:
                 print("\n".join(report_lines(cl)))
-            save(figure(trace, cl), out)
+            save_figure(figure(trace, cl), out)
     except (OSError, KeyError, ValueError, IndexError) as e:
         print(f"plot_requests.py: {args.trace}: {e}", file=sys.stderr)
         return 2

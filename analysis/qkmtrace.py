@@ -78,3 +78,23 @@ class Trace:
 
     def end_seconds(self):
         return int(self.h5["metadata"].attrs["end_ns"]) / NS_PER_S
+
+
+def script_parser(doc):
+    """The argument parser every analysis script starts from: its docstring's
+    first paragraph as the description, the rest as the epilog, and the
+    trace as the first argument."""
+    import argparse
+    ap = argparse.ArgumentParser(
+        description=doc.split("\n\n")[0],
+        epilog=doc.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("trace", help="a completed qkmsim trace (.h5)")
+    return ap
+
+
+def save_figure(fig, out, dpi=100):
+    """Writes fig to out: SVG when out ends in .svg, PNG otherwise."""
+    import matplotlib.pyplot as plt
+    fig.savefig(out, dpi=dpi, format="svg" if out.lower().endswith(".svg") else "png")
+    plt.close(fig)

@@ -19,7 +19,6 @@ Exit status: 0 done, 2 missing, unreadable or incomplete trace (or bad
 usage), 1 any other failure.
 """
 
-import argparse
 import base64
 import hashlib
 import html
@@ -38,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import plot_levels  # noqa: E402
 import plot_requests  # noqa: E402
-from qkmtrace import Trace  # noqa: E402
+from qkmtrace import Trace, script_parser  # noqa: E402
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em auto; max-width: 1200px; color: #222; }
@@ -253,11 +252,7 @@ def build(path):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("trace", help="a completed qkmsim trace (.h5)")
+    ap = script_parser(__doc__)
     ap.add_argument("-o", "--output", required=True, help="the HTML file to write")
     args = ap.parse_args(argv)
     try:
