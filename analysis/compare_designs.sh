@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # compare_designs.sh - the storage-design comparison set
 # (docs/storage-models.md, "Comparing the designs").
 #

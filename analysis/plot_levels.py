@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Plot the key level of qkmsim key stores over time, with their states.
 
 One panel per store: its level (kbit, or Mbit for stores of 10 Mbit or more) as a step function, its Mmin and

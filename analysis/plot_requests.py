@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Plot the request latencies and outcomes of the clients of a qkmsim trace.
 
 Left: the latency distribution (empirical CDF of t_response - t_request,

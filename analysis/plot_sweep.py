@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Plots a sweep's metric against a parameter, with 95 % confidence bars.
 
 Reads DIR/points.csv, written by `qkmsim sweep merge` (docs/sweeps.md):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Read a qkmsim trace (HDF5) through its documented layout only.
 
 docs/trace-format.md is the contract; this module reads nothing else.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Write one self-contained HTML page describing a qkmsim run.
 
 The page holds: the scenario (name, seed, run, overrides, the effective

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * commands.c - the QKD commands `model link-rate`, `summarize` and
  * `report` (commands.h).

@@ -4,6 +4,7 @@
  * command line (sim/cli.h) by the wiring file sim/main.c:
  *   model link-rate   the secret-key rate of a link rate model (linkrate.h)
  *   summarize         one row of figures per trace (summary.h)
+ *   report            one self-contained HTML page per trace (analysis/report.py)
  */
 #ifndef QKM_MODELS_COMMANDS_H
 #define QKM_MODELS_COMMANDS_H

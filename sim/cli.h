@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * cli.h - the generic command line: `run`, `validate` and `bench kernel`
- * for any model (sim/model.h), plus the commands a model family adds
- * (for QKD: `model link-rate`, `summarize`, in models/commands.h).
+ * cli.h - the generic command line: `run`, `validate`, `list`, `sweep` and
+ * `bench kernel` for any model (sim/model.h), plus the commands a model
+ * family adds (for QKD: `model link-rate`, `summarize`, `report`, in
+ * models/commands.h).
  *
  * It parses arguments, calls the library and maps its error codes to exit
  * statuses: 0 success, 1 failure while running, 2 bad input or usage. It

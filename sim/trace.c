@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * trace.c - the HDF5 trace writer (the only file that includes hdf5.h).
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The analysis scripts (analysis/plot_levels.py, analysis/plot_requests.py)
 # on a real run of the bundled scenario session-buffers.xml (10 minutes:
 # stores in all four states, clients with 503s): each image is produced and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The code names of the enumeration columns (docs/trace-format.md, "Code
 names"), and pandas on every table.
 

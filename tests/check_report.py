@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Compare the tables of a `qkmsim report` page, as a browser rendered it,
 with the trace.
 

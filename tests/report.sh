@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # `qkmsim report`: the page of a real run (session-buffers.xml, 10 minutes)
 # is self-contained (no http(s) references, no external script or style),
 # loads in headless Chromium with every image decoded, and its tables hold
