@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/textio.h"
 #include "sim/trace.h"
 
 /* The sum of a numeric column (0 for an empty table). */
@@ -168,22 +169,6 @@ void summary_row_free(summary_row_t *row)
     row->name = row->design = row->trace = row->overrides = NULL;
 }
 
-/* Writes s as one CSV field. */
-static void summary_csv_field(const char *s, FILE *out)
-{
-    if (strpbrk(s, ",\"\n\r") == NULL) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s != '\0'; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out)
 {
     int width = 4, dwidth = 6;
@@ -193,16 +178,16 @@ void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out)
               "expired_bits,internal_bits,overrides,trace\n", out);
         for (size_t i = 0; i < n; i++) {
             const summary_row_t *r = &rows[i];
-            summary_csv_field(r->name, out);
+            textio_csv_field(out, r->name);
             fprintf(out, ",%" PRIu64 ",%" PRIu64 ",", r->seed, r->run);
-            summary_csv_field(r->design, out);
+            textio_csv_field(out, r->design);
             fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9g,%" PRIu64 ",%" PRIu64
                          ",%" PRIu64 ",",
                     r->served, r->refused, r->lost, r->mean_latency_s, r->wasted, r->expired,
                     r->internal);
-            summary_csv_field(r->overrides, out);
+            textio_csv_field(out, r->overrides);
             fputc(',', out);
-            summary_csv_field(r->trace, out);
+            textio_csv_field(out, r->trace);
             fputc('\n', out);
         }
         return;

@@ -15,16 +15,9 @@
 #include <gsl/gsl_randist.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "sim/rng.h"
-
-static double sim_bench_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "sim/textio.h"
 
 /* Exp(mean 1 s) in ns, rounded to the nearest ns (the draw is positive). */
 static inline sim_time_t sim_bench_delay(gsl_rng *rng)
@@ -69,10 +62,10 @@ int sim_bench_hold_kernel(size_t pending, uint64_t events, uint64_t seed, sim_be
     for (size_t i = 0; i < pending; i++)
         if (sim_schedule_at(sim, sim_bench_delay(h.rng), sim_bench_handler, &h, 0) == 0)
             goto out;
-    double t0 = sim_bench_clock();
+    double t0 = textio_wall_seconds();
     if (events > 0)
         sim_run(sim, SIM_TIME_MAX);
-    out->seconds = sim_bench_clock() - t0;
+    out->seconds = textio_wall_seconds() - t0;
     out->executed = sim_executed(sim);
     out->end = sim_now(sim);
     if (h.failed || sim_pending(sim) != pending)
@@ -174,14 +167,14 @@ int sim_bench_hold_bare(size_t pending, uint64_t events, uint64_t seed, sim_benc
     b.remaining = events;
     for (size_t i = 0; i < pending; i++)
         sim_bench_push(&b, sim_bench_delay(b.rng), sim_bench_bare_handler);
-    double t0 = sim_bench_clock();
+    double t0 = textio_wall_seconds();
     while (events > 0 && !b.stop) {
         sim_bench_entry_t e = sim_bench_pop(&b);
         b.now = e.time;
         b.executed++;
         e.fn(&b);
     }
-    out->seconds = sim_bench_clock() - t0;
+    out->seconds = textio_wall_seconds() - t0;
     out->executed = b.executed;
     out->end = b.now;
     rc = 0;

@@ -14,13 +14,13 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/statvfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sim/bench.h"
 #include "sim/datadir.h"
 #include "sim/kernel.h"
 #include "sim/scenario.h"
+#include "sim/textio.h"
 #include "sim/trace.h"
 #include "sim/units.h"
 
@@ -223,13 +223,6 @@ static char *cli_default_output(const char *file)
     return out;
 }
 
-static double cli_wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The signal that asked the run to stop (SIGINT, SIGTERM), 0 before any.
  * Process-wide by nature: only this file and the kernel's read of the
  * flag (sim_set_interrupt) see it. */
@@ -262,7 +255,7 @@ typedef struct cli_progress {
 static void cli_on_progress(void *ctx, int64_t now, int64_t end, uint64_t events)
 {
     cli_progress_t *p = ctx;
-    const double wall = cli_wall_seconds(), spent = wall - p->t0;
+    const double wall = textio_wall_seconds(), spent = wall - p->t0;
     const double share = end > 0 ? (double)now / (double)end : 1.0;
     char t[64], e[64];
     if (wall - p->last < 0.2 && now < end)
@@ -380,7 +373,7 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
         if ((rc = cli_check_output(&c, output, &err)) != SIM_OK)
             goto out;
     }
-    cli_progress_t progress = { .t0 = cli_wall_seconds() };
+    cli_progress_t progress = { .t0 = textio_wall_seconds() };
     c.opts.interrupt = &cli_signal;
     if (is_run && !c.quiet && isatty(STDERR_FILENO)) {
         c.opts.progress = cli_on_progress;
@@ -403,14 +396,14 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
         goto out;
     }
     cli_warn_space(model, inst, output);
-    t0 = cli_wall_seconds();
+    t0 = textio_wall_seconds();
     if ((rc = model->run(inst, output, &err)) != SIM_OK)
         goto out;
     if (!c.quiet && isatty(STDERR_FILENO))
         fputs("\r\033[K", stderr);
     if (!c.quiet) {
         model->summarise(inst, stdout);
-        printf("wrote %s (%.2f s wall)\n", output, cli_wall_seconds() - t0);
+        printf("wrote %s (%.2f s wall)\n", output, textio_wall_seconds() - t0);
     }
 out:
     if (rc != SIM_OK && err.msg[0] != '\0')

@@ -54,11 +54,11 @@ typedef struct cli_sweep {
     bool resume, quiet, has_task;
 } cli_sweep_t;
 
-static int cli_sweep_number(const char *opt, const char *text, uint64_t *out)
+/* -1 to go on, or the usage error's exit status. */
+static int cli_sweep_number(const char *text, uint64_t *out)
 {
     if (!sim_cli_parse_u64(text, out))
         return sim_cli_usage_error(usage_sweep, "sweep: '%s' is not an unsigned integer", text);
-    (void)opt;
     return -1;
 }
 
@@ -87,13 +87,13 @@ static int cli_sweep_parse(int argc, char **argv, cli_sweep_t *c)
     while (rc < 0 && (ch = getopt_long(argc, argv, "d:j:re:P:K:B:t:qh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': c->dir = optarg; break;
-        case 'j': rc = cli_sweep_number("jobs", optarg, &c->jobs); break;
+        case 'j': rc = cli_sweep_number(optarg, &c->jobs); break;
         case 'r': c->resume = true; break;
         case 'e': c->executor = optarg; break;
         case 'P': c->partition = optarg; break;
-        case 'K': rc = cli_sweep_number("max-parallel", optarg, &c->max_parallel); break;
-        case 'B': rc = cli_sweep_number("runs-per-task", optarg, &c->runs_per_task); break;
-        case 't': rc = cli_sweep_number("task", optarg, &c->task), c->has_task = true; break;
+        case 'K': rc = cli_sweep_number(optarg, &c->max_parallel); break;
+        case 'B': rc = cli_sweep_number(optarg, &c->runs_per_task); break;
+        case 't': rc = cli_sweep_number(optarg, &c->task), c->has_task = true; break;
         case 'q': c->quiet = true; break;
         case 'h': fputs(usage_sweep, stdout); return 0;
         default: fputs(usage_sweep, stderr); return SIM_EXIT_USAGE;

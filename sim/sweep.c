@@ -261,18 +261,22 @@ static bool sweep_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-bool sweep_is_done(const sweep_t *s, size_t index)
+/* Whether run index's file of `kind` exists. */
+static bool sweep_has(const sweep_t *s, size_t index, const char *kind)
 {
     char p[4096];
-    sweep_path(s, index, "done", p, sizeof p);
+    sweep_path(s, index, kind, p, sizeof p);
     return sweep_exists(p);
+}
+
+bool sweep_is_done(const sweep_t *s, size_t index)
+{
+    return sweep_has(s, index, "done");
 }
 
 bool sweep_has_failed(const sweep_t *s, size_t index)
 {
-    char p[4096];
-    sweep_path(s, index, "failed", p, sizeof p);
-    return sweep_exists(p);
+    return sweep_has(s, index, "failed");
 }
 
 void sweep_status(const sweep_t *s, sweep_counts_t *c)
@@ -288,7 +292,7 @@ void sweep_status(const sweep_t *s, sweep_counts_t *c)
     }
 }
 
-static void sweep_print_rows(const sweep_t *s, FILE *out)
+void sweep_print_plan(const sweep_t *s, FILE *out)
 {
     fprintf(out, "index\tpoint\treplication\tseed\trun");
     for (size_t k = 0; k < s->nparams; k++)
@@ -303,11 +307,6 @@ static void sweep_print_rows(const sweep_t *s, FILE *out)
             fprintf(out, "\t%s", r.values[k]);
         fputc('\n', out);
     }
-}
-
-void sweep_print_plan(const sweep_t *s, FILE *out)
-{
-    sweep_print_rows(s, out);
 }
 
 static int sweep_mkdir(const char *path, sim_err_t *err)
@@ -336,7 +335,7 @@ int sweep_write_manifest(const sweep_t *s, sim_err_t *err)
             s->name, s->file, s->scenario, s->replications);
     for (size_t k = 0; k < s->nparams; k++)
         fprintf(f, "# param\t%s\t%s\n", s->params[k].name, s->params[k].path);
-    sweep_print_rows(s, f);
+    sweep_print_plan(s, f);
     if (ferror(f) | (fclose(f) != 0) || rename(tmp, path) != 0) {
         remove(tmp);
         return sim_err_set(err, SIM_ERR_RUN, "cannot write '%s': %s", path, strerror(errno));

@@ -18,10 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sim/scenario.h"
+#include "sim/textio.h"
 
 /* ------------------------------------------------------------ one run */
 
@@ -96,13 +96,6 @@ typedef struct sweep_child {
     size_t index;
 } sweep_child_t;
 
-static double sweep_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* In the child: stderr to the run's log, run, exit with the run's code. */
 static void sweep_child(const sweep_t *s, const sim_model_t *model, size_t index)
 {
@@ -158,7 +151,7 @@ static void sweep_progress(const sweep_local_opts_t *o, const sweep_t *s,
     if (o->progress == NULL || (!o->tty && !last))
         return;
     if (finished > 0 && finished < todo)
-        left = (sweep_wall() - t0) / (double)finished * (double)(todo - finished);
+        left = (textio_wall_seconds() - t0) / (double)finished * (double)(todo - finished);
     fprintf(o->progress, "%ssweep %s: done %zu, failed %zu, running %zu, pending %zu of %zu",
             o->tty ? "\r\033[K" : "", s->name, c->done, c->failed, c->running, c->pending,
             c->total);
@@ -237,7 +230,7 @@ int sweep_run_local(const sweep_t *s, const sim_model_t *model, const sweep_loca
     const unsigned jobs = o->jobs > 0 ? o->jobs : 1;
     sweep_child_t *kids = calloc(jobs, sizeof *kids);
     size_t *todo = NULL, n = 0, next = 0;
-    const double t0 = sweep_wall();
+    const double t0 = textio_wall_seconds();
     int rc;
 
     *c = (sweep_counts_t){ 0 };

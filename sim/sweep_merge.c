@@ -15,6 +15,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "sim/textio.h"
 #include "sim/trace.h"
 
 #define MERGE_MAX_METRICS 1024
@@ -104,22 +105,6 @@ static int merge_gather(merge_t *m, const char *table, sim_err_t *err)
 
 /* ------------------------------------------------------------ CSV */
 
-/* A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
-static void csv_field(FILE *f, const char *text)
-{
-    if (strpbrk(text, ",\"\r\n") == NULL) {
-        fputs(text, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *c = text; *c != '\0'; c++) {
-        if (*c == '"')
-            fputc('"', f);
-        fputc(*c, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_number(FILE *f, double v)
 {
     if (isnan(v))
@@ -177,9 +162,9 @@ static int merge_runs_csv(const merge_t *m, sim_err_t *err)
         return SIM_ERR_RUN;
     fputs("index,point,replication,seed,run", f);
     for (size_t k = 0; k < m->s->nparams; k++)
-        fputc(',', f), csv_field(f, m->s->params[k].name);
+        fputc(',', f), textio_csv_field(f, m->s->params[k].name);
     for (size_t k = 0; k < m->nmetrics; k++)
-        fputc(',', f), csv_field(f, m->metrics[k]);
+        fputc(',', f), textio_csv_field(f, m->metrics[k]);
     fputc('\n', f);
     for (size_t i = 0; i < m->nruns; i++) {
         sweep_run_t r;
@@ -188,7 +173,7 @@ static int merge_runs_csv(const merge_t *m, sim_err_t *err)
                 (unsigned long long)r.replication, (unsigned long long)m->s->seed,
                 (unsigned long long)r.replication);
         for (size_t k = 0; k < m->s->nparams; k++)
-            fputc(',', f), csv_field(f, r.values[k]);
+            fputc(',', f), textio_csv_field(f, r.values[k]);
         for (size_t k = 0; k < m->nmetrics; k++)
             fputc(',', f), csv_number(f, m->values[i * m->nmetrics + k]);
         fputc('\n', f);
@@ -204,7 +189,7 @@ static int merge_points_csv(const merge_t *m, double *scratch, sim_err_t *err)
         return SIM_ERR_RUN;
     fputs("point", f);
     for (size_t k = 0; k < m->s->nparams; k++)
-        fputc(',', f), csv_field(f, m->s->params[k].name);
+        fputc(',', f), textio_csv_field(f, m->s->params[k].name);
     fputs(",n", f);
     for (size_t k = 0; k < m->nmetrics; k++)
         fprintf(f, ",%s_mean,%s_sd,%s_ci95", m->metrics[k], m->metrics[k], m->metrics[k]);
@@ -214,7 +199,7 @@ static int merge_points_csv(const merge_t *m, double *scratch, sim_err_t *err)
         sweep_run_at(m->s, p * (size_t)m->s->replications, &r);
         fprintf(f, "%zu", p);
         for (size_t k = 0; k < m->s->nparams; k++)
-            fputc(',', f), csv_field(f, r.values[k]);
+            fputc(',', f), textio_csv_field(f, r.values[k]);
         fprintf(f, ",%zu", m->nmetrics > 0 ? merge_point_stat(m, p, 0, scratch).n : 0);
         for (size_t k = 0; k < m->nmetrics; k++) {
             const merge_stat_t st = merge_point_stat(m, p, k, scratch);
