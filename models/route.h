@@ -21,9 +21,14 @@
  *
  * Candidates: the k (>= 1) loopless shortest paths of the metric in
  * ascending cost (igraph, Yen), cached per (src, dst): the topology is
- * static, so HOPS and LENGTH paths are found once; KEY paths once per key
- * period. Only the first path is found until another is needed (its first
- * path is the same either way, sim/topo.h).
+ * static, so HOPS and LENGTH paths are found once. Only the first path is
+ * found until another is needed (its first path is the same either way,
+ * sim/topo.h); first paths come from one shortest-path tree per source.
+ * ROUTE_KEY: the first candidate is the key-shortest path of the period
+ * (found again each period); the others are the pair's k shortest paths
+ * by hop count (found once), ranked by their key cost of the period,
+ * without the first: Yen on every period's weights would cost too much
+ * (docs/performance.md, "Routing").
  *
  * route_find(now) returns the first candidate whose links are all up at
  * now (view->link_up); with balancing (SECOQC), the first that is up and

@@ -364,6 +364,38 @@ static void test_key_metric(void)
     topo_destroy(t);
 }
 
+/* Key metric with k = 3 and balancing: the candidates are the
+ * key-shortest path, then the pair's hop-shortest paths (A, C, B) ranked
+ * by their key cost of the period. */
+static void test_key_balancing(void)
+{
+    topo_t *t = test_graph();
+    fake_t f = { 0 };
+    route_t *r = make(t, ROUTE_KEY, 3, 500, &f);
+
+    f.key[0] = f.key[1] = 1000;
+    f.key[2] = f.key[3] = f.key[4] = 100;
+    f.key[5] = f.key[6] = 400;
+    f.rate[5] = f.rate[6] = 200;
+    /* By C = K + r T: C (1400 a link) < A (1000) < B (100). */
+    CU_ASSERT(key_cost(&f, path_c, 2, 5) < key_cost(&f, path_a, 2, 5));
+    CU_ASSERT(key_cost(&f, path_a, 2, 5) < key_cost(&f, path_b, 3, 5));
+    /* C is key-shortest but stores 400 < 500 bits: the next, A. */
+    expect_path(r, 0, 4, 0, path_a, 2);
+    /* A below too (read at once, the weights are not): B is also below,
+     * so the first that is up, C. */
+    f.key[0] = 450;
+    expect_path(r, 0, 4, 1, path_c, 2);
+    /* B filled: the first that holds the threshold, B. */
+    f.key[2] = f.key[3] = f.key[4] = 600;
+    expect_path(r, 0, 4, 2, path_b, 3);
+    /* C down: A and B remain, ranked A, B; A is still below: B. */
+    f.down[5] = true;
+    expect_path(r, 0, 4, 3, path_b, 3);
+    route_destroy(r);
+    topo_destroy(t);
+}
+
 /* A period of 0 re-reads the links at every route_find. */
 static void test_key_period_zero(void)
 {
@@ -482,6 +514,7 @@ int main(void)
         CU_add_test(s, "load-time check", test_check) == NULL ||
         CU_add_test(s, "ties are deterministic", test_ties) == NULL ||
         CU_add_test(s, "key metric ranks by its formula", test_key_metric) == NULL ||
+        CU_add_test(s, "key metric, k = 3, balancing", test_key_balancing) == NULL ||
         CU_add_test(s, "key period 0", test_key_period_zero) == NULL ||
         CU_add_test(s, "create errors", test_create_errors) == NULL ||
         CU_add_test(s, "<routing> reader", test_config_read) == NULL) {
