@@ -29,6 +29,10 @@ typedef struct route_entry {
     bool alt_found;     /* ROUTE_KEY: the hop-count alternatives are found */
     size_t nalt;
     route_path_t *alt;  /* ROUTE_KEY: the k shortest paths by hop count */
+    bool has_detour;    /* the re-routing candidates below are valid for: */
+    uint64_t detour_epoch, detour_down;   /* these weights and this down set */
+    size_t ndetour;
+    route_path_t *detour;
 } route_entry_t;
 
 typedef struct route_source {
@@ -45,6 +49,8 @@ struct route {
     double *scratch;          /* the same with the links that are down excluded */
     size_t *component;        /* nnodes: connected component of each node */
     size_t *tree;             /* nnodes: scratch, inbound link of a shortest-path tree */
+    bool *down_seen;          /* nlinks: the links down at the last re-routing */
+    uint64_t down_version;    /* changes when that set changes */
     uint64_t epoch;           /* 0 before the first KEY refresh */
     int64_t next_refresh;     /* KEY: re-read the weights at or after this time */
     route_source_t *sources;  /* nnodes */
@@ -464,23 +470,47 @@ static route_pick_t choose(const route_t *r, const route_path_t *paths, size_t n
     return result;
 }
 
-/* Re-routing: the k shortest paths without the links that are down. */
-static int reroute(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t *out,
+/* The weights without the links that are down (r->scratch); notes
+ * whether the set of down links changed since the last call. */
+static void exclude_down(route_t *r, int64_t now)
+{
+    bool changed = false;
+    for (size_t l = 0; l < r->nlinks; l++) {
+        bool down = !link_is_up(r, (uint32_t)l, now);
+        changed |= down != r->down_seen[l];
+        r->down_seen[l] = down;
+        r->scratch[l] = down ? INFINITY : r->weights[l];
+    }
+    r->down_version += changed;
+}
+
+/* Re-routing: the k shortest paths without the links that are down. They
+ * depend only on the weights and the down set, so the entry keeps them
+ * while both stay the same (a search costs a Dijkstra or a Yen, the check
+ * one pass over the links). */
+static int reroute(route_t *r, uint32_t src, route_entry_t *e, int64_t now, route_path_t *out,
                    bool *found, sim_err_t *err)
 {
-    route_path_t *paths;
-    size_t n, pick = 0;
-    int rc;
+    size_t pick = 0;
+    int rc = SIM_OK;
 
-    for (size_t l = 0; l < r->nlinks; l++)
-        r->scratch[l] = link_is_up(r, (uint32_t)l, now) ? r->weights[l] : INFINITY;
-    if ((rc = search(r, src, dst, r->scratch, r->cfg.k, &paths, &n, err)) != SIM_OK)
-        return rc;
-    if (choose(r, paths, n, now, &pick) != PICK_NONE) {
-        rc = path_copy(&paths[pick], out, err);
+    exclude_down(r, now);
+    if (!e->has_detour || e->detour_epoch != r->epoch || e->detour_down != r->down_version) {
+        paths_free(e->detour, e->ndetour);
+        e->detour = NULL;
+        e->ndetour = 0;
+        e->has_detour = false;
+        if ((rc = search(r, src, e->dst, r->scratch, r->cfg.k, &e->detour, &e->ndetour, err)) !=
+            SIM_OK)
+            return rc;
+        e->has_detour = true;
+        e->detour_epoch = r->epoch;
+        e->detour_down = r->down_version;
+    }
+    if (choose(r, e->detour, e->ndetour, now, &pick) != PICK_NONE) {
+        rc = path_copy(&e->detour[pick], out, err);
         *found = rc == SIM_OK;
     }
-    paths_free(paths, n);
     return rc;
 }
 
@@ -508,7 +538,7 @@ int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t
         how = choose(r, e->paths, e->npaths, now, &pick);
     }
     if (how == PICK_NONE)
-        return reroute(r, src, dst, now, out, found, err);
+        return reroute(r, src, e, now, out, found, err);
     rc = path_copy(&e->paths[pick], out, err);
     *found = rc == SIM_OK;
     return rc;
@@ -565,8 +595,9 @@ route_t *route_create(const topo_t *topo, const route_config_t *cfg, const route
     r->sources = calloc(r->nnodes ? r->nnodes : 1, sizeof *r->sources);
     r->component = malloc((r->nnodes ? r->nnodes : 1) * sizeof *r->component);
     r->tree = malloc((r->nnodes ? r->nnodes : 1) * sizeof *r->tree);
+    r->down_seen = calloc(r->nlinks ? r->nlinks : 1, sizeof *r->down_seen);
     if (r->weights == NULL || r->scratch == NULL || r->sources == NULL || r->component == NULL ||
-        r->tree == NULL)
+        r->tree == NULL || r->down_seen == NULL)
         goto oom;
     if (topo_components(topo, r->component, err) != SIM_OK ||
         (cfg->metric != ROUTE_KEY && static_weights(r, err) != SIM_OK))
@@ -588,6 +619,7 @@ void route_destroy(route_t *r)
         for (size_t j = 0; j < s->n; j++) {
             paths_free(s->entries[j].paths, s->entries[j].npaths);
             paths_free(s->entries[j].alt, s->entries[j].nalt);
+            paths_free(s->entries[j].detour, s->entries[j].ndetour);
         }
         free(s->entries);
     }
@@ -596,5 +628,6 @@ void route_destroy(route_t *r)
     free(r->scratch);
     free(r->component);
     free(r->tree);
+    free(r->down_seen);
     free(r);
 }

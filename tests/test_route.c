@@ -243,6 +243,36 @@ static void test_down_links(void)
     topo_destroy(t);
 }
 
+/* The re-routing result is kept only while the set of down links is the
+ * same: each change (down or back up) is seen at the next request. */
+static void test_detour_follows_down_set(void)
+{
+    topo_t *t = test_graph();
+    fake_t f = { 0 };
+    route_t *r = make(t, ROUTE_LENGTH, 1, 0, &f);
+
+    f.down[3] = true;                 /* B cut: C */
+    expect_path(r, 0, 4, 0, path_c, 2);
+    expect_path(r, 0, 4, 1, path_c, 2);
+    f.down[6] = true;                 /* C cut too: A */
+    expect_path(r, 0, 4, 2, path_a, 2);
+    f.down[6] = false;                /* C back: C again */
+    expect_path(r, 0, 4, 3, path_c, 2);
+    f.down[0] = true;                 /* a link of no path used: still C */
+    expect_path(r, 0, 4, 4, path_c, 2);
+    f.down[5] = true;                 /* A and C cut, B cut: none */
+    expect_path(r, 0, 4, 5, NULL, 0);
+    f.down[0] = false;                /* A back */
+    expect_path(r, 0, 4, 6, path_a, 2);
+    /* Another pair re-routed under the same down set. */
+    expect_path(r, 2, 4, 7, (const uint32_t[]){ 2, 0, 1 }, 3);
+    f.down[3] = false;
+    expect_path(r, 0, 4, 8, path_b, 3);
+    expect_path(r, 2, 4, 8, (const uint32_t[]){ 3, 4 }, 2);
+    route_destroy(r);
+    topo_destroy(t);
+}
+
 static void test_check(void)
 {
     topo_t *t = test_graph();
@@ -511,6 +541,7 @@ int main(void)
         CU_add_test(s, "k candidates in ascending cost", test_k_in_cost_order) == NULL ||
         CU_add_test(s, "SECOQC balancing", test_balancing) == NULL ||
         CU_add_test(s, "links down: re-routing, cut", test_down_links) == NULL ||
+        CU_add_test(s, "re-routing follows the down set", test_detour_follows_down_set) == NULL ||
         CU_add_test(s, "load-time check", test_check) == NULL ||
         CU_add_test(s, "ties are deterministic", test_ties) == NULL ||
         CU_add_test(s, "key metric ranks by its formula", test_key_metric) == NULL ||
