@@ -51,6 +51,7 @@ struct route {
     size_t *tree;             /* nnodes: scratch, inbound link of a shortest-path tree */
     bool *down_seen;          /* nlinks: the links down at the last re-routing */
     uint64_t down_version;    /* changes when that set changes */
+    route_stats_t stats;
     uint64_t epoch;           /* 0 before the first KEY refresh */
     int64_t next_refresh;     /* KEY: re-read the weights at or after this time */
     route_source_t *sources;  /* nnodes */
@@ -293,6 +294,7 @@ static int key_candidates(route_t *r, uint32_t src, route_entry_t *e, sim_err_t 
     int rc = SIM_OK;
 
     if (!e->alt_found) {
+        r->stats.k_searches++;
         if ((rc = search(r, src, e->dst, NULL, r->cfg.k, &e->alt, &e->nalt, err)) != SIM_OK)
             return rc;
         e->alt_found = true;
@@ -337,6 +339,7 @@ static int entry_search_all(route_t *r, uint32_t src, route_entry_t *e, sim_err_
 
     if (r->cfg.metric == ROUTE_KEY)
         return key_candidates(r, src, e, err);
+    r->stats.k_searches++;
     if ((rc = search(r, src, e->dst, r->weights, r->cfg.k, &paths, &n, err)) != SIM_OK)
         return rc;
     paths_free(e->paths, e->npaths);
@@ -380,6 +383,7 @@ static int source_refresh(route_t *r, uint32_t src, sim_err_t *err)
     route_source_t *s = &r->sources[src];
     int rc = topo_shortest_tree(r->topo, src, r->weights, r->tree, err);
 
+    r->stats.trees++;
     for (size_t i = 0; rc == SIM_OK && i < s->n; i++) {
         route_entry_t *e = &s->entries[i];
         route_path_t p = { 0 };
@@ -495,11 +499,13 @@ static int reroute(route_t *r, uint32_t src, route_entry_t *e, int64_t now, rout
     int rc = SIM_OK;
 
     exclude_down(r, now);
+    r->stats.reroutes++;
     if (!e->has_detour || e->detour_epoch != r->epoch || e->detour_down != r->down_version) {
         paths_free(e->detour, e->ndetour);
         e->detour = NULL;
         e->ndetour = 0;
         e->has_detour = false;
+        r->stats.reroute_searches++;
         if ((rc = search(r, src, e->dst, r->scratch, r->cfg.k, &e->detour, &e->ndetour, err)) !=
             SIM_OK)
             return rc;
@@ -524,24 +530,35 @@ int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t
 
     memset(out, 0, sizeof *out);
     *found = false;
+    r->stats.finds++;
     if (src >= r->nnodes || dst >= r->nnodes)
         return sim_err_set(err, SIM_ERR_INPUT, "route %u -> %u: unknown node", src, dst);
     key_refresh(r, now);
     if ((rc = cache_get(r, src, dst, &e, err)) != SIM_OK)
         return rc;
-    if (e->npaths == 0)
+    if (e->npaths == 0) {
+        r->stats.cut++;
         return SIM_OK;   /* not connected at all */
+    }
     how = choose(r, e->paths, e->npaths, now, &pick);
     if (how != PICK_OK && !e->full) {
         if ((rc = entry_search_all(r, src, e, err)) != SIM_OK)
             return rc;
         how = choose(r, e->paths, e->npaths, now, &pick);
     }
-    if (how == PICK_NONE)
-        return reroute(r, src, e, now, out, found, err);
+    if (how == PICK_NONE) {
+        rc = reroute(r, src, e, now, out, found, err);
+        r->stats.cut += rc == SIM_OK && !*found;
+        return rc;
+    }
     rc = path_copy(&e->paths[pick], out, err);
     *found = rc == SIM_OK;
     return rc;
+}
+
+void route_get_stats(const route_t *r, route_stats_t *out)
+{
+    *out = r->stats;
 }
 
 int route_check(route_t *r, uint32_t src, uint32_t dst, sim_err_t *err)

@@ -129,4 +129,17 @@ int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t
 
 void route_path_free(route_path_t *p);
 
+/* What routing did so far (counts; for benchmarks and summaries). */
+typedef struct route_stats {
+    uint64_t finds;            /* route_find calls */
+    uint64_t trees;            /* shortest-path trees (one igraph Dijkstra each) */
+    uint64_t k_searches;       /* k-path searches for candidates (igraph Yen, or a
+                                  Dijkstra when k == 1) */
+    uint64_t reroutes;         /* finds whose candidates were all cut */
+    uint64_t reroute_searches; /* searches those needed (the rest reused one) */
+    uint64_t cut;              /* finds that found no path */
+} route_stats_t;
+
+void route_get_stats(const route_t *r, route_stats_t *out);
+
 #endif

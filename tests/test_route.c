@@ -269,6 +269,47 @@ static void test_detour_follows_down_set(void)
     f.down[3] = false;
     expect_path(r, 0, 4, 8, path_b, 3);
     expect_path(r, 2, 4, 8, (const uint32_t[]){ 3, 4 }, 2);
+    /* A search at each change of the down set and for the new pair; the
+     * second request under the first set reused it. */
+    route_stats_t st;
+    route_get_stats(r, &st);
+    CU_ASSERT_EQUAL(st.finds, 10);
+    CU_ASSERT_EQUAL(st.reroutes, 8);
+    CU_ASSERT_EQUAL(st.reroute_searches, 7);
+    CU_ASSERT_EQUAL(st.cut, 1);
+    CU_ASSERT_EQUAL(st.trees, 2);        /* sources 0 and 2 */
+    CU_ASSERT_EQUAL(st.k_searches, 0);   /* k = 1: the tree's path is all */
+    route_destroy(r);
+    topo_destroy(t);
+}
+
+/* One tree per source serves all its pairs; a k search only for a pair
+ * that needs a second candidate, once. */
+static void test_search_counts(void)
+{
+    topo_t *t = test_graph();
+    fake_t f = { 0 };
+    route_t *r = make(t, ROUTE_LENGTH, 3, 0, &f);
+    sim_err_t err = { 0 };
+    route_stats_t st;
+
+    for (uint32_t d = 1; d <= 5; d++)
+        CU_ASSERT_EQUAL(route_check(r, 0, d, &err), SIM_OK);
+    route_get_stats(r, &st);
+    CU_ASSERT_EQUAL(st.trees, 0);        /* checks search nothing */
+    expect_path(r, 0, 4, 0, path_b, 3);
+    expect_path(r, 0, 3, 0, (const uint32_t[]){ 2, 3 }, 2);
+    expect_path(r, 0, 5, 0, (const uint32_t[]){ 5 }, 1);
+    expect_path(r, 0, 1, 0, (const uint32_t[]){ 0 }, 1);
+    route_get_stats(r, &st);
+    CU_ASSERT_EQUAL(st.trees, 1);
+    CU_ASSERT_EQUAL(st.k_searches, 0);
+    f.down[3] = true;
+    expect_path(r, 0, 4, 0, path_c, 2);
+    expect_path(r, 0, 4, 1, path_c, 2);
+    route_get_stats(r, &st);
+    CU_ASSERT_EQUAL(st.k_searches, 1);
+    CU_ASSERT_EQUAL(st.reroutes, 0);
     route_destroy(r);
     topo_destroy(t);
 }
@@ -542,6 +583,7 @@ int main(void)
         CU_add_test(s, "SECOQC balancing", test_balancing) == NULL ||
         CU_add_test(s, "links down: re-routing, cut", test_down_links) == NULL ||
         CU_add_test(s, "re-routing follows the down set", test_detour_follows_down_set) == NULL ||
+        CU_add_test(s, "searches: a tree per source, k lists on demand", test_search_counts) == NULL ||
         CU_add_test(s, "load-time check", test_check) == NULL ||
         CU_add_test(s, "ties are deterministic", test_ties) == NULL ||
         CU_add_test(s, "key metric ranks by its formula", test_key_metric) == NULL ||
