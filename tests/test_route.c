@@ -12,6 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -572,6 +573,45 @@ static void test_config_read(void)
     CU_ASSERT_EQUAL(read_attrs(k5, v5, 1, &cfg, &err), SIM_ERR_INPUT);
 }
 
+/* The element in a scenario: the schema accepts it after <storage> and
+ * refuses a bad metric; route_config_read reads what was loaded. */
+static void test_config_in_scenario(void)
+{
+    static const char head[] =
+        "<scenario name=\"r\" duration=\"1s\"><nodes><node id=\"A\"/><node id=\"B\"/></nodes>"
+        "<links><link id=\"AB\" a=\"A\" b=\"B\" length=\"1km\">"
+        "<generation model=\"constant\" rate=\"1kbps\"/>"
+        "<store capacity=\"1Mb\" min=\"0\" threshold=\"0\" initial=\"0\"/></link></links>"
+        "<storage design=\"shared\"/>";
+    char text[1024];
+    scn_t *scn = NULL;
+    sim_err_t err = { 0 };
+    route_config_t cfg;
+
+    snprintf(text, sizeof text, "%s%s</scenario>", head,
+             "<routing metric=\"length\" k=\"2\" balance-threshold=\"1kb\"/><trace/>");
+    CU_ASSERT_EQUAL_FATAL(scn_load_text("r.xml", text, strlen(text), NULL, 0, &scn, &err), SIM_OK);
+    CU_ASSERT_EQUAL(route_config_read(scn_child(scn->root, "routing"), &cfg, &err), SIM_OK);
+    CU_ASSERT_EQUAL(cfg.metric, ROUTE_LENGTH);
+    CU_ASSERT_EQUAL(cfg.k, 2);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.balance_threshold_bits, 1000, 0);
+    scn_free(scn);
+    scn = NULL;
+
+    snprintf(text, sizeof text, "%s%s</scenario>", head, "<routing metric=\"widest\"/>");
+    CU_ASSERT_EQUAL(scn_load_text("r.xml", text, strlen(text), NULL, 0, &scn, &err),
+                    SIM_ERR_INPUT);
+    CU_ASSERT_PTR_NULL(scn);
+    /* Out of place: before <storage>. */
+    snprintf(text, sizeof text, "%s</scenario>", head);
+    char *at = strstr(text, "<storage");
+    char moved[1024];
+    snprintf(moved, sizeof moved, "%.*s<routing/>%s", (int)(at - text), text, at);
+    CU_ASSERT_EQUAL(scn_load_text("r.xml", moved, strlen(moved), NULL, 0, &scn, &err),
+                    SIM_ERR_INPUT);
+    scn_library_cleanup();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -590,7 +630,8 @@ int main(void)
         CU_add_test(s, "key metric, k = 3, balancing", test_key_balancing) == NULL ||
         CU_add_test(s, "key period 0", test_key_period_zero) == NULL ||
         CU_add_test(s, "create errors", test_create_errors) == NULL ||
-        CU_add_test(s, "<routing> reader", test_config_read) == NULL) {
+        CU_add_test(s, "<routing> reader", test_config_read) == NULL ||
+        CU_add_test(s, "<routing> in a scenario", test_config_in_scenario) == NULL) {
         CU_cleanup_registry();
         return 1;
     }
