@@ -7,46 +7,51 @@
  * (Dijkstra, k shortest paths by Yen's algorithm) is igraph's, in
  * sim/topo.c; this module only chooses the edge weights and the path.
  *
- * Metrics (docs/models.md, "Routing"; the formulas are there with units
- * and sources):
+ * Metrics (docs/models.md, "Routing", has the formulas, units and sources):
  *   ROUTE_HOPS    weight 1 per link;
  *   ROUTE_LENGTH  weight = the link's length, metres;
- *   ROUTE_KEY     QKDNetSim's key-aware cost, from the key stored for
- *                 relay on the link (bits) and its rate of change (bit/s),
- *                 asked through route_view_t at `now`.
- * Links that are down at `now` (view->link_up false) are excluded.
+ *   ROUTE_KEY     QKDNetSim's key metric C = K + r T (bits: K the key stored
+ *                 for relay on the link, r its rate of change in bit/s, T
+ *                 the key period), turned into the additive weight
+ *                 1 / max(C, 1 bit). The weights are re-read from the view
+ *                 once per key period (as QKDNetSim recomputes C every
+ *                 CalculationTimePeriod), at the first route_find at or
+ *                 after the period's end; paths found with older weights
+ *                 are recomputed then.
  *
- * k shortest paths: route keeps, per (src, dst) pair, the k loopless
- * shortest paths of the static metric (HOPS or LENGTH) in ascending cost,
- * computed once and cached (the topology is static). With ROUTE_KEY the
- * paths are re-ranked at each route_find by the key-aware cost of the
- * moment.
+ * Candidates: the k (>= 1) loopless shortest paths of the metric in
+ * ascending cost (igraph, Yen), cached per (src, dst): the topology is
+ * static, so HOPS and LENGTH paths are found once; KEY paths once per key
+ * period. Only the first path is found until another is needed (its first
+ * path is the same either way, sim/topo.h).
  *
- * SECOQC-style load balancing (balance = true): route_find returns the
- * first path, in ascending cost, that is up and whose every link stores at
- * least balance_threshold_bits of key; when none does, the first path that
- * is up (so a path is still given; the relay waits for key on it).
+ * route_find(now) returns the first candidate whose links are all up at
+ * now (view->link_up); with balancing (SECOQC), the first that is up and
+ * whose every link stores at least balance_threshold_bits (view->link_key)
+ * at now, else the first that is up (the relay then waits for key on it).
+ * Re-routing: when every candidate has a link down, the same rule on the k
+ * shortest paths of the graph without the down links (found afresh, not
+ * cached). *found = false only when no path of links that are up joins
+ * src and dst: the caller counts it.
  *
- * Re-routing: a cached path with a link down is skipped; when all k cached
- * paths are cut, route_find asks igraph for a shortest path on the graph
- * without the down links. found = false only when src and dst are not
- * connected by links that are up: the caller counts it.
+ * Ties: paths of equal cost keep igraph's order, which depends only on the
+ * graph and the order of its links: the same scenario gives the same
+ * paths.
  *
- * Ties: paths of equal cost are ranked by igraph's order, which depends
- * only on the graph (same scenario = same path); route.c documents the
- * rule.
- *
- * Scenario syntax (scenarios/qkmsim.xsd, docs/scenario-format.md): one
+ * Scenario syntax (scenarios/qkmsim.xsd, docs/scenario-format.md): the
  * optional element
- *     <routing metric="hops|length|key" k="3" balance-threshold="10kb"/>
- * as a child of the network element that holds the relayed demands (the
- * relay helper places it; route_config_read reads it). Attributes:
- * metric (default "hops"), k (>= 1, default 1), balance-threshold (bits,
- * optional; present = balancing on).
+ *     <routing metric="hops|length|key" k="3" balance-threshold="10kb"
+ *              key-period="5s"/>
+ * a child of <scenario> after <storage> and before <trace> (XSD type
+ * routing-type). The relay reads it with
+ * route_config_read(scn_child(scn->root, "routing"), &cfg, err).
+ * Attributes: metric (default hops), k (1..100, default 1),
+ * balance-threshold (bits; present = SECOQC balancing on), key-period
+ * (time, default 5 s; metric key only).
  *
- * Ownership: route_t borrows topo and view (both must outlive it) and
- * copies cfg. A route_path_t filled by route_find owns its arrays; free
- * them with route_path_free.
+ * Ownership: route_t borrows topo (which must outlive it) and copies cfg
+ * and view (view->ctx is borrowed). A route_path_t filled by route_find
+ * owns its arrays; free them with route_path_free.
  */
 #ifndef QKM_MODELS_ROUTE_H
 #define QKM_MODELS_ROUTE_H
@@ -64,8 +69,10 @@ typedef enum route_metric {
     ROUTE_KEY = 2        /* QKDNetSim key-aware cost */
 } route_metric_t;
 
-/* What routing may ask the models about, at `now` (ns). A NULL callback
- * means: always up / no key information (0) / length 1 m. */
+/* What routing may ask the models about, at `now` (ns). link_up NULL
+ * means always up; link_key and link_key_rate are required by ROUTE_KEY
+ * (link_key also by balancing), link_length by ROUTE_LENGTH (route_create
+ * refuses a missing one). */
 typedef struct route_view {
     void *ctx;
     bool (*link_up)(void *ctx, uint32_t link, int64_t now);
@@ -79,9 +86,13 @@ typedef struct route_config {
     unsigned k;                     /* >= 1: shortest paths kept per pair */
     bool balance;                   /* SECOQC load balancing */
     double balance_threshold_bits;  /* used when balance */
+    int64_t key_period_ns;          /* >= 0; ROUTE_KEY: weights re-read this often */
 } route_config_t;
 
-#define ROUTE_CONFIG_DEFAULT ((route_config_t){ ROUTE_HOPS, 1, false, 0.0 })
+#define ROUTE_DEFAULT_KEY_PERIOD_NS ((int64_t)5000000000)   /* QKDNetSim's 5 s */
+#define ROUTE_MAX_K 100u
+#define ROUTE_CONFIG_DEFAULT \
+    ((route_config_t){ ROUTE_HOPS, 1, false, 0.0, ROUTE_DEFAULT_KEY_PERIOD_NS })
 
 typedef struct route_path {
     uint32_t nhops;
@@ -99,9 +110,10 @@ route_t *route_create(const topo_t *topo, const route_config_t *cfg, const route
                       sim_err_t *err);   /* NULL on failure */
 void route_destroy(route_t *r);
 
-/* Load time: SIM_ERR_INPUT when src and dst are not connected at all (the
- * caller prefixes the pair and its element), or src == dst. Also fills the
- * pair's cache. */
+/* Load time: SIM_ERR_INPUT when src and dst are not connected at all,
+ * whatever the links' state (the caller prefixes the pair and its
+ * element), when src == dst or a node is unknown. Also finds and caches
+ * the pair's first path (HOPS and LENGTH). */
 int route_check(route_t *r, uint32_t src, uint32_t dst, sim_err_t *err);
 
 /* The path to use at `now` (rules above). *found = false (out zeroed)

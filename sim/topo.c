@@ -330,6 +330,212 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------ weighted paths */
+
+void topo_path_free(topo_path_t *path)
+{
+    if (path == NULL)
+        return;
+    free(path->nodes);
+    free(path->edges);
+    memset(path, 0, sizeof *path);
+}
+
+void topo_paths_free(topo_path_t *paths, size_t n)
+{
+    if (paths == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        topo_path_free(&paths[i]);
+    free(paths);
+}
+
+/* The weight vector igraph sees: a view of the caller's array, or all ones
+ * (hop count) in `ones`, which the caller destroys when *owned. */
+static int weights_view(const topo_t *topo, const double *weights, igraph_vector_t *ones,
+                        const igraph_vector_t **out, bool *owned, sim_err_t *err)
+{
+    igraph_integer_t m = igraph_vector_size(&topo->weights);
+
+    *owned = false;
+    if (weights != NULL) {
+        *out = igraph_vector_view(ones, weights, m);
+        return SIM_OK;
+    }
+    if (igraph_vector_init(ones, m) != IGRAPH_SUCCESS)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    igraph_vector_fill(ones, 1.0);
+    *owned = true;
+    *out = ones;
+    return SIM_OK;
+}
+
+/* Copies an igraph edge path starting at `from` into *out (malloc'd
+ * arrays), with its cost under w. */
+static int copy_path(const igraph_t *graph, size_t from, const igraph_vector_int_t *edges,
+                     const igraph_vector_t *w, topo_path_t *out, sim_err_t *err)
+{
+    size_t n = (size_t)igraph_vector_int_size(edges);
+    size_t node = from;
+
+    memset(out, 0, sizeof *out);
+    out->nodes = malloc((n + 1) * sizeof *out->nodes);
+    out->edges = malloc((n ? n : 1) * sizeof *out->edges);
+    if (out->nodes == NULL || out->edges == NULL) {
+        topo_path_free(out);
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    }
+    out->nedges = n;
+    out->nodes[0] = from;
+    for (size_t i = 0; i < n; i++) {
+        igraph_integer_t e = VECTOR(*edges)[i];
+        size_t a = (size_t)IGRAPH_FROM(graph, e), b = (size_t)IGRAPH_TO(graph, e);
+        node = (a == node) ? b : a;
+        out->edges[i] = (size_t)e;
+        out->nodes[i + 1] = node;
+        out->cost += VECTOR(*w)[e];
+    }
+    return SIM_OK;
+}
+
+/* True when the path uses an edge of infinite weight: igraph 0.10 may
+ * return such a path when no finite one exists. */
+static bool path_infinite(const igraph_vector_int_t *edges, const igraph_vector_t *w)
+{
+    for (igraph_integer_t i = 0; i < igraph_vector_int_size(edges); i++)
+        if (isinf(VECTOR(*w)[VECTOR(*edges)[i]]))
+            return true;
+    return false;
+}
+
+/* The checks and the graph every weighted query starts with. */
+static int path_query_begin(const topo_t *topo, size_t from, size_t to, const igraph_t **graph,
+                            sim_err_t *err)
+{
+    int rc;
+    if ((rc = check_node(topo, from, err)) != SIM_OK || (rc = check_node(topo, to, err)) != SIM_OK)
+        return rc;
+    return topo_graph(topo, graph, err);
+}
+
+int topo_path_weighted(const topo_t *topo, size_t from, size_t to, const double *weights,
+                       topo_path_t *out, bool *found, sim_err_t *err)
+{
+    topo_guard_t guard;
+    const igraph_t *graph;
+    const igraph_vector_t *w = NULL;
+    igraph_vector_t wbuf;
+    igraph_vector_int_t edges;
+    bool w_owned = false, edges_init = false;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    *found = false;
+    guard_enter(&guard);
+    if ((rc = path_query_begin(topo, from, to, &graph, err)) != SIM_OK ||
+        (rc = weights_view(topo, weights, &wbuf, &w, &w_owned, err)) != SIM_OK)
+        goto out;
+    if (igraph_vector_int_init(&edges, 0) != IGRAPH_SUCCESS) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    edges_init = true;
+    /* Unreachable: an empty path and a warning (ignored). */
+    igraph_error_t irc = igraph_get_shortest_path_dijkstra(graph, NULL, &edges,
+                                                           (igraph_integer_t)from,
+                                                           (igraph_integer_t)to, w, IGRAPH_ALL);
+    if (irc != IGRAPH_SUCCESS) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "shortest path %zu -> %zu: %s", from, to,
+                         igraph_strerror(irc));
+        goto out;
+    }
+    if ((from != to && igraph_vector_int_size(&edges) == 0) || path_infinite(&edges, w))
+        goto out;
+    if ((rc = copy_path(graph, from, &edges, w, out, err)) == SIM_OK)
+        *found = true;
+out:
+    if (edges_init)
+        igraph_vector_int_destroy(&edges);
+    if (w_owned)
+        igraph_vector_destroy(&wbuf);
+    guard_leave(&guard);
+    return rc;
+}
+
+/* Copies igraph's list of edge paths into a malloc'd array of paths. */
+static int copy_paths(const igraph_t *graph, size_t from, const igraph_vector_int_list_t *list,
+                      const igraph_vector_t *w, topo_path_t **paths, size_t *npaths,
+                      sim_err_t *err)
+{
+    size_t n = (size_t)igraph_vector_int_list_size(list);
+    topo_path_t *a;
+
+    if (n == 0)
+        return SIM_OK;
+    if ((a = calloc(n, sizeof *a)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        int rc = copy_path(graph, from, igraph_vector_int_list_get_ptr(list, (igraph_integer_t)i),
+                           w, &a[i], err);
+        if (rc != SIM_OK) {
+            topo_paths_free(a, i);
+            return rc;
+        }
+    }
+    *paths = a;
+    *npaths = n;
+    return SIM_OK;
+}
+
+int topo_k_shortest_paths(const topo_t *topo, size_t from, size_t to, const double *weights,
+                          size_t k, topo_path_t **paths, size_t *npaths, sim_err_t *err)
+{
+    topo_guard_t guard;
+    const igraph_t *graph;
+    const igraph_vector_t *w = NULL;
+    igraph_vector_t wbuf;
+    igraph_vector_int_list_t list;
+    bool w_owned = false, list_init = false;
+    int rc;
+
+    *paths = NULL;
+    *npaths = 0;
+    guard_enter(&guard);
+    if (k == 0 || k > (size_t)IGRAPH_INTEGER_MAX) {
+        rc = sim_err_set(err, SIM_ERR_INPUT, "k shortest paths: k = %zu is not >= 1", k);
+        goto out;
+    }
+    if ((rc = path_query_begin(topo, from, to, &graph, err)) != SIM_OK ||
+        (rc = weights_view(topo, weights, &wbuf, &w, &w_owned, err)) != SIM_OK)
+        goto out;
+    if (igraph_vector_int_list_init(&list, 0) != IGRAPH_SUCCESS) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    list_init = true;
+    igraph_error_t irc = igraph_get_k_shortest_paths(graph, w, NULL, &list, (igraph_integer_t)k,
+                                                     (igraph_integer_t)from,
+                                                     (igraph_integer_t)to, IGRAPH_ALL);
+    if (irc != IGRAPH_SUCCESS) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "%zu shortest paths %zu -> %zu: %s", k, from, to,
+                         igraph_strerror(irc));
+        goto out;
+    }
+    /* Yen stops at the first path of infinite cost, so only the first can
+     * be one (when no finite path exists). */
+    if (igraph_vector_int_list_size(&list) > 0 &&
+        path_infinite(igraph_vector_int_list_get_ptr(&list, 0), w))
+        igraph_vector_int_list_clear(&list);
+    rc = copy_paths(graph, from, &list, w, paths, npaths, err);
+out:
+    if (list_init)
+        igraph_vector_int_list_destroy(&list);
+    if (w_owned)
+        igraph_vector_destroy(&wbuf);
+    guard_leave(&guard);
+    return rc;
+}
+
 /* ------------------------------------------------------------- GraphML */
 
 /* The type igraph gave edge attribute `name`: 0, -1 when the graph has no

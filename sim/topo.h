@@ -49,6 +49,36 @@ bool topo_edge_between(const topo_t *topo, size_t a, size_t b, size_t *edge);
 int topo_shortest_path(const topo_t *topo, size_t from, size_t to, bool weighted,
                        size_t **nodes, size_t *n, sim_err_t *err);
 
+/* Paths with per-call edge weights (routing). `weights` has one entry per
+ * edge (topo_edge_count), >= 0, in the caller's units; +INFINITY excludes
+ * the edge (a link that is down); NULL counts hops (every weight 1). Both
+ * functions use igraph's Dijkstra, so topo_k_shortest_paths' first path
+ * is always topo_path_weighted's path: equal-cost ties are broken the
+ * same way, by igraph, deterministically for a given graph and edge
+ * order. */
+typedef struct topo_path {
+    size_t nedges;    /* 0 when from == to */
+    size_t *nodes;    /* nedges + 1 nodes, `from` first */
+    size_t *edges;    /* nedges edges; edges[i] joins nodes[i] and nodes[i+1] */
+    double cost;      /* sum of the weights of the edges */
+} topo_path_t;
+
+/* A shortest path; *found = false (and *out zeroed) when `to` cannot be
+ * reached by edges of finite weight. SIM_ERR_INPUT for an unknown node,
+ * SIM_ERR_RUN when igraph fails (a negative or NaN weight, memory). */
+int topo_path_weighted(const topo_t *topo, size_t from, size_t to, const double *weights,
+                       topo_path_t *out, bool *found, sim_err_t *err);
+
+/* Up to k (>= 1) loopless shortest paths (Yen's algorithm, igraph's
+ * igraph_get_k_shortest_paths) in ascending cost; equal costs keep
+ * igraph's order. *paths is malloc'd (NULL when *npaths == 0); free it
+ * with topo_paths_free. */
+int topo_k_shortest_paths(const topo_t *topo, size_t from, size_t to, const double *weights,
+                          size_t k, topo_path_t **paths, size_t *npaths, sim_err_t *err);
+
+void topo_path_free(topo_path_t *path);              /* the arrays; *path zeroed */
+void topo_paths_free(topo_path_t *paths, size_t n);  /* each path and the array */
+
 /* A graph read from GraphML with igraph's reader: node ids (the GraphML
  * "id" of each node), edges by node index, and one numeric edge attribute
  * (NaN where absent or when attr is NULL). Edges keep the file's order;

@@ -92,6 +92,164 @@ static void test_shortest_paths(void)
     topo_destroy(t);
 }
 
+/* The small graph's weights as a per-call array (edge order). */
+static const double small_w[7] = { 1, 1, 1, 10, 2, 1, 1 };
+
+/* A path is consistent: nodes chain through its edges, cost is the sum. */
+static void check_consistent(const topo_t *t, const topo_path_t *p, const double *w,
+                             size_t from, size_t to)
+{
+    double cost = 0;
+    CU_ASSERT_EQUAL(p->nodes[0], from);
+    CU_ASSERT_EQUAL(p->nodes[p->nedges], to);
+    for (size_t i = 0; i < p->nedges; i++) {
+        size_t a, b;
+        topo_edge_ends(t, p->edges[i], &a, &b);
+        CU_ASSERT((a == p->nodes[i] && b == p->nodes[i + 1]) ||
+                  (b == p->nodes[i] && a == p->nodes[i + 1]));
+        cost += w != NULL ? w[p->edges[i]] : 1.0;
+    }
+    CU_ASSERT_DOUBLE_EQUAL(p->cost, cost, 1e-12);
+}
+
+static void check_weighted(const topo_t *t, size_t from, size_t to, const double *w,
+                           const size_t *edges, size_t nedges)
+{
+    topo_path_t p;
+    bool found = false;
+    sim_err_t err = { 0 };
+    CU_ASSERT_EQUAL_FATAL(topo_path_weighted(t, from, to, w, &p, &found, &err), SIM_OK);
+    CU_ASSERT_TRUE_FATAL(found);
+    check_consistent(t, &p, w, from, to);
+    CU_ASSERT_EQUAL(p.nedges, nedges);
+    if (p.nedges == nedges)
+        for (size_t i = 0; i < nedges; i++)
+            CU_ASSERT_EQUAL(p.edges[i], edges[i]);
+    topo_path_free(&p);
+}
+
+static void test_weighted_paths(void)
+{
+    topo_t *t = small_graph();
+    sim_err_t err = { 0 };
+    double w[7];
+    topo_path_t p;
+    bool found = true;
+
+    check_weighted(t, 0, 3, NULL, (const size_t[]){ 3 }, 1);          /* hops */
+    check_weighted(t, 0, 3, small_w, (const size_t[]){ 0, 1, 2 }, 3);
+    /* Of the parallel pair 3-4, the lighter edge (5). */
+    check_weighted(t, 0, 4, small_w, (const size_t[]){ 0, 1, 2, 5 }, 4);
+    /* Excluding edge 1 (a link down) leaves the long edge 0-3. */
+    memcpy(w, small_w, sizeof w);
+    w[1] = INFINITY;
+    check_weighted(t, 0, 4, w, (const size_t[]){ 3, 5 }, 2);
+    w[5] = INFINITY;
+    check_weighted(t, 0, 4, w, (const size_t[]){ 3, 4 }, 2);
+    /* Cut: both edges out of 0 excluded. */
+    w[3] = INFINITY;
+    w[0] = INFINITY;
+    CU_ASSERT_EQUAL(topo_path_weighted(t, 0, 4, w, &p, &found, &err), SIM_OK);
+    CU_ASSERT_FALSE(found);
+    CU_ASSERT_PTR_NULL(p.nodes);
+    CU_ASSERT_EQUAL(topo_path_weighted(t, 0, 6, NULL, &p, &found, &err), SIM_OK);
+    CU_ASSERT_FALSE(found);
+    /* from == to: a path of no edge. */
+    CU_ASSERT_EQUAL(topo_path_weighted(t, 2, 2, small_w, &p, &found, &err), SIM_OK);
+    CU_ASSERT_TRUE(found);
+    CU_ASSERT_EQUAL(p.nedges, 0);
+    CU_ASSERT_EQUAL(p.nodes[0], 2);
+    topo_path_free(&p);
+    /* Errors: unknown node, a negative weight, k = 0. */
+    CU_ASSERT_EQUAL(topo_path_weighted(t, 0, 7, NULL, &p, &found, &err), SIM_ERR_INPUT);
+    memcpy(w, small_w, sizeof w);
+    w[2] = -1;
+    CU_ASSERT_EQUAL(topo_path_weighted(t, 0, 4, w, &p, &found, &err), SIM_ERR_RUN);
+    topo_path_t *ps = NULL;
+    size_t n = 9;
+    CU_ASSERT_EQUAL(topo_k_shortest_paths(t, 0, 4, NULL, 0, &ps, &n, &err), SIM_ERR_INPUT);
+    CU_ASSERT_EQUAL(n, 0);
+    topo_destroy(t);
+}
+
+static void test_k_shortest(void)
+{
+    topo_t *t = small_graph();
+    sim_err_t err = { 0 };
+    topo_path_t *ps = NULL;
+    size_t n = 0;
+    double w[7];
+
+    /* 0 -> 4: 0-1-2-3 (3) or 0-3 (10), then edge 5 (1) or edge 4 (2). */
+    CU_ASSERT_EQUAL_FATAL(topo_k_shortest_paths(t, 0, 4, small_w, 10, &ps, &n, &err), SIM_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    const double costs[4] = { 4, 5, 11, 12 };
+    for (size_t i = 0; i < n; i++) {
+        check_consistent(t, &ps[i], small_w, 0, 4);
+        CU_ASSERT_DOUBLE_EQUAL(ps[i].cost, costs[i], 1e-12);
+    }
+    CU_ASSERT_EQUAL(ps[0].edges[3], 5);
+    CU_ASSERT_EQUAL(ps[1].edges[3], 4);
+    topo_paths_free(ps, n);
+    /* k = 2 keeps the two cheapest. */
+    CU_ASSERT_EQUAL_FATAL(topo_k_shortest_paths(t, 0, 4, small_w, 2, &ps, &n, &err), SIM_OK);
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT_DOUBLE_EQUAL(ps[1].cost, 5, 1e-12);
+    topo_paths_free(ps, n);
+    /* Excluded edges never appear: without edge 1, two paths remain. */
+    memcpy(w, small_w, sizeof w);
+    w[1] = INFINITY;
+    CU_ASSERT_EQUAL_FATAL(topo_k_shortest_paths(t, 0, 4, w, 10, &ps, &n, &err), SIM_OK);
+    CU_ASSERT_EQUAL(n, 2);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < ps[i].nedges; j++)
+            CU_ASSERT_NOT_EQUAL(ps[i].edges[j], 1);
+    topo_paths_free(ps, n);
+    /* Unreachable: none. */
+    CU_ASSERT_EQUAL(topo_k_shortest_paths(t, 0, 6, NULL, 3, &ps, &n, &err), SIM_OK);
+    CU_ASSERT_EQUAL(n, 0);
+    CU_ASSERT_PTR_NULL(ps);
+    topo_destroy(t);
+}
+
+/* On a grid, where many paths tie by hop count, the first of the k
+ * shortest paths is always the single shortest path (so routing may
+ * compute the k list lazily without changing its first choice). */
+static void test_k_first_is_shortest(void)
+{
+    enum { side = 6 };
+    sim_err_t err = { 0 };
+    topo_t *t = topo_create(side * side, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    for (size_t r = 0; r < side; r++)
+        for (size_t c = 0; c < side; c++) {
+            if (c + 1 < side)
+                CU_ASSERT_EQUAL(topo_add_edge(t, r * side + c, r * side + c + 1, 1, NULL, &err),
+                                SIM_OK);
+            if (r + 1 < side)
+                CU_ASSERT_EQUAL(topo_add_edge(t, r * side + c, (r + 1) * side + c, 1, NULL, &err),
+                                SIM_OK);
+        }
+    for (size_t from = 0; from < side * side; from += 5)
+        for (size_t to = 0; to < side * side; to += 7) {
+            topo_path_t p, *ps = NULL;
+            size_t n = 0;
+            bool found = false;
+            CU_ASSERT_EQUAL_FATAL(topo_path_weighted(t, from, to, NULL, &p, &found, &err), SIM_OK);
+            CU_ASSERT_EQUAL_FATAL(topo_k_shortest_paths(t, from, to, NULL, 3, &ps, &n, &err),
+                                  SIM_OK);
+            CU_ASSERT_TRUE(found);
+            CU_ASSERT_FATAL(n >= 1);
+            CU_ASSERT_EQUAL(ps[0].nedges, p.nedges);
+            CU_ASSERT_EQUAL(memcmp(ps[0].edges, p.edges, p.nedges * sizeof *p.edges), 0);
+            for (size_t i = 1; i < n; i++)
+                CU_ASSERT(ps[i].cost >= ps[i - 1].cost);
+            topo_path_free(&p);
+            topo_paths_free(ps, n);
+        }
+    topo_destroy(t);
+}
+
 static void test_neighbors(void)
 {
     topo_t *t = small_graph();
@@ -329,6 +487,9 @@ int main(void)
     if (graph == NULL || graphml == NULL ||
         CU_add_test(graph, "counts and edge ends", test_counts_and_ends) == NULL ||
         CU_add_test(graph, "shortest paths", test_shortest_paths) == NULL ||
+        CU_add_test(graph, "weighted paths, exclusion", test_weighted_paths) == NULL ||
+        CU_add_test(graph, "k shortest paths", test_k_shortest) == NULL ||
+        CU_add_test(graph, "k list starts with the shortest", test_k_first_is_shortest) == NULL ||
         CU_add_test(graph, "neighbours", test_neighbors) == NULL ||
         CU_add_test(graph, "edge between", test_edge_between) == NULL ||
         CU_add_test(graph, "errors", test_errors) == NULL ||
