@@ -120,7 +120,7 @@ static int relay_serve_link(relay_t *r, uint32_t l, int64_t now, sim_err_t *err)
 
 /* Declares flow f on link l's scheduler the first time it crosses it;
  * *ok false when admission refuses it. */
-static int relay_flow_on_link(relay_t *r, relay_flow_t *f, uint32_t l, bool *ok,
+int relay_flow_on_link(relay_t *r, relay_flow_t *f, uint32_t l, bool *ok,
                               sim_err_t *err)
 {
     relay_link_t *lk = &r->lk[l];

@@ -20,6 +20,7 @@
 #define RELAY_DEFAULT_HOP_DELAY SIM_MS
 #define RELAY_DEFAULT_LOWER 16384u
 #define RELAY_DEFAULT_UPPER 65536u
+#define RELAY_CLASS_MAX 65535u   /* the schedulers' largest class */
 
 static const char *const relay_bools[] = { "false", "true", "0", "1", NULL };
 
@@ -136,8 +137,8 @@ static int relay_flow_attrs(relay_flow_t *f, const scn_elem_t *e, sim_err_t *err
         return scn_error(e, err, "attribute 'job': must be positive");
     if (!(f->sf.weight > 0) || !isfinite(f->sf.weight))
         return scn_error(e, err, "attribute 'weight': must be positive");
-    if (cls > UINT32_MAX)
-        return scn_error(e, err, "attribute 'class': at most %u", (unsigned)UINT32_MAX);
+    if (cls > RELAY_CLASS_MAX)
+        return scn_error(e, err, "attribute 'class': at most %u", RELAY_CLASS_MAX);
     if (!(f->sf.sec >= 0 && f->sf.sec < 10))
         return scn_error(e, err, "attribute 'sec': must be in [0, 10)");
     f->sf.cls = (uint32_t)cls;
@@ -303,18 +304,21 @@ int relay_check_globals(relay_t *r, sim_err_t *err)
     return SIM_OK;
 }
 
-/* The links of f's first path can give key for relay. */
-int relay_check_path(relay_t *r, const relay_flow_t *f, sim_err_t *err)
+/* The links of f's first path can give key for relay, and f is declared
+ * to their schedulers (admission, QKDTL, is decided here: at set-up). */
+int relay_check_path(relay_t *r, relay_flow_t *f, sim_err_t *err)
 {
     route_path_t p = { 0 };
-    bool found = false;
+    bool found = false, ok = true;
     sim_err_t why;
     int rc = route_find(r->route, f->src, f->dst, 0, &p, &found, err);
-    for (uint32_t i = 0; rc == SIM_OK && found && i < p.nhops; i++)
-        if (keysvc_can_take(r->env.keys, p.links[i], &why) != SIM_OK)
+    for (uint32_t i = 0; rc == SIM_OK && found && i < p.nhops; i++) {
+        if (keysvc_can_take(r->env.keys, p.links[i], &why) != SIM_OK ||
+            relay_flow_on_link(r, f, p.links[i], &ok, &why) != SIM_OK)
             rc = f->elem != NULL ? scn_error(f->elem, err, "flow '%s': %s", f->id, why.msg)
                                  : sim_err_set(err, SIM_ERR_INPUT, "flow '%s': %s", f->id,
                                                why.msg);
+    }
     route_path_free(&p);
     return rc;
 }

@@ -123,12 +123,13 @@ extern const keysvc_remote_t relay_remote;
 int relay_job_start(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now, sim_err_t *err);
 int relay_end_run(relay_t *r, int64_t end, sim_err_t *err);
 uint64_t relay_hop_cost(relay_method_t m, uint64_t bits, uint64_t tag, uint32_t i);
+int relay_flow_on_link(relay_t *r, relay_flow_t *f, uint32_t l, bool *ok, sim_err_t *err);
 
 /* relay_config.c */
 int relay_bind_pair(void *ctx, uint32_t app, const char *id, uint32_t master, uint32_t slave,
                     uint64_t size, uint64_t number, double rate, void **rpair, sim_err_t *err);
 int relay_check_globals(relay_t *r, sim_err_t *err);
-int relay_check_path(relay_t *r, const relay_flow_t *f, sim_err_t *err);
+int relay_check_path(relay_t *r, relay_flow_t *f, sim_err_t *err);
 int relay_make_scheds(relay_t *r, sim_err_t *err);
 
 /* relay_out.c */
