@@ -9,6 +9,7 @@
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -63,7 +64,7 @@ static const trace_field_t flow_sum_fields[] = {
 };
 
 typedef struct relay_sum {
-    const char *scheduler;
+    char scheduler[TRACE_FSTR_LEN];
     uint8_t method, mode;
     uint32_t flows;
     uint64_t jobs, done, cut, refused, delivered, spent, tags, stranded;
@@ -72,7 +73,7 @@ typedef struct relay_sum {
 } relay_sum_t;
 
 static const trace_field_t relay_sum_fields[] = {
-    F(relay_sum_t, scheduler, TRACE_STR), F(relay_sum_t, method, TRACE_U8),
+    F(relay_sum_t, scheduler, TRACE_FSTR), F(relay_sum_t, method, TRACE_U8),
     F(relay_sum_t, mode, TRACE_U8),       F(relay_sum_t, flows, TRACE_U32),
     F(relay_sum_t, jobs, TRACE_U64),      F(relay_sum_t, done, TRACE_U64),
     F(relay_sum_t, cut, TRACE_U64),       F(relay_sum_t, refused, TRACE_U64),
@@ -208,11 +209,11 @@ int relay_trace_summary(relay_t *r, trace_t *trace, int64_t end, uint64_t *stran
                         bool *closes, sim_err_t *err)
 {
     trace_table_t *tf, *tr;
-    relay_sum_t sum = { .scheduler = r->cfg.scheduler, .method = (uint8_t)r->cfg.method,
-                        .mode = (uint8_t)r->cfg.mode, .flows = (uint32_t)r->nflows,
-                        .global_close = 1 };
+    relay_sum_t sum = { .method = (uint8_t)r->cfg.method, .mode = (uint8_t)r->cfg.mode,
+                        .flows = (uint32_t)r->nflows, .global_close = 1 };
     int rc;
 
+    snprintf(sum.scheduler, sizeof sum.scheduler, "%s", r->cfg.scheduler);
     if ((rc = relay_end_run(r, end, err)) != SIM_OK)
         return rc;
     tf = trace_table_create(trace, "/summary/flows", sizeof(flow_sum_t), flow_sum_fields,
