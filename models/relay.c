@@ -297,6 +297,27 @@ static int64_t relay_xor_delay(const relay_t *r, const relay_job_t *j)
     return 2 * r->cfg.hop_delay + far + to_dst;
 }
 
+/* QKDTL's CON flag on a hop of job j's path: the sender's rate halves
+ * (SECOQC: delayed ACKs halve the window), on every QKDTL hop of the path
+ * so that their admitted sums follow; a rate demand's jobs then start at
+ * the new rate. */
+static void relay_qkdtl_halve(relay_t *r, relay_job_t *j)
+{
+    relay_flow_t *f = j->flow;
+    double rate = 0;
+    for (uint32_t k = 0; k < j->path.nhops; k++) {
+        relay_link_t *hk = &r->lk[j->path.links[k]];
+        if (hk->qkdtl) {
+            const double x = sched_qkdtl_halve(hk->st, f->index);
+            rate = rate == 0 || (x > 0 && x < rate) ? x : rate;
+        }
+    }
+    if (rate > 0 && f->kind == RELAY_FLOW_RATE) {
+        f->rate = rate;
+        f->halvings++;
+    }
+}
+
 /* Takes hop i's key now (its link already checked). */
 static int relay_hop_spend(relay_t *r, relay_job_t *j, uint32_t i, int64_t now, bool *granted,
                            sim_err_t *err)
@@ -318,13 +339,8 @@ static int relay_hop_spend(relay_t *r, relay_job_t *j, uint32_t i, int64_t now, 
     f->tags += cost - j->bits;
     r->tags += cost - j->bits;
     lk->spent += cost;
-    if (lk->qkdtl && sched_qkdtl_congested(lk->st, relay_free_key(r, l, now))) {
-        const double rate = sched_qkdtl_halve(lk->st, f->index);
-        if (rate > 0 && f->kind == RELAY_FLOW_RATE) {
-            f->rate = rate;
-            f->halvings++;
-        }
-    }
+    if (lk->qkdtl && sched_qkdtl_congested(lk->st, relay_free_key(r, l, now)))
+        relay_qkdtl_halve(r, j);
     return SIM_OK;
 }
 

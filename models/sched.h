@@ -63,7 +63,7 @@ typedef struct sched_flow {
     uint32_t id;        /* the flow's index (the relay's), dense from 0 */
     double weight;      /* DWRR weight > 0 (default 1) */
     double rate;        /* demanded or announced rate, bits/s (0 = none) */
-    uint32_t cls;       /* priority class, 0 = highest */
+    uint32_t cls;       /* priority class, 0 = highest, <= SCHED_CLASS_MAX */
     bool guaranteed;    /* QKRA class: the relay reserves on every hop */
     double sec;         /* DDKA security level K_sec, 0 <= sec < 10 (default 0) */
 } sched_flow_t;
@@ -88,6 +88,7 @@ typedef enum { SCHED_QUANTA_WEIGHT = 0, SCHED_QUANTA_RATE = 1 } sched_quanta_t;
 
 #define SCHED_QUANTUM_DEFAULT 2048u   /* bits */
 #define SCHED_DDKA_W_DEFAULT 0.5
+#define SCHED_CLASS_MAX 65535u        /* largest priority class */
 
 /* Per-policy parameters; each policy reads the fields it needs. */
 typedef struct sched_params {
