@@ -269,6 +269,38 @@ static void test_global_store(void)
     }
 }
 
+/* QKDTL: a flow announcing more than a hop can still carry is refused
+ * (its jobs REFUSED, nothing spent); with the congestion threshold above
+ * any level every spent hop flags congestion and halves the sender's
+ * rate, so far fewer jobs start than the announced rate asks for. */
+static void test_qkdtl(void)
+{
+    static const double rate[] = { 4000, 4000 };
+    char body[8192], path[512];
+    world_report_t r;
+    line_scenario(body, sizeof body, "60s", 2, rate, -1, "", "",
+                  "<relay scheduler='qkdtl' job='1024'>"
+                  "<demand id='a' src='n0' dst='n2' rate='3kbps'/>"
+                  "<demand id='b' src='n0' dst='n2' rate='3kbps'/></relay>");
+    CU_ASSERT_EQUAL_FATAL(run_body(body, "qkdtl.h5", &r, path, sizeof path), SIM_OK);
+    CU_ASSERT(flow(path, "done", 0) > 0);
+    CU_ASSERT_EQUAL(flow(path, "refused", 0), 0);
+    CU_ASSERT(flow(path, "refused", 1) > 0);
+    CU_ASSERT_EQUAL(flow(path, "refused", 1), flow(path, "jobs", 1));
+    CU_ASSERT_EQUAL(flow(path, "spent", 1), 0);
+    CU_ASSERT_EQUAL(flow(path, "halvings", 0), 0);
+    check_accounts(&r, path);
+
+    line_scenario(body, sizeof body, "60s", 2, rate, -1, "", "",
+                  "<relay scheduler='qkdtl' job='1024' low-threshold='1Gb'>"
+                  "<demand id='a' src='n0' dst='n2' rate='3kbps'/></relay>");
+    CU_ASSERT_EQUAL_FATAL(run_body(body, "qkdtl.h5", &r, path, sizeof path), SIM_OK);
+    CU_ASSERT(flow(path, "halvings", 0) > 0);
+    /* unhalved: 60 s x 3000 / 1024 = 175 jobs; halved at least once early */
+    CU_ASSERT(flow(path, "jobs", 0) < 0.75 * 60 * 3000 / 1024);
+    check_accounts(&r, path);
+}
+
 /* Load-time refusals name the pair or demand, the file and the line. */
 static void test_refused(void)
 {
@@ -317,6 +349,7 @@ int main(void)
         { "a cut path is counted and its key stranded", test_cut_path },
         { "long run: delivered = min(demand, path) within 1 %", test_long_run_rate },
         { "global store serves a pair on non-adjacent nodes", test_global_store },
+        { "QKDTL: admission refuses, congestion halves the rate", test_qkdtl },
         { "load-time refusals name file and line", test_refused },
         { NULL, NULL },
     };
