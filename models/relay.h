@@ -113,6 +113,12 @@ void relay_destroy(relay_t *r);
 /* Flows (demands and relayed client pairs). */
 size_t relay_flow_count(const relay_t *r);
 
+/* Adds the relay's part of a run of `end` ns to *est (docs/models.md,
+ * "How big a run is"): per job, its start and one event per hop (or its
+ * delivery), two level changes per hop, and a /relays row counted with
+ * the request log's bytes (it follows the same setting). */
+void relay_estimate(const relay_t *r, int64_t end, model_estimate_t *est);
+
 /* ---- output (docs/trace-format.md) ---- */
 
 /* Creates /relays (one row per job as it ends; kept as `log` says, the

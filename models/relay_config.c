@@ -312,6 +312,7 @@ int relay_check_path(relay_t *r, relay_flow_t *f, sim_err_t *err)
     bool found = false, ok = true;
     sim_err_t why;
     int rc = route_find(r->route, f->src, f->dst, 0, &p, &found, err);
+    f->est_hops = found ? p.nhops : 0;
     for (uint32_t i = 0; rc == SIM_OK && found && i < p.nhops; i++) {
         if (keysvc_can_take(r->env.keys, p.links[i], &why) != SIM_OK ||
             relay_flow_on_link(r, f, p.links[i], &ok, &why) != SIM_OK)

@@ -40,6 +40,7 @@ typedef struct relay_flow {
     gstore_t *gs;              /* GLOBAL: owned */
     uint64_t inflight;         /* GLOBAL: bits under way to the global store */
 
+    uint32_t est_hops;         /* hops of its first path (the estimate) */
     uint64_t jobs, done, cut, refused, halvings;
     uint64_t delivered, spent, tags, stranded;   /* bits; spent and stranded once per link */
     double *lat;               /* latencies of done jobs, s; grows by doubling */

@@ -164,6 +164,25 @@ static double relay_delivered_bps(const relay_flow_t *f, int64_t end)
     return s > 0 ? (double)f->delivered / s : 0.0;
 }
 
+void relay_estimate(const relay_t *r, int64_t end, model_estimate_t *est)
+{
+    const double row = (double)trace_row_bytes(relay_fields, NFIELDS(relay_fields));
+    for (size_t i = 0; i < r->nflows; i++) {
+        const relay_flow_t *f = r->flows[i];
+        const double jobs = f->kind == RELAY_FLOW_AMOUNT
+                                ? ceil((double)f->amount / (double)f->job_bits)
+                                : f->demand * relay_active_s(f, end) / (double)f->job_bits;
+        const double h = f->est_hops > 0 ? (double)f->est_hops : 1.0;
+        const double per_job = r->cfg.method == RELAY_HOP && !f->sf.guaranteed &&
+                                       r->cfg.mode == RELAY_STORE_FORWARD
+                                   ? h
+                                   : 1.0;
+        est->events += jobs * (1.0 + per_job);
+        est->level_rows += jobs * 2.0 * h;
+        est->request_bytes += jobs * row;
+    }
+}
+
 double relay_fairness(const relay_t *r, int64_t end)
 {
     double sum = 0, sq = 0;

@@ -828,6 +828,7 @@ void world_estimate(const world_t *w, sim_estimate_t *out)
         else
             m.events += c->rate * ((double)end / 1e9);
     }
+    relay_estimate(w->relay, end, &m);
     m.events += world_estimate_expiry(w);
     m.bytes += world_estimate_fixed(w);
     if (w->levels == WORLD_LEVELS_ON_CHANGE) {
