@@ -20,12 +20,12 @@
 #define TAG 128u
 
 /* A line n0 - n1 - ... - n<hops> of links at rate[i] bit/s (1 s blocks,
- * no initial key, 20 km each), `extra` inside <links> after them (e.g. an
- * outage is given through `outage_link`), `relay` the <relay> element and
- * `apps` the <apps> content. */
+ * `initial` key, 20 km each), `outage` inside the <generation> of link
+ * `outage_link` (-1: none), `apps` the <apps> content and `relay` the
+ * <relay> element. */
 static void line_scenario(char *buf, size_t len, const char *duration, unsigned hops,
                           const double *rate, int outage_link, const char *outage,
-                          const char *apps, const char *relay)
+                          const char *apps, const char *relay, const char *initial)
 {
     size_t n = (size_t)snprintf(buf, len, "<scenario name='t' duration='%s' seed='5'><nodes>",
                                 duration);
@@ -37,8 +37,9 @@ static void line_scenario(char *buf, size_t len, const char *duration, unsigned 
                               "<link id='L%u' a='n%u' b='n%u' length='20km'>"
                               "<generation model='constant' rate='%gbps' block='1s'>%s"
                               "</generation><store capacity='100Mb' min='0' threshold='1kb' "
-                              "initial='0'/></link>",
-                              i, i, i + 1, rate[i], (int)i == outage_link ? outage : "");
+                              "initial='%s'/></link>",
+                              i, i, i + 1, rate[i], (int)i == outage_link ? outage : "",
+                              initial);
     snprintf(buf + n, len - n, "</links><apps>%s</apps>%s</scenario>", apps, relay);
 }
 
@@ -109,7 +110,7 @@ static void test_hop_cost(void)
         snprintf(relay, sizeof relay,
                  "<relay job='%u' tag='%u'><demand id='d' src='n0' dst='n%u' amount='40960'/>"
                  "</relay>", JOB, TAG, h);
-        line_scenario(body, sizeof body, "30s", h, rate, -1, "", "", relay);
+        line_scenario(body, sizeof body, "30s", h, rate, -1, "", "", relay, "0");
         CU_ASSERT_EQUAL_FATAL(run_body(body, "hop.h5", &r, path, sizeof path), SIM_OK);
         CU_ASSERT_EQUAL(flow(path, "done", 0), 40);
         CU_ASSERT_EQUAL(flow(path, "delivered", 0), 40960);
@@ -134,7 +135,7 @@ static void test_xor_cost(void)
             snprintf(relay, sizeof relay,
                      "<relay method='%s' job='%u' tag='%u'><demand id='d' src='n0' dst='n%u' "
                      "amount='40960'/></relay>", methods[m], JOB, TAG, h);
-            line_scenario(body, sizeof body, "30s", h, rate, -1, "", "", relay);
+            line_scenario(body, sizeof body, "30s", h, rate, -1, "", "", relay, "0");
             CU_ASSERT_EQUAL_FATAL(run_body(body, "xor.h5", &r, path, sizeof path), SIM_OK);
             CU_ASSERT_EQUAL(flow(path, "done", 0), 40);
             CU_ASSERT_EQUAL(flow(path, "spent", 0), 40.0 * (h * JOB + (h - 1) * TAG));
@@ -157,7 +158,7 @@ static void test_modes_strand(void)
         snprintf(relay, sizeof relay,
                  "<relay mode='%s' job='%u' tag='%u'><demand id='d' src='n0' dst='n3' "
                  "amount='10240'/></relay>", modes[m], JOB, TAG);
-        line_scenario(body, sizeof body, "20s", 3, rate, -1, "", "", relay);
+        line_scenario(body, sizeof body, "20s", 3, rate, -1, "", "", relay, "0");
         CU_ASSERT_EQUAL_FATAL(run_body(body, "strand.h5", &r, path, sizeof path), SIM_OK);
         CU_ASSERT_EQUAL(flow(path, "done", 0), 0);
         CU_ASSERT_EQUAL(flow(path, "jobs", 0), 10);
@@ -184,7 +185,7 @@ static void test_end_to_end_whole(void)
     world_report_t r;
     line_scenario(body, sizeof body, "60s", 3, rate, -1, "", "",
                   "<relay mode='end-to-end' job='1024' tag='128'><demand id='d' src='n0' "
-                  "dst='n3' rate='2kbps'/></relay>");
+                  "dst='n3' rate='2kbps'/></relay>", "0");
     CU_ASSERT_EQUAL_FATAL(run_body(body, "e2e.h5", &r, path, sizeof path), SIM_OK);
     CU_ASSERT(flow(path, "done", 0) > 10);
     /* jobs whose key was spent but not yet delivered at the end strand it */
@@ -205,7 +206,7 @@ static void test_cut_path(void)
     world_report_t r;
     line_scenario(body, sizeof body, "30s", 3, rate, 1, "<outage from='10s' to='1h'/>", "",
                   "<relay job='1024' tag='128'><demand id='d' src='n0' dst='n3' "
-                  "rate='4kbps'/></relay>");
+                  "rate='4kbps'/></relay>", "0");
     CU_ASSERT_EQUAL_FATAL(run_body(body, "cut.h5", &r, path, sizeof path), SIM_OK);
     CU_ASSERT(flow(path, "cut", 0) > 0);
     CU_ASSERT(flow(path, "stranded", 0) > 0);
@@ -231,7 +232,7 @@ static void test_long_run_rate(void)
         snprintf(relay, sizeof relay,
                  "<relay job='%u' tag='%u'><demand id='d' src='n0' dst='n3' rate='%gbps'/>"
                  "</relay>", JOB, TAG, demand[d]);
-        line_scenario(body, sizeof body, "30min", 3, rate, -1, "", "", relay);
+        line_scenario(body, sizeof body, "30min", 3, rate, -1, "", "", relay, "0");
         CU_ASSERT_EQUAL_FATAL(run_body(body, "long.h5", &r, path, sizeof path), SIM_OK);
         CU_ASSERT_DOUBLE_EQUAL(flow(path, "delivered_bps", 0), want, 0.01 * want);
         check_accounts(&r, path);
@@ -250,22 +251,49 @@ static void test_global_store(void)
     world_report_t r;
     uint64_t short_ddka = 0;
     for (size_t s = 0; s < 2; s++) {
-        snprintf(relay, sizeof relay, "<relay supply='%s' job='1024'/>", supplies[s]);
+        snprintf(relay, sizeof relay, "<relay supply='%s' job='1024' lower='1' "
+                 "lower-from-latency='true'/>", supplies[s]);
         line_scenario(body, sizeof body, "60s", 2, rate, -1, "",
                       "<etsi014 id='vpn' master='n0' slave='n2' size='256' number='2' start='5s'>"
-                      "<arrivals process='periodic' rate='4/s'/></etsi014>", relay);
+                      "<arrivals process='periodic' rate='4/s'/></etsi014>", relay, "0");
         CU_ASSERT_EQUAL_FATAL(run_body(body, "global.h5", &r, path, sizeof path), SIM_OK);
         CU_ASSERT(r.ok > 0);
         CU_ASSERT_EQUAL(flow(path, "global_supplied", 0), 512.0 * (double)r.ok);
         CU_ASSERT_EQUAL(column(path, "/summary/relay", "global_close", 0), 1);
         CU_ASSERT_EQUAL(column(path, "/apps", "link", 0), (double)UINT32_MAX);
         if (s == 0) {
+            /* lower = ceil(demand x mean latency), the demand 512 x 4 bit/s */
+            CU_ASSERT_DOUBLE_EQUAL(flow(path, "global_lower", 0),
+                                   ceil(2048 * flow(path, "latency_mean", 0)), 1);
+            CU_ASSERT(flow(path, "global_lower", 0) > 1);
             short_ddka = r.unavailable;
             CU_ASSERT_EQUAL(short_ddka, 0);
         } else {
             CU_ASSERT(r.unavailable > short_ddka);
         }
         check_accounts(&r, path);
+    }
+}
+
+/* With key waiting on every link (initial key), one job's latency is the
+ * method's delay alone: 3 hops of 20 km (0.1 ms each at 2e8 m/s) and
+ * hop-delay 1 ms give 3 x 1.1 ms hop-by-hop, 1 ms + 0.2 ms with XORs at
+ * the destination, and 2 ms + max(0.1, 0.2) ms + 0.2 ms at the central
+ * node n1. */
+static void test_latency(void)
+{
+    static const double rate[] = { 1000, 1000, 1000 };
+    static const char *const methods[] = { "hop", "xor-dest", "xor-central" };
+    static const double want[] = { 3.3e-3, 1.2e-3, 2.4e-3 };
+    char body[8192], path[512], relay[256];
+    world_report_t r;
+    for (size_t m = 0; m < 3; m++) {
+        snprintf(relay, sizeof relay, "<relay method='%s' hop-delay='1ms'><demand id='d' "
+                 "src='n0' dst='n3' amount='1024' start='0.5s'/></relay>", methods[m]);
+        line_scenario(body, sizeof body, "2s", 3, rate, -1, "", "", relay, "1Mb");
+        CU_ASSERT_EQUAL_FATAL(run_body(body, "lat.h5", &r, path, sizeof path), SIM_OK);
+        CU_ASSERT_EQUAL(flow(path, "done", 0), 1);
+        CU_ASSERT_DOUBLE_EQUAL(flow(path, "latency_p50", 0), want[m], 1e-9);
     }
 }
 
@@ -281,7 +309,7 @@ static void test_qkdtl(void)
     line_scenario(body, sizeof body, "60s", 2, rate, -1, "", "",
                   "<relay scheduler='qkdtl' job='1024'>"
                   "<demand id='a' src='n0' dst='n2' rate='3kbps'/>"
-                  "<demand id='b' src='n0' dst='n2' rate='3kbps'/></relay>");
+                  "<demand id='b' src='n0' dst='n2' rate='3kbps'/></relay>", "0");
     CU_ASSERT_EQUAL_FATAL(run_body(body, "qkdtl.h5", &r, path, sizeof path), SIM_OK);
     CU_ASSERT(flow(path, "done", 0) > 0);
     CU_ASSERT_EQUAL(flow(path, "refused", 0), 0);
@@ -293,7 +321,7 @@ static void test_qkdtl(void)
 
     line_scenario(body, sizeof body, "60s", 2, rate, -1, "", "",
                   "<relay scheduler='qkdtl' job='1024' low-threshold='1Gb'>"
-                  "<demand id='a' src='n0' dst='n2' rate='3kbps'/></relay>");
+                  "<demand id='a' src='n0' dst='n2' rate='3kbps'/></relay>", "0");
     CU_ASSERT_EQUAL_FATAL(run_body(body, "qkdtl.h5", &r, path, sizeof path), SIM_OK);
     CU_ASSERT(flow(path, "halvings", 0) > 0);
     /* unhalved: 60 s x 3000 / 1024 = 175 jobs; halved at least once early */
@@ -350,6 +378,7 @@ int main(void)
         { "long run: delivered = min(demand, path) within 1 %", test_long_run_rate },
         { "global store serves a pair on non-adjacent nodes", test_global_store },
         { "QKDTL: admission refuses, congestion halves the rate", test_qkdtl },
+        { "latency: hop and processing delays", test_latency },
         { "load-time refusals name file and line", test_refused },
         { NULL, NULL },
     };
