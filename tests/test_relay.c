@@ -275,6 +275,26 @@ static void test_global_store(void)
     }
 }
 
+/* A client pair whose only path is cut at 10 s: its relay jobs are cut
+ * and counted, its requests get 503 once its global store is empty, and
+ * the accounts close. */
+static void test_pair_cut(void)
+{
+    static const double rate[] = { 20000, 20000 };
+    char body[8192], path[512];
+    world_report_t r;
+    line_scenario(body, sizeof body, "60s", 2, rate, 1, "<outage from='10s' to='1h'/>",
+                  "<etsi014 id='vpn' master='n0' slave='n2' size='256' number='4'>"
+                  "<arrivals process='periodic' rate='10/s'/></etsi014>",
+                  "<relay job='1024' lower='4096' upper='8192'/>", "0");
+    CU_ASSERT_EQUAL_FATAL(run_body(body, "paircut.h5", &r, path, sizeof path), SIM_OK);
+    CU_ASSERT(flow(path, "cut", 0) > 0);
+    CU_ASSERT(flow(path, "done", 0) > 0);
+    CU_ASSERT(r.unavailable > 0);
+    CU_ASSERT_EQUAL(r.ok + r.unavailable + r.bad_request, r.requests);
+    check_accounts(&r, path);
+}
+
 /* With key waiting on every link (initial key), one job's latency is the
  * method's delay alone: 3 hops of 20 km (0.1 ms each at 2e8 m/s) and
  * hop-delay 1 ms give 3 x 1.1 ms hop-by-hop, 1 ms + 0.2 ms with XORs at
@@ -379,6 +399,7 @@ int main(void)
         { "global store serves a pair on non-adjacent nodes", test_global_store },
         { "QKDTL: admission refuses, congestion halves the rate", test_qkdtl },
         { "latency: hop and processing delays", test_latency },
+        { "a client pair whose path is cut: counted, 503, accounts close", test_pair_cut },
         { "load-time refusals name file and line", test_refused },
         { NULL, NULL },
     };
