@@ -19,7 +19,15 @@ struct keysvc {
     size_t nlinks;
     keysvc_binding_t *bound;    /* grows by doubling */
     size_t nbound, cap;
+    const keysvc_remote_t *remote;   /* borrowed; NULL: non-adjacent pairs refused */
+    void *remote_ctx;
 };
+
+void keysvc_set_remote(keysvc_t *ks, const keysvc_remote_t *ops, void *ctx)
+{
+    ks->remote = ops;
+    ks->remote_ctx = ctx;
+}
 
 keysvc_t *keysvc_create(const topo_t *topo, storage_link_t *storages, size_t nlinks)
 {
@@ -56,11 +64,15 @@ int keysvc_bind(keysvc_t *ks, uint32_t app, const char *id, uint32_t master, uin
     storage_link_t *sl;
     uint64_t bits = UINT64_MAX, waste = 0;
 
-    if (!topo_edge_between(ks->topo, master, slave, &edge) || edge >= ks->nlinks)
-        return sim_err_set(err, SIM_ERR_INPUT,
-                           "share no QKD link, and key relay over several hops is not "
-                           "available in this version: a client pair needs a QKD link "
-                           "between its nodes");
+    if (!topo_edge_between(ks->topo, master, slave, &edge) || edge >= ks->nlinks) {
+        if (ks->remote == NULL)
+            return sim_err_set(err, SIM_ERR_INPUT,
+                               "share no QKD link, and no key relay is set up: a client "
+                               "pair needs a QKD link between its nodes");
+        *pair = (keysvc_pair_t){ .sl = NULL, .remote = ks->remote };
+        return ks->remote->bind(ks->remote_ctx, app, id, master, slave, size, number, rate,
+                                &pair->rpair, err);
+    }
     if (ks->nbound == ks->cap && keysvc_grow(ks, err) != SIM_OK)
         return SIM_ERR_RUN;
     sl = &ks->storages[edge];
@@ -106,6 +118,8 @@ int keysvc_get_key(const keysvc_pair_t *pair, uint64_t size, uint64_t number, in
     kstore_rangebuf_t taken = { 0 };
     int rc = SIM_OK;
 
+    if (pair->remote != NULL)
+        return pair->remote->get_key(pair->rpair, size, number, now, g, err);
     *g = (keysvc_grant_t){ .granted = false };
     sim_err_clear(err);
     if (!kformat_request(&sl->cfg.format, size, number, &g->bits, &g->waste))
@@ -125,6 +139,8 @@ int keysvc_fetch(const keysvc_pair_t *pair, const keysvc_grant_t *g, int64_t now
                  sim_err_t *err)
 {
     storage_link_t *sl = pair->sl;
+    if (pair->remote != NULL)
+        return pair->remote->fetch(pair->rpair, g, now, ok, err);
     return sl->design->fetch(sl, pair->slot, g->ticket, g->bits, g->waste, now, ok, err);
 }
 
@@ -156,4 +172,13 @@ int keysvc_take(keysvc_t *ks, uint32_t link, int end, uint64_t bits, int64_t now
     }
     sl = &ks->storages[link];
     return sl->design->take(sl, end, bits, now, out, granted, err);
+}
+
+uint64_t keysvc_available(keysvc_t *ks, uint32_t link, int end, int64_t now)
+{
+    storage_link_t *sl;
+    if (link >= ks->nlinks)
+        return 0;
+    sl = &ks->storages[link];
+    return sl->design->available != NULL ? sl->design->available(sl, end, now) : 0;
 }

@@ -6,10 +6,12 @@
  * Clients never touch stores. A client pair is bound once, at build time,
  * to where its key comes from: when its two nodes share a QKD link, that
  * link's storage design serves it (its GET_KEY and the peer's fetch, as
- * storage.h says); when they do not, its key must be relayed over several
- * hops, which this version does not do yet: binding such a pair is an
- * input error naming the pair. Other models (key relay) take key from a
- * link's design for their own purpose with keysvc_take (cause RELAYED); a
+ * storage.h says); when they do not, the pair goes to the remote binder
+ * (keysvc_set_remote: key relay, models/relay.h), which serves it from a
+ * global key store at its two nodes filled by relayed key. Without a
+ * remote binder such a pair is an input error. Other models (key relay)
+ * take key from a link's design for their own purpose with keysvc_take
+ * (cause RELAYED) after asking keysvc_available how much it could give; a
  * design that cannot give key that way is refused at set-up by
  * keysvc_can_take, naming the link and the reason.
  *
@@ -30,12 +32,15 @@
 #include "sim/topo.h"
 
 typedef struct keysvc keysvc_t;
+typedef struct keysvc_remote keysvc_remote_t;
 
 /* Where one client pair's key comes from. */
 typedef struct keysvc_pair {
-    storage_link_t *sl;   /* the link joining the pair's nodes */
+    storage_link_t *sl;   /* the link joining the pair's nodes; NULL when remote */
     size_t slot;          /* the pair's index in sl->apps */
     int master_end;       /* STORAGE_END_A or STORAGE_END_B: the master's end */
+    const keysvc_remote_t *remote;   /* not NULL: served by the remote binder */
+    void *rpair;          /* the remote binder's handle for the pair */
 } keysvc_pair_t;
 
 /* A GET_KEY's answer. */
@@ -48,15 +53,35 @@ typedef struct keysvc_grant {
     uint64_t key_offset;  /* ... and offset (0, 0 when not granted) */
 } keysvc_grant_t;
 
+/* Serves the pairs whose nodes share no link (key relay). The handle a
+ * bind returns is the binder's (it frees it); get_key and fetch have the
+ * meaning of keysvc_get_key and keysvc_fetch. */
+struct keysvc_remote {
+    /* SIM_ERR_INPUT when the pair cannot be served (no path: the message
+     * says why; the caller names the pair and where). */
+    int (*bind)(void *ctx, uint32_t app, const char *id, uint32_t master, uint32_t slave,
+                uint64_t size, uint64_t number, double rate, void **rpair, sim_err_t *err);
+    int (*get_key)(void *rpair, uint64_t size, uint64_t number, int64_t now,
+                   keysvc_grant_t *g, sim_err_t *err);
+    int (*fetch)(void *rpair, const keysvc_grant_t *g, int64_t now, bool *ok,
+                 sim_err_t *err);
+};
+
 /* A service over nlinks links (storages[i] is link i's design, its fields
  * filled but not set up yet) on topology topo. NULL when out of memory. */
 keysvc_t *keysvc_create(const topo_t *topo, storage_link_t *storages, size_t nlinks);
 void keysvc_destroy(keysvc_t *ks);
 
+/* Pairs bound after this call whose nodes share no link go to ops (ctx
+ * is passed to its bind). ops and ctx are borrowed and must outlive the
+ * service's pairs. */
+void keysvc_set_remote(keysvc_t *ks, const keysvc_remote_t *ops, void *ctx);
+
 /* Binds the client pair (master, slave) with the given demand: size bits
  * per key, number keys per request, rate requests/s. The app index and id
  * name it in the designs' client lists. SIM_ERR_INPUT when the nodes share
- * no link (the message says why; the caller names the pair and where). */
+ * no link and no remote binder serves them (the message says why; the
+ * caller names the pair and where). */
 int keysvc_bind(keysvc_t *ks, uint32_t app, const char *id, uint32_t master, uint32_t slave,
                 uint64_t size, uint64_t number, double rate, keysvc_pair_t *pair,
                 sim_err_t *err);
@@ -86,5 +111,9 @@ int keysvc_can_take(const keysvc_t *ks, uint32_t link, sim_err_t *err);
  * with keysvc_can_take at set-up) or the run must stop. */
 int keysvc_take(keysvc_t *ks, uint32_t link, int end, uint64_t bits, int64_t now,
                 kstore_rangebuf_t *out, bool *granted, sim_err_t *err);
+
+/* The bits keysvc_take at `end` of link could take at `now` (0 when the
+ * design cannot give key for relay). */
+uint64_t keysvc_available(keysvc_t *ks, uint32_t link, int end, int64_t now);
 
 #endif

@@ -217,6 +217,19 @@ int storage_relay_pair(kstore_t *pair[2], int end, uint64_t bits, int64_t now,
     return *granted ? SIM_OK : err->code;   /* not granted: SIM_OK for a shortage */
 }
 
+uint64_t storage_relay_available(kstore_t *pair[2], int end, int64_t now)
+{
+    const kstore_config_t *c = kstore_config(pair[end]);
+    uint64_t a, b;
+    storage_expire_pair(pair, now);
+    a = kstore_level(pair[end]);
+    b = kstore_level(pair[1 - end]);
+    a = a < b ? a : b;
+    if (c->reserve_min)
+        a = a > c->mmin ? a - c->mmin : 0;
+    return a;
+}
+
 int storage_fetch_pair(kstore_t *pair[2], int slave_end, uint64_t bits, uint64_t waste,
                        sim_err_t *err)
 {
@@ -315,6 +328,12 @@ static int storage_shared_take(storage_link_t *sl, int end, uint64_t bits, int64
     return storage_relay_pair(st->common, end, bits, now, out, granted, err);
 }
 
+static uint64_t storage_shared_available(storage_link_t *sl, int end, int64_t now)
+{
+    storage_shared_state_t *st = sl->state;
+    return storage_relay_available(st->common, end, now);
+}
+
 static void storage_shared_destroy(storage_link_t *sl)
 {
     free(sl->state);
@@ -328,5 +347,6 @@ const storage_design_t storage_shared = {
     .get_key = storage_shared_get_key,
     .fetch = storage_shared_fetch,
     .take = storage_shared_take,
+    .available = storage_shared_available,
     .destroy = storage_shared_destroy,
 };

@@ -121,6 +121,10 @@ struct storage_design {
      * service then refuses, at set-up, whatever would need it. */
     int (*take)(storage_link_t *sl, int end, uint64_t bits, int64_t now,
                 kstore_rangebuf_t *out, bool *granted, sim_err_t *err);
+    /* The bits a take at `end` could get at `now` (what take would grant
+     * at most, expired key gone first); NULL exactly when take is NULL.
+     * Key relay asks it before choosing which waiting job to serve. */
+    uint64_t (*available)(storage_link_t *sl, int end, int64_t now);
     /* Why the design has no take (shown in that refusal); NULL otherwise. */
     const char *no_take;
     /* Its counters, ended by an entry whose name is NULL; may be NULL. */
@@ -199,6 +203,10 @@ int storage_serve_pair(kstore_t *pair[2], int master_end, uint64_t bits, uint64_
  * cause RELAYED. */
 int storage_relay_pair(kstore_t *pair[2], int end, uint64_t bits, int64_t now,
                        kstore_rangebuf_t *out, bool *granted, sim_err_t *err);
+
+/* What storage_relay_pair could take at `end` now: the smaller level of
+ * the two ends after expiry, less Mmin when reserve_min is set. */
+uint64_t storage_relay_available(kstore_t *pair[2], int end, int64_t now);
 
 /* The slave fetches its reserved key from pair[slave_end]. */
 int storage_fetch_pair(kstore_t *pair[2], int slave_end, uint64_t bits, uint64_t waste,

@@ -607,6 +607,12 @@ static int q3p_take(storage_link_t *sl, int end, uint64_t bits, int64_t now,
     return storage_relay_pair(st->buf[end], end, bits, now, out, granted, err);
 }
 
+static uint64_t q3p_available(storage_link_t *sl, int end, int64_t now)
+{
+    q3p_state_t *st = sl->state;
+    return storage_relay_available(st->buf[end], end, now);
+}
+
 /* In the order of the /summary/links columns they were before designs
  * declared them (messages, tag_bits, skipped, rounds, moved_bits). */
 static const model_counter_t q3p_counters[] = {
@@ -638,6 +644,7 @@ const storage_design_t storage_q3p = {
     .get_key = q3p_get_key,
     .fetch = q3p_fetch,
     .take = q3p_take,
+    .available = q3p_available,
     .counters = q3p_counters,
     .destroy = q3p_destroy,
     .estimate = q3p_estimate,

@@ -441,6 +441,12 @@ static int session_take(storage_link_t *sl, int end, uint64_t bits, int64_t now,
     return storage_relay_pair(st->common, end, bits, now, out, granted, err);
 }
 
+static uint64_t session_available(storage_link_t *sl, int end, int64_t now)
+{
+    session_state_t *st = sl->state;
+    return storage_relay_available(st->common, end, now);
+}
+
 static const model_counter_t session_counters[] = {
     [SESSION_ROUNDS] = { .name = "rounds" },
     [SESSION_MOVED] = { .name = "moved_bits" },
@@ -456,6 +462,7 @@ const storage_design_t storage_session = {
     .get_key = session_get_key,
     .fetch = session_fetch,
     .take = session_take,
+    .available = session_available,
     .counters = session_counters,
     .destroy = session_destroy,
 };

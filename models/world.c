@@ -90,6 +90,30 @@ static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err
     return SIM_OK;
 }
 
+/* The node lookups the relay gets (relay_env_t). */
+static int world_relay_node(const void *world, const scn_elem_t *e, const char *name,
+                            uint32_t *index, sim_err_t *err)
+{
+    size_t i = 0;
+    int rc = world_node_attr(world, e, name, &i, err);
+    *index = (uint32_t)i;
+    return rc;
+}
+
+static const char *world_relay_node_id(const void *world, uint32_t index)
+{
+    const world_t *w = world;
+    return w->nodes[index].id;
+}
+
+static int world_make_relay(world_t *w, sim_err_t *err)
+{
+    const relay_env_t env = { .ctx = &w->ctx, .topo = w->topo, .links = w->links,
+                              .nlinks = w->nlinks, .keys = w->keys, .node = world_relay_node,
+                              .node_id = world_relay_node_id, .world = w };
+    return relay_create(&env, w->scn->root, &w->relay, err);
+}
+
 /* ------------------------------------------------------------ assembly */
 
 /* The attributes of <trace>, which -O NAME=VALUE sets too. */
@@ -354,9 +378,11 @@ int world_build_kinds(const scn_t *scn, const world_options_t *opts,
     w->net_storage = scn_child(root, "storage");
     if ((rc = world_read_topology(w, root, err)) != SIM_OK ||
         (rc = world_make_storage(w, err)) != SIM_OK ||
+        (rc = world_make_relay(w, err)) != SIM_OK ||
         (rc = world_read_clients(w, scn_child(root, "apps"), err)) != SIM_OK ||
         (rc = world_read_trace(w, scn_child(root, "trace"), err)) != SIM_OK ||
-        (rc = world_setup_storage(w, err)) != SIM_OK)
+        (rc = world_setup_storage(w, err)) != SIM_OK ||
+        (rc = relay_finish(w->relay, err)) != SIM_OK)
         goto fail;
     *out = w;
     return SIM_OK;
@@ -393,6 +419,8 @@ static int world_start(world_t *w, sim_err_t *err)
     for (size_t i = 0; i < w->nclients; i++)
         if ((rc = w->clients[i]->kind->start(w->clients[i], err)) != SIM_OK)
             return rc;
+    if ((rc = relay_start(w->relay, err)) != SIM_OK)
+        return rc;
     if (w->levels == WORLD_LEVELS_SAMPLED &&
         sim_schedule_at(w->sim, 0, world_on_sample, w, 0) == 0)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
@@ -488,6 +516,7 @@ void world_destroy(world_t *w)
         trace_close(w->trace, false, NULL);
     for (size_t i = 0; i < w->nclients; i++)
         w->clients[i]->kind->destroy(w->clients[i]);
+    relay_destroy(w->relay);
     keysvc_destroy(w->keys);
     for (size_t i = 0; i < w->nstores; i++) {
         kstore_destroy(w->stores[i]->ks);
@@ -557,10 +586,10 @@ void world_report_print(const world_report_t *r, FILE *out)
                  ")\n",
             r->requests, r->ok, r->bad_request, r->unavailable);
     fprintf(out, "key (bits): generated %" PRIu64 " = stored %" PRIu64 " + supplied %" PRIu64
-                 " + internal %" PRIu64 " + relayed %" PRIu64 " + expired %" PRIu64
-                 " + discarded %" PRIu64 " (%s)\n",
-            r->generated, r->stored, r->supplied, r->internal, r->relayed, r->expired,
-            r->discarded, r->accounts_close ? "closes" : "DOES NOT CLOSE");
+                 " + internal %" PRIu64 " + relayed %" PRIu64 " + stranded %" PRIu64
+                 " + expired %" PRIu64 " + discarded %" PRIu64 " (%s)\n",
+            r->generated, r->stored, r->supplied, r->internal, r->relayed, r->stranded,
+            r->expired, r->discarded, r->accounts_close ? "closes" : "DOES NOT CLOSE");
     world_report_print_extras(r, out);
 }
 

@@ -38,6 +38,8 @@ typedef struct world_report {
     uint64_t events;              /* handlers executed */
     uint64_t stores, links, apps;
     uint64_t generated, stored, supplied, internal, relayed, expired, discarded;
+    uint64_t stranded;            /* relay key spent on jobs that never arrived (part of
+                                   * the stores' RELAYED; relayed is the rest) */
     uint64_t wasted;              /* part of supplied: format waste, collisions */
     uint64_t requests, ok, bad_request, unavailable;   /* every client's, summed */
     bool accounts_close;

@@ -13,6 +13,7 @@
 #include "models/kstore.h"
 #include "models/link.h"
 #include "models/model.h"
+#include "models/relay.h"
 #include "models/storage.h"
 #include "models/world.h"
 #include "sim/topo.h"
@@ -85,6 +86,7 @@ struct world {
     client_t **clients;        /* owned, in <apps> order; grows by doubling */
     size_t nclients, clients_cap;
     keysvc_t *keys;
+    relay_t *relay;            /* key relay (relay.h) */
 
     /* What the trace records (<trace>, then -O): docs/scenario-format.md */
     world_levels_t levels;

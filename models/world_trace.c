@@ -157,6 +157,7 @@ static const trace_field_t net_sum_fields[] = {
     F(world_report_t, unavailable, TRACE_U64),
     F(world_report_t, accounts_close, TRACE_U8),   /* _Bool: one byte holding 0 or 1 */
     F(world_report_t, wasted, TRACE_U64),      F(world_report_t, moved, TRACE_U64),
+    F(world_report_t, stranded, TRACE_U64),
 };
 
 /* ------------------------------------------------------------ observers */
@@ -255,7 +256,8 @@ static int world_trace_apps(world_t *w, sim_err_t *err)
     for (size_t i = 0; i < w->nclients; i++) {
         const client_t *c = w->clients[i];
         app_rec_t r = { c->index, c->id, c->kind->element, c->master, c->slave,
-                        c->key.sl->index, c->size, c->number, c->rate };
+                        c->key.sl != NULL ? c->key.sl->index : UINT32_MAX, c->size,
+                        c->number, c->rate };
         if (trace_append(t, &r, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
@@ -460,9 +462,15 @@ static int world_out_clients(world_t *w, sim_err_t *err)
 
 /* What the trace writer loops over when the run starts: the world's own
  * tables and the models' output hooks. */
+static int world_out_relay(world_t *w, sim_err_t *err)
+{
+    return relay_trace_open(w->relay, w->trace, &w->requests, err);
+}
+
 static int (*const world_openers[])(world_t *w, sim_err_t *err) = {
     world_out_levels,  world_trace_metadata, world_trace_nodes, world_trace_links,
     world_out_links,   world_trace_stores,   world_trace_apps,  world_out_clients,
+    world_out_relay,
 };
 
 int world_trace_open(world_t *w, const char *output, sim_err_t *err)
@@ -499,11 +507,11 @@ static int world_add_store_row(world_report_t *r, const store_sum_t *row, uint64
     return SIM_OK;
 }
 
-/* generated == stored + supplied + internal + relayed + expired +
- * discarded, in sums that fail rather than wrap. */
+/* generated == stored + supplied + internal + relayed + stranded +
+ * expired + discarded, in sums that fail rather than wrap. */
 static bool world_network_closes(const world_report_t *r)
 {
-    const uint64_t outs[] = { r->supplied, r->internal, r->relayed, r->expired,
+    const uint64_t outs[] = { r->supplied, r->internal, r->relayed, r->stranded, r->expired,
                               r->discarded };
     uint64_t out = r->stored;
     for (size_t i = 0; i < NFIELDS(outs); i++)
@@ -547,7 +555,25 @@ static int world_summary_stores(world_t *w, world_report_t *r, sim_err_t *err)
     }
     /* Moves stay inside a node: what left one store entered another; the
      * network identity then holds without moved terms. */
-    r->accounts_close = r->accounts_close && moved_in == r->moved && world_network_closes(r);
+    r->accounts_close = r->accounts_close && moved_in == r->moved;
+    return SIM_OK;
+}
+
+/* The relay's tables; the key it stranded leaves the stores' RELAYED for
+ * its own term (counted at both ends of each link, as the stores are). */
+static int world_summary_relay(world_t *w, world_report_t *r, sim_err_t *err)
+{
+    uint64_t stranded = 0;
+    bool closes = true;
+    int rc = relay_trace_summary(w->relay, w->trace, w->ctx.end, &stranded, &closes, err);
+    if (rc != SIM_OK)
+        return rc;
+    if (stranded > UINT64_MAX / 2 || 2 * stranded > r->relayed)
+        return sim_err_set(err, SIM_ERR_RUN, "relay stranded more key (%" PRIu64 " bits per "
+                           "end) than the stores relayed: this is a bug in qkmsim", stranded);
+    r->stranded = 2 * stranded;
+    r->relayed -= r->stranded;
+    r->accounts_close = r->accounts_close && closes && world_network_closes(r);
     return SIM_OK;
 }
 
@@ -729,6 +755,7 @@ int world_trace_finish(world_t *w, world_report_t *r, sim_err_t *err)
         (rc = world_summary_links(w, r, err)) != SIM_OK ||
         (rc = link_trace_summary(w->links, w->nlinks, w->trace, w->ctx.end, err)) != SIM_OK ||
         (rc = world_summary_clients(w, r, err)) != SIM_OK ||
+        (rc = world_summary_relay(w, r, err)) != SIM_OK ||
         (rc = world_check_link_ends(w, err)) != SIM_OK ||
         (rc = world_summary_network(w, r, err)) != SIM_OK)
         return rc;
@@ -801,6 +828,7 @@ void world_estimate(const world_t *w, sim_estimate_t *out)
         else
             m.events += c->rate * ((double)end / 1e9);
     }
+    relay_estimate(w->relay, end, &m);
     m.events += world_estimate_expiry(w);
     m.bytes += world_estimate_fixed(w);
     if (w->levels == WORLD_LEVELS_ON_CHANGE) {

@@ -109,6 +109,8 @@ def main():
                     names = names_of(ds, col)
                     if names is not None:
                         want = names[int(v)]
+                    elif isinstance(v, (bytes, str)):
+                        want = v.decode() if isinstance(v, bytes) else v
                     elif data.dtype[col].kind == "f":
                         want = repr(float(v))
                     else:

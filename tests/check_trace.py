@@ -171,7 +171,11 @@ def check(path, scenario, all_states):
         # Moves stay inside a node, so the network identity has no moved terms.
         expect(int(summ["moved_in"].sum()) == int(summ["moved_out"].sum()) == int(net["moved"]),
                "key moved in differs from key moved out")
-        out = sum(int(net[k]) for k in ["stored", "supplied", "internal", "relayed", "expired", "discarded"])
+        # Relay key of jobs that never arrived leaves RELAYED for STRANDED.
+        expect(int(net["relayed"]) + int(net["stranded"]) == int(summ["relayed"].sum()),
+               "network relayed + stranded is not the stores' relayed")
+        out = sum(int(net[k]) for k in ["stored", "supplied", "internal", "relayed", "stranded",
+                                        "expired", "discarded"])
         expect(int(net["generated"]) == out, "network accounting does not close")
 
 

@@ -177,10 +177,9 @@ static void test_model_errors(void)
     refused("<scenario name='t' duration='10s'><nodes><node id='A'/><node id='B'/>"
             "<node id='C'/></nodes><links>"
             "<link id='AB' a='A' b='B'><generation model='constant' rate='1kbps'/></link>"
-            "<link id='BC' a='B' b='C'><generation model='constant' rate='1kbps'/></link>"
             "</links><apps>\n\n<etsi014 id='x' master='A' slave='C'>"
             "<arrivals rate='1/s'/></etsi014></apps></scenario>",
-            "'A' and slave 'C' share no QKD link", "s.xml:3:");
+            "'A' and slave 'C' have no path of QKD links", "s.xml:3:");
     refused("<scenario name='t' duration='10s'>" TWO_NODES "<links>\n"
             "<link id='AB' a='A' b='B'><generation model='constant' rate='1Kbps'/></link>"
             "</links></scenario>", "unknown unit", "s.xml:2:");

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * relay_impl.h - the relay's insides, shared by relay.c (jobs and
+ * events), relay_config.c (the scenario element, flows, binding) and
+ * relay_out.c (its tables). Not for other modules.
+ */
+#ifndef QKM_MODELS_RELAY_IMPL_H
+#define QKM_MODELS_RELAY_IMPL_H
+
+#include <gsl/gsl_rng.h>
+
+#include "models/gstore.h"
+#include "models/relay.h"
+#include "models/route.h"
+#include "models/sched.h"
+
+typedef enum relay_flow_kind {
+    RELAY_FLOW_RATE = 0,    /* continuous demand: a rate */
+    RELAY_FLOW_AMOUNT = 1,  /* one-time demand: an amount */
+    RELAY_FLOW_GLOBAL = 2   /* a client pair served from a global store */
+} relay_flow_kind_t;
+
+typedef struct relay relay_t;
+
+typedef struct relay_flow {
+    relay_t *relay;
+    uint32_t index;            /* dense from 0: sched_flow_t.id */
+    const char *id;            /* borrowed from the scenario */
+    const scn_elem_t *elem;    /* its element (errors) */
+    relay_flow_kind_t kind;
+    uint32_t src, dst;         /* nodes */
+    double demand;             /* demanded rate, bit/s (AMOUNT: amount / active time) */
+    double rate;               /* current job rate, bit/s (QKDTL may halve it) */
+    uint64_t amount;           /* AMOUNT: bits */
+    uint64_t job_bits;         /* bits per job */
+    int64_t start, stop;       /* ns */
+    gsl_rng *rng;              /* Poisson arrivals; NULL: periodic */
+    sched_flow_t sf;
+    bool blocked;              /* refused by admission: its jobs are refused */
+    gstore_t *gs;              /* GLOBAL: owned */
+    uint64_t inflight;         /* GLOBAL: bits under way to the global store */
+
+    uint32_t est_hops;         /* hops of its first path (the estimate) */
+    uint64_t jobs, done, cut, refused, halvings;
+    uint64_t delivered, spent, tags, stranded;   /* bits; spent and stranded once per link */
+    double *lat;               /* latencies of done jobs, s; grows by doubling */
+    size_t nlat, lat_cap;
+} relay_flow_t;
+
+typedef enum relay_hop_state {
+    RELAY_HOP_IDLE = 0, RELAY_HOP_QUEUED, RELAY_HOP_RESERVED, RELAY_HOP_SPENT
+} relay_hop_state_t;
+
+typedef struct relay_hop {
+    sched_job_t sj;            /* bits: the hop's cost */
+    relay_hop_state_t state;
+} relay_hop_t;
+
+typedef struct relay_job {
+    relay_flow_t *flow;
+    uint64_t id;               /* in the run, from 0 */
+    uint64_t seq;              /* in its flow, from 0 (the sampled log) */
+    uint64_t bits;             /* end-to-end key, N */
+    route_path_t path;         /* from where it was last routed */
+    relay_hop_t *hops;         /* one per hop of path */
+    uint32_t at;               /* hop-by-hop store and forward: the next hop */
+    uint32_t nspent, nreserved;
+    uint32_t hops_before;      /* hops crossed before the last re-route */
+    uint32_t rerouted;
+    bool e2e;                  /* end-to-end reservation */
+    bool in_flight;            /* a hop's message is under way */
+    bool arg_done;             /* its delivery is scheduled */
+    int64_t enqueued;          /* ns */
+    uint64_t spent;            /* link key spent, bits once per link */
+    struct relay_job *lnext, *lprev;   /* the live list */
+} relay_job_t;
+
+typedef struct relay_link {
+    relay_t *relay;
+    uint32_t index;
+    const sched_policy_t *pol;
+    void *st;                  /* the policy's state */
+    bool qkdtl;
+    uint64_t *flows;           /* bit set of flows declared to pol */
+    uint64_t reserved;         /* bits reserved by end-to-end jobs */
+    uint64_t seq;              /* arrival order on the link */
+    uint64_t spent;            /* relay key spent on the link, bits */
+    bool serving;
+} relay_link_t;
+
+typedef struct relay_config {
+    relay_method_t method;
+    relay_mode_t mode;
+    uint64_t tag;              /* bits */
+    int64_t hop_delay;         /* ns */
+    uint64_t job;              /* bits, the default job size */
+    const char *scheduler;     /* the network's policy name */
+    gstore_config_t global;    /* defaults of the global stores */
+} relay_config_t;
+
+struct relay {
+    relay_env_t env;
+    const scn_elem_t *root;    /* the scenario's root (node overrides) */
+    const scn_elem_t *elem;    /* <relay>, NULL when none */
+    bool running;              /* started: links report up and down */
+    relay_config_t cfg;
+    route_t *route;
+    route_view_t view;
+    relay_link_t *lk;          /* one per link */
+    relay_flow_t **flows;      /* owned; grows by doubling */
+    size_t nflows, flows_cap;
+    relay_job_t *live;         /* jobs under way, owned */
+    uint64_t njobs;
+    uint64_t spent, tags, stranded;   /* bits once per link */
+
+    /* output */
+    trace_table_t *t_relays;
+    client_output_t log;
+};
+
+extern const keysvc_remote_t relay_remote;
+
+/* relay.c */
+int relay_job_start(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now, sim_err_t *err);
+int relay_end_run(relay_t *r, int64_t end, sim_err_t *err);
+uint64_t relay_hop_cost(relay_method_t m, uint64_t bits, uint64_t tag, uint32_t i);
+int relay_flow_on_link(relay_t *r, relay_flow_t *f, uint32_t l, bool *ok, sim_err_t *err);
+
+/* relay_config.c */
+int relay_bind_pair(void *ctx, uint32_t app, const char *id, uint32_t master, uint32_t slave,
+                    uint64_t size, uint64_t number, double rate, void **rpair, sim_err_t *err);
+int relay_check_globals(relay_t *r, sim_err_t *err);
+int relay_check_path(relay_t *r, relay_flow_t *f, sim_err_t *err);
+int relay_make_scheds(relay_t *r, sim_err_t *err);
+
+/* relay_out.c */
+int relay_log_job(relay_t *r, const relay_job_t *j, relay_outcome_t o, int64_t now,
+                  sim_err_t *err);
+int relay_lat_push(relay_flow_t *f, double latency_s, sim_err_t *err);
+
+#endif
