@@ -469,6 +469,7 @@ static void etsi014_get_key(etsi014_t *app, int64_t now, int64_t t_first, uint32
         if (rec.status == ETSI014_UNAVAILABLE && err.code == SIM_OK) {
             rec.reason = ETSI014_REASON_NO_KEY;
             again = etsi014_retry(app, &rec, size, &err);
+            rec.retried = again;
         }
     }
     if (err.code == SIM_OK && !again)
@@ -701,7 +702,7 @@ static const trace_field_t etsi014_request_fields[] = {
     F(etsi014_record_t, bits, TRACE_U64),      F(etsi014_record_t, key_stream, TRACE_U64),
     F(etsi014_record_t, key_offset, TRACE_U64), F(etsi014_record_t, t_first, TRACE_I64),
     F(etsi014_record_t, attempt, TRACE_U32),   F(etsi014_record_t, reason, TRACE_U32),
-    F(etsi014_record_t, fallback, TRACE_U32),
+    F(etsi014_record_t, fallback, TRACE_U32),  F(etsi014_record_t, retried, TRACE_U32),
 };
 
 static const trace_field_t etsi014_status_fields[] = {

@@ -125,6 +125,7 @@ typedef struct etsi014_record {
     uint32_t attempt;       /* 0 for the first try, k for the k-th retry */
     uint32_t reason;        /* etsi014_reason_t */
     uint32_t fallback;      /* etsi014_fallback_t served instead (final 503s) */
+    uint32_t retried;       /* 1: a 503 the SAE tries again (not a final answer) */
 } etsi014_record_t;
 
 /* One GET_STATUS answer (clause 6.1 Status), as /status records it. */
