@@ -123,7 +123,7 @@ int etsi014_config_parse(const scn_elem_t *e, int64_t end, etsi014_config_t *cfg
     int rc;
 
     *cfg = (etsi014_config_t){
-        .size = 256, .number = 1, .min_size = 64, .max_size = 4096, .size_multiple = 1,
+        .size = 256, .number = 1, .min_size = 64, .max_size = 4096, .size_multiple = 8,
         .max_number = 128, .slave_delay = 10 * SIM_MS, .kme_delay = 1 * SIM_MS,
         .start = 0, .stop = end, .retry_delay = 100 * SIM_MS, .retry_cap = 10 * SIM_S,
     };
@@ -290,17 +290,19 @@ static void etsi014_on_pending(sim_t *sim, void *object, uint64_t arg)
     }
 }
 
-/* Schedules the GET_KEY_WITH_KEY_IDS of the slave bound by pair, at node. */
+/* Schedules the GET_KEY_WITH_KEY_IDS of the slave bound by pair, at node,
+ * for its grant g; it asks by the key IDs the master got (ids). */
 static int etsi014_schedule_slave(etsi014_t *app, const keysvc_pair_t *pair, uint32_t node,
-                                  const keysvc_grant_t *g, uint64_t size, int64_t now,
-                                  etsi014_pending_kind_t kind, sim_err_t *err)
+                                  const keysvc_grant_t *g, const keysvc_grant_t *ids,
+                                  uint64_t size, int64_t now, etsi014_pending_kind_t kind,
+                                  sim_err_t *err)
 {
     etsi014_pending_t *p = calloc(1, sizeof *p);
     if (p == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     *p = (etsi014_pending_t){
         .kind = kind, .pair = pair, .node = node, .bits = g->bits, .waste = g->waste,
-        .key_stream = g->key_stream, .key_offset = g->key_offset, .number = app->cfg.number,
+        .key_stream = ids->key_stream, .key_offset = ids->key_offset, .number = app->cfg.number,
         .size = size, .grant = *g, .t_known = now + app->cfg.key_sync_delay,
     };
     return etsi014_pend(app, p, now + app->cfg.kme_delay + app->cfg.slave_delay, err);
@@ -350,12 +352,12 @@ static uint32_t etsi014_serve(etsi014_t *app, uint64_t size, int64_t now,
     rec->key_stream = g[0].key_stream;
     rec->key_offset = g[0].key_offset;
     for (size_t i = 0; i < n; i++)
-        if (etsi014_schedule_slave(app, pairs[i], nodes[i], &g[i], size, now,
+        if (etsi014_schedule_slave(app, pairs[i], nodes[i], &g[i], &g[0], size, now,
                                    ETSI014_PENDING_SLAVE, err) != SIM_OK)
             return ETSI014_OK;
     if (app->cfg.unaddressed_every > 0 &&
         (app->base.outcomes.ok + 1) % app->cfg.unaddressed_every == 0)
-        etsi014_schedule_slave(app, pairs[0], nodes[0], &g[0], size, now,
+        etsi014_schedule_slave(app, pairs[0], nodes[0], &g[0], &g[0], size, now,
                                ETSI014_PENDING_UNADDRESSED, err);
     return ETSI014_OK;
 }
@@ -499,7 +501,7 @@ static void etsi014_on_arrival(sim_t *sim, void *object, uint64_t arg)
     etsi014_get_key(app, now, now, 0, size);
 }
 
-/* GET_STATUS (clause 5.1) by the master or the slave: clause 6.1's fields. */
+/* GET_STATUS ("Get status") by the master or the slave: every field of the "Status" data format. */
 static void etsi014_on_status(sim_t *sim, void *object, uint64_t arg)
 {
     etsi014_t *app = object;
@@ -637,13 +639,9 @@ static void etsi014_warn(const client_env_t *env, const scn_elem_t *e,
                  "..%" PRIu64 "): every GET_KEY of that size will be answered 400",
                  c->size, c->min_size, c->max_size);
     else if (c->size % c->size_multiple != 0)
-        snprintf(m, sizeof m, "size %" PRIu64 " bits is not a multiple of size-multiple %"
-                 PRIu64 ": every GET_KEY of that size will be answered 400", c->size,
-                 c->size_multiple);
-    else if (c->size % 8 != 0)
-        snprintf(m, sizeof m, "size %" PRIu64 " bits is not a multiple of 8: a KME that "
-                 "delivers whole bytes, as ETSI GS QKD 014 keys are, would answer 400 "
-                 "(size-multiple=\"8\" models one)", c->size);
+        snprintf(m, sizeof m, "size %" PRIu64 " bits is not a multiple of %" PRIu64
+                 " (size-multiple; ETSI GS QKD 014 keys are whole bytes): every GET_KEY "
+                 "of that size will be answered 400", c->size, c->size_multiple);
     if (m[0] != '\0')
         env->warn(env, e, m);
     if (trace_max > c->max_size) {

@@ -5,7 +5,7 @@
  *
  * Model (docs/models.md, "ETSI GS QKD 014 client"): master requests come
  * by an arrival process (arrival.h, stream "app/<id>/arrivals"). Each is
- * GET_KEY(number, size) (clause 5.2, "Get key") to the master's KME,
+ * GET_KEY(number, size) (ETSI 014 "Get key" method) to the master's KME,
  * decided when it reaches the KME and answered kme_delay later:
  *   400  bad request, with the reason recorded: size out of range (0, below
  *        min_key_size, above max_key_size, or not a multiple of the KME's
@@ -20,16 +20,16 @@
  * cap, at most max_retries times); a request that finally gets 503 may be
  * served a non-ITS fallback key (PQC, or KDF-derived once the app holds
  * QKD key), counted and flagged. Each slave asks its KME for the keys by
- * their IDs (GET_KEY_WITH_KEY_IDS, clause 5.3) slave_delay (the key-ID
+ * their IDs (GET_KEY_WITH_KEY_IDS, the "Get key with key IDs" method) slave_delay (the key-ID
  * transfer delay) after the master's answer; its KME knows them
  * key_sync_delay after the grant: earlier it answers 400 (unknown key
  * IDs) and the slave asks again slave_delay later. A design that lost the
  * keys to a collision answers 400 (unknown key IDs) too. Every
  * unaddressed_every-th granted GET_KEY, an SAE that the master did not
  * name asks the slave's KME for those keys: 401 (unauthorized).
- * GET_STATUS (clause 5.1) comes by its own arrival process (stream
+ * GET_STATUS (the "Get status" method) comes by its own arrival process (stream
  * "app/<id>/status") from the master or the slave and is answered 200
- * with every field of the standard's Status (clause 6.1).
+ * with every field of the standard's "Status" data format.
  *
  * It is the client kind "etsi014" (client.h): it gets its key through the
  * key service (keysvc.h) and owns the tables /requests, /status and the
@@ -128,7 +128,7 @@ typedef struct etsi014_record {
     uint32_t retried;       /* 1: a 503 the SAE tries again (not a final answer) */
 } etsi014_record_t;
 
-/* One GET_STATUS answer (clause 6.1 Status), as /status records it. */
+/* One GET_STATUS answer (the "Status" data format), as /status records it. */
 typedef struct etsi014_status_rec {
     int64_t t_request, t_response;   /* ns */
     uint32_t app;

@@ -25,11 +25,13 @@ run() {   # run NAME SCENARIO [ARGS...]
 # Every status, and the warnings of apps that are always refused.
 if run statuses "$dir/statuses.xml"; then
     "$PYTHON3" "$check" statuses "$tmp/statuses.h5" || fail=1
+    "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/statuses.h5" "$dir/statuses.xml" ||
+        fail=1
 fi
 "$QKMSIM" validate "$dir/statuses.xml" > /dev/null 2> "$tmp/validate.err" ||
     { echo "FAIL: validate exited $?"; fail=1; }
 for w in '32: <etsi014 id="too-big">: size 8192 bits is outside' \
-         '36: <etsi014 id="odd-size">: size 100 bits is not a multiple of size-multiple 8' \
+         '36: <etsi014 id="odd-size">: size 100 bits is not a multiple of 8 (size-multiple' \
          '40: <etsi014 id="too-many">: number 200 is outside' \
          '44: <etsi014 id="too-many-saes">: 1 additional slaves exceed max-sae-ids 0'; do
     grep -qF "qkmsim: warning: $dir/statuses.xml:$w" "$tmp/validate.err" ||
