@@ -149,6 +149,11 @@ def statuses(path):
     hungry = g("hungry", GET_KEY)
     expect(count(hungry, 503, R_KEY) > 0 and count(hungry, 200) > 0, "hungry: 503 and 200")
     expect(all(x["fallback"] == 1 for x in hungry if x["status"] == 503), "hungry: every 503 PQC fallback")
+    ms = g("multi-short", GET_KEY)
+    s = summary(f, app["multi-short"])
+    expect(count(ms, 503, R_KEY) > 0 and count(ms, 200) > 0, "multi-short: 503 and 200")
+    expect(s["discarded_bits"] == 256 * count(ms, 503, R_KEY),
+           "multi-short: each 503 gave up the slave's 256 bits taken on AB")
     hk = g("hungry-kdf", GET_KEY)
     first_ok = min(int(x["t_request"]) for x in hk if x["status"] == 200)
     for x in hk:
