@@ -84,8 +84,8 @@ static const char usage_run[] =
     "                        <trace>: levels, interval, requests, request-every,\n"
     "                        summary-only, compress (docs/scenario-format.md)\n"
     "      --summary-only    no level, request or block rows: -O summary-only=true\n"
-    "  -q, --quiet           print nothing but errors (and the warning that the\n"
-    "                        trace may not fit in the free space)\n"
+    "  -q, --quiet           print nothing but errors and warnings (the trace may\n"
+    "                        not fit in the free space; an app is never served)\n"
     "  -h, --help            this help\n";
 
 static const char usage_validate[] =
@@ -100,7 +100,7 @@ static const char usage_validate[] =
     "  -O, --output-option NAME=VALUE  check an output setting (as for run); the\n"
     "                        estimate follows it\n"
     "      --summary-only    -O summary-only=true (as for run)\n"
-    "  -q, --quiet           print nothing but errors\n"
+    "  -q, --quiet           print nothing but errors and warnings\n"
     "  -h, --help            this help\n";
 
 static const char usage_list[] =
