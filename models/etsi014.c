@@ -618,7 +618,6 @@ static int etsi014_read_slaves(const client_env_t *env, const scn_elem_t *e, ets
         if ((rc = env->bind(env, s, c->id, c->master, node, cfg->size, cfg->number, c->rate,
                             &app->extra_key[cfg->nextra], err)) != SIM_OK)
             return rc;
-        cfg->extra_elem[cfg->nextra] = s;
         cfg->extra[cfg->nextra++] = node;
     }
     return SIM_OK;

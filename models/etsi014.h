@@ -3,7 +3,7 @@
  * etsi014.h - an ETSI GS QKD 014 client pair (master SAE, slave SAE, and
  * optionally additional slave SAEs): a load generator.
  *
- * Model (docs/models.md, "ETSI GS QKD 014 client"): master requests come
+ * Model (docs/models.md, "ETSI GS QKD 014 client pair"): master requests come
  * by an arrival process (arrival.h, stream "app/<id>/arrivals"). Each is
  * GET_KEY(number, size) (ETSI 014 "Get key" method) to the master's KME,
  * decided when it reaches the KME and answered kme_delay later:
@@ -20,23 +20,28 @@
  * cap, at most max_retries times); a request that finally gets 503 may be
  * served a non-ITS fallback key (PQC, or KDF-derived once the app holds
  * QKD key), counted and flagged. Each slave asks its KME for the keys by
- * their IDs (GET_KEY_WITH_KEY_IDS, the "Get key with key IDs" method) slave_delay (the key-ID
- * transfer delay) after the master's answer; its KME knows them
- * key_sync_delay after the grant: earlier it answers 400 (unknown key
- * IDs) and the slave asks again slave_delay later. A design that lost the
+ * their IDs (GET_KEY_WITH_KEY_IDS, the "Get key with key IDs" method)
+ * slave_delay (the key-ID transfer delay) after the master's answer; its
+ * KME knows them key_sync_delay after the grant: earlier it answers 400
+ * (unknown key IDs) and the slave asks again slave_delay later. A design that lost the
  * keys to a collision answers 400 (unknown key IDs) too. Every
  * unaddressed_every-th granted GET_KEY, an SAE that the master did not
  * name asks the slave's KME for those keys: 401 (unauthorized).
- * GET_STATUS (the "Get status" method) comes by its own arrival process (stream
- * "app/<id>/status") from the master or the slave and is answered 200
- * with every field of the standard's "Status" data format.
+ * GET_STATUS (the "Get status" method) comes by its own arrival process
+ * (stream "app/<id>/status") from the master or the slave and is answered
+ * 200 with every field of the standard's "Status" data format. An
+ * additional slave's key comes from the link between the master's node and
+ * its own (the key service binding env->bind makes); if any slave's key
+ * is short the request gets 503 and what was taken for the others is
+ * given up (discarded_bits).
  *
  * It is the client kind "etsi014" (client.h): it gets its key through the
  * key service (keysvc.h) and owns the tables /requests, /status and the
  * rows of /summary/apps (docs/trace-format.md).
  *
  * Units: bits, ns, requests/s. Ownership: a client owns its arrival
- * configs and instances, its generators and its pending requests.
+ * configs and instances (and their generators), its pending requests and
+ * its latency samples; the trace tables are borrowed from the trace.
  */
 #ifndef QKM_MODELS_ETSI014_H
 #define QKM_MODELS_ETSI014_H
@@ -104,7 +109,6 @@ typedef struct etsi014_config {
     etsi014_fallback_t fallback;
     uint64_t unaddressed_every;   /* 0: never */
     uint32_t extra[ETSI014_MAX_SLAVES];   /* node indices of additional slaves */
-    const scn_elem_t *extra_elem[ETSI014_MAX_SLAVES];
     size_t nextra;
 } etsi014_config_t;
 
