@@ -182,3 +182,13 @@ uint64_t keysvc_available(keysvc_t *ks, uint32_t link, int end, int64_t now)
     sl = &ks->storages[link];
     return sl->design->available != NULL ? sl->design->available(sl, end, now) : 0;
 }
+
+const kstore_t *keysvc_store(const keysvc_pair_t *pair, bool master)
+{
+    const storage_link_t *sl = pair->sl;
+    int end;
+    if (sl == NULL)   /* a relayed pair: served from its global store */
+        return NULL;
+    end = master ? pair->master_end : 1 - pair->master_end;
+    return sl->design->serving != NULL ? sl->design->serving(sl, pair->slot, end) : NULL;
+}

@@ -84,8 +84,8 @@ static const char usage_run[] =
     "                        <trace>: levels, interval, requests, request-every,\n"
     "                        summary-only, compress (docs/scenario-format.md)\n"
     "      --summary-only    no level, request or block rows: -O summary-only=true\n"
-    "  -q, --quiet           print nothing but errors (and the warning that the\n"
-    "                        trace may not fit in the free space)\n"
+    "  -q, --quiet           print nothing but errors and warnings (the trace may\n"
+    "                        not fit in the free space; an app is never served)\n"
     "  -h, --help            this help\n";
 
 static const char usage_validate[] =
@@ -100,7 +100,7 @@ static const char usage_validate[] =
     "  -O, --output-option NAME=VALUE  check an output setting (as for run); the\n"
     "                        estimate follows it\n"
     "      --summary-only    -O summary-only=true (as for run)\n"
-    "  -q, --quiet           print nothing but errors\n"
+    "  -q, --quiet           print nothing but errors and warnings\n"
     "  -h, --help            this help\n";
 
 static const char usage_list[] =
@@ -326,6 +326,13 @@ static double cli_free_bytes(const char *output)
     return free_bytes;
 }
 
+/* Warnings of the build: on stderr, even with --quiet; the run goes on. */
+static void cli_on_warning(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "qkmsim: warning: %s\n", msg);
+}
+
 /* Warns (and goes on) when the trace may not fit where it goes. A warning,
  * not an error: the estimate is rough, and space may be freed meanwhile. */
 static void cli_warn_space(const sim_model_t *model, const void *inst, const char *output)
@@ -375,6 +382,7 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
     }
     cli_progress_t progress = { .t0 = textio_wall_seconds() };
     c.opts.interrupt = &cli_signal;
+    c.opts.warn = cli_on_warning;
     if (is_run && !c.quiet && isatty(STDERR_FILENO)) {
         c.opts.progress = cli_on_progress;
         c.opts.progress_ctx = &progress;
