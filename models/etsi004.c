@@ -316,13 +316,15 @@ static void etsi004_oom(etsi004_t *app)
     etsi004_fail(app, &err);
 }
 
-/* Logs one call answered kme_delay after `now` and counts its status. */
+/* Logs one call that reached the KME at `asked` and was decided at `now`
+ * (later when the KME held it), answered kme_delay after `now`, and
+ * counts its status. */
 static void etsi004_call(etsi004_t *app, const etsi004_session_t *s, uint32_t node,
                          uint32_t call, uint32_t status, uint64_t index, uint64_t bits,
-                         int64_t now)
+                         int64_t asked, int64_t now)
 {
     const etsi004_record_t rec = {
-        .t_request = now, .t_response = now + app->cfg.kme_delay, .app = app->base.index,
+        .t_request = asked, .t_response = now + app->cfg.kme_delay, .app = app->base.index,
         .node = node, .call = call, .status = status, .session = s->number, .ksid = s->ksid,
         .index = index, .bits = bits,
     };
@@ -500,7 +502,7 @@ static void etsi004_open(etsi004_t *app, int64_t now)
         return;
     }
     s->status = etsi004_admit_session(app, s, now);
-    etsi004_call(app, s, app->base.master, ETSI004_OPEN_CONNECT, s->status, 0, 0, now);
+    etsi004_call(app, s, app->base.master, ETSI004_OPEN_CONNECT, s->status, 0, 0, now, now);
     if (s->status != ETSI004_PEER_NOT_CONNECTED) {
         s->cause = ETSI004_REFUSED;
         s->closed = now + app->cfg.kme_delay;
@@ -519,7 +521,7 @@ static void etsi004_on_peer_open(sim_t *sim, void *object, uint64_t arg)
     s->peer_connected = true;
     s->peer_at = sim_now(sim);
     etsi004_call(s->app, s, s->app->base.slave, ETSI004_OPEN_CONNECT, ETSI004_SUCCESSFUL, 0, 0,
-                 sim_now(sim));
+                 sim_now(sim), sim_now(sim));
 }
 
 /* Ends a session at `now` with `cause`: its pending source call goes, its
@@ -534,7 +536,7 @@ static void etsi004_session_end(etsi004_session_t *s, int64_t now, uint32_t caus
         s->insufficient++;
         etsi004_count(app, ETSI004_INSUFFICIENT_KEY);
         etsi004_call(app, s, app->base.master, ETSI004_GET_KEY, ETSI004_INSUFFICIENT_KEY,
-                     s->index, 0, now);
+                     s->index, 0, s->waiting, now);
     }
     s->waiting = -1;
     if (s->get_key != 0)
@@ -559,7 +561,7 @@ static void etsi004_on_close(sim_t *sim, void *object, uint64_t arg)
     s->close = 0;
     if (arg == ETSI004_CLOSED)
         etsi004_call(s->app, s, s->app->base.master, ETSI004_CLOSE, ETSI004_SUCCESSFUL,
-                     s->index, 0, sim_now(sim));
+                     s->index, 0, sim_now(sim), sim_now(sim));
     etsi004_session_end(s, sim_now(sim), (uint32_t)arg);
 }
 
@@ -579,7 +581,7 @@ static void etsi004_on_peer_get_key(sim_t *sim, void *object, uint64_t arg)
         s->dst_meta = app->cfg.kme_metadata;   /* the answer says how much */
         s->metadata++;
         etsi004_call(app, s, app->base.slave, ETSI004_GET_KEY,
-                     ETSI004_METADATA_SIZE_INSUFFICIENT, p->index, 0, now);
+                     ETSI004_METADATA_SIZE_INSUFFICIENT, p->index, 0, now, now);
         if (sim_schedule_at(sim, now + app->cfg.kme_delay, etsi004_on_peer_get_key, p, 0) == 0)
             etsi004_oom(app);
         return;
@@ -594,7 +596,7 @@ static void etsi004_on_peer_get_key(sim_t *sim, void *object, uint64_t arg)
         status = ETSI004_INSUFFICIENT_KEY;
     app->stats.peer_bits += ok ? app->chunk_bits : 0;
     etsi004_call(app, s, app->base.slave, ETSI004_GET_KEY, status, p->index,
-                 ok ? app->chunk_bits : 0, now);
+                 ok ? app->chunk_bits : 0, now, now);
     if (p->prev != NULL)
         p->prev->next = p->next;
     else
@@ -668,6 +670,7 @@ static void etsi004_on_get_key(sim_t *sim, void *object, uint64_t arg)
     etsi004_session_t *s = object;
     etsi004_t *app = s->app;
     const int64_t now = sim_now(sim);
+    const int64_t asked = s->waiting >= 0 ? s->waiting : now;   /* held since, or now */
     int64_t next;
     sim_err_t err;
     int status;
@@ -705,8 +708,9 @@ static void etsi004_on_get_key(sim_t *sim, void *object, uint64_t arg)
         next = etsi004_next_call(app, s, now);
     }
     etsi004_count(app, (uint32_t)status);
-    etsi004_call(app, s, app->base.master, ETSI004_GET_KEY, (uint32_t)status, s->index,
-                 status == ETSI004_SUCCESSFUL ? app->chunk_bits : 0, now);
+    etsi004_call(app, s, app->base.master, ETSI004_GET_KEY, (uint32_t)status,
+                 status == ETSI004_SUCCESSFUL ? s->index - 1 : s->index,
+                 status == ETSI004_SUCCESSFUL ? app->chunk_bits : 0, asked, now);
     if (next < app->base.ctx->end &&
         (s->get_key = sim_schedule_at(sim, next, etsi004_on_get_key, s, 0)) == 0)
         etsi004_oom(app);
@@ -812,17 +816,30 @@ static void etsi004_destroy(client_t *c)
     free(app);
 }
 
-/* The mean number of sessions open at once (Little's law: openings per
- * second times how long one lasts), for the demand the designs see. */
-static double etsi004_concurrent(const etsi004_config_t *c, int64_t end)
+/* The expected session time inside the run, s: openings at rate lambda
+ * in [a, b) each last L, cut at the end e of the run, so it is
+ * lambda * integral over [a, b) of min(L, e - t) dt (at most `count`
+ * openings: scaled down; `count` at once without a rate). */
+static double etsi004_session_time(const etsi004_config_t *c, int64_t end)
 {
+    const double e = (double)end / 1e9, a = (double)c->start / 1e9;
+    const double b = (double)(c->stop < end ? c->stop : end) / 1e9;
     const int64_t life = c->duration < c->qos.ttl ? c->duration : c->qos.ttl;
-    const double span = (double)(c->stop < end ? c->stop : end) - (double)c->start;
-    const double lived = (double)(life < end ? life : end) / 1e9;
-    double n = c->rate > 0.0 ? c->rate * span / 1e9 : 0.0;
-    if (c->count != UINT64_MAX && (c->rate == 0.0 || (double)c->count < n))
-        n = (double)c->count;
-    return end > 0 && span > 0 ? n * lived / ((double)end / 1e9) : 0.0;
+    const double L = (double)life / 1e9, cut = e - L;
+    double per = 0.0, n;
+
+    if (b <= a)
+        return 0.0;
+    if (c->rate == 0.0)   /* count sessions at start */
+        return (double)c->count * (L < e - a ? L : e - a);
+    if (b <= cut)
+        per = L * (b - a);
+    else if (a >= cut)
+        per = ((e - a) * (e - a) - (e - b) * (e - b)) / 2;
+    else
+        per = L * (cut - a) + ((e - cut) * (e - cut) - (e - b) * (e - b)) / 2;
+    n = c->rate * (b - a);
+    return c->rate * per * (c->count != UINT64_MAX && (double)c->count < n ? (double)c->count / n : 1.0);
 }
 
 static int etsi004_create(const client_env_t *env, const scn_elem_t *e, client_t **out,
@@ -851,7 +868,10 @@ static int etsi004_create(const client_env_t *env, const scn_elem_t *e, client_t
         app->pace = 1;
     c->size = app->chunk_bits;
     c->number = 1;
-    c->rate = etsi004_concurrent(&app->cfg, env->end) * 1e9 / (double)app->pace;
+    /* the demand the designs see: sessions open on average, times their pace */
+    c->rate = env->end > 0 ? etsi004_session_time(&app->cfg, env->end) /
+                                 ((double)env->end / 1e9) * 1e9 / (double)app->pace
+                           : 0.0;
     return SIM_OK;
 }
 
@@ -1058,20 +1078,24 @@ static int etsi004_summary(trace_t *trace, client_t *const *clients, size_t n, i
     return SIM_OK;
 }
 
-/* Per admitted session: an event and a row per GET_KEY at each end, two
- * level changes per chunk, and the session's own few events. */
+/* Per GET_KEY of the source: its event and row, the destination's, two
+ * level changes; per session a few events and rows (the openings, CLOSE)
+ * and its /sessions row. Sessions are counted as if all were admitted. */
 static void etsi004_estimate(const client_t *c, int64_t end, model_estimate_t *est)
 {
     const etsi004_t *app = (const etsi004_t *)c;
+    const etsi004_config_t *cfg = &app->cfg;
     const double calls = c->rate * ((double)end / 1e9);
     const size_t row = trace_row_bytes(etsi004_call_fields, NFIELDS(etsi004_call_fields));
     const size_t srow =
         trace_row_bytes(etsi004_session_fields, NFIELDS(etsi004_session_fields));
-    const double lived = (double)(app->cfg.duration < end ? app->cfg.duration : end) / 1e9;
-    const double sessions = lived > 0 ? etsi004_concurrent(&app->cfg, end) *
-                                            ((double)end / 1e9) / lived
-                                      : 0.0;
+    const double span = (double)((cfg->stop < end ? cfg->stop : end) - cfg->start) / 1e9;
+    double sessions = cfg->rate > 0.0 ? cfg->rate * span : (double)cfg->count;
 
+    if (cfg->count != UINT64_MAX && (double)cfg->count < sessions)
+        sessions = (double)cfg->count;
+    if (!(span > 0.0))
+        sessions = 0.0;
     est->events += 2 * calls + 4 * sessions;
     est->level_rows += 2 * calls;
     est->request_bytes += (2 * calls + 3 * sessions) * (double)row;
