@@ -974,8 +974,6 @@ static int etsi004_trace_open(trace_t *trace, const client_output_t *out,
     etsi004_admit_t *shared;
     trace_table_t *t;
 
-    if (n == 0)
-        return SIM_OK;   /* no tables in runs without sessions */
     t = trace_table_create_large(trace, "/etsi004_calls", sizeof(etsi004_record_t),
                                  etsi004_call_fields, NFIELDS(etsi004_call_fields), err);
     if (t == NULL ||
@@ -1035,8 +1033,6 @@ static int etsi004_summary(trace_t *trace, client_t *const *clients, size_t n, i
 {
     trace_table_t *ts, *tc;
 
-    if (n == 0)
-        return SIM_OK;
     if ((ts = trace_table_create(trace, "/sessions", sizeof(etsi004_session_row_t),
                                  etsi004_session_fields, NFIELDS(etsi004_session_fields),
                                  err)) == NULL ||
