@@ -71,7 +71,18 @@ typedef struct client_env {
     int (*node)(const struct client_env *env, const scn_elem_t *e, const char *name,
                 uint32_t *index, sim_err_t *err);
     const char *(*node_id)(const struct client_env *env, uint32_t index);
-    const void *world;          /* for node and node_id */
+    const void *world;          /* for node, node_id and bind */
+    uint32_t index;             /* the index the client being made will get */
+    /* Binds one more pair of the client being made (e.g. an additional
+     * slave SAE) through the key service, with the client's index and
+     * demand; pair must live as long as the client. SIM_ERR_INPUT (naming
+     * e) when the nodes cannot be served. */
+    int (*bind)(const struct client_env *env, const scn_elem_t *e, const char *id,
+                uint32_t master, uint32_t slave, uint64_t size, uint64_t number, double rate,
+                keysvc_pair_t *pair, sim_err_t *err);
+    /* Reports a warning located at e (the run goes on); see
+     * sim_options_t.warn. */
+    void (*warn)(const struct client_env *env, const scn_elem_t *e, const char *msg);
 } client_env_t;
 
 struct client_kind {

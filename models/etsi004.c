@@ -11,12 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_randist.h>
-#include <gsl/gsl_rng.h>
 #include <gsl/gsl_rstat.h>
 
 #include "models/link.h"
-#include "sim/rng.h"
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 #define F(type, member, kind) { #member, kind, offsetof(type, member) }
@@ -134,7 +131,6 @@ bool etsi004_admit_state(const etsi004_admit_t *a, uint32_t link, double *reserv
 
 static const char *const etsi004_admissions[] = { "none", "min", "max", NULL };
 static const char *const etsi004_ksids[] = { "assigned", "fixed", NULL };
-static const char *const etsi004_processes[] = { "poisson", "periodic", NULL };
 
 static int etsi004_qos_parse(const scn_elem_t *q, etsi004_qos_t *qos, sim_err_t *err)
 {
@@ -168,27 +164,24 @@ static int etsi004_qos_parse(const scn_elem_t *q, etsi004_qos_t *qos, sim_err_t 
 
 static int etsi004_sessions_parse(const scn_elem_t *s, etsi004_config_t *cfg, sim_err_t *err)
 {
-    int process = 0;
-    bool has_rate = scn_attr(s, "rate") != NULL, has_count = scn_attr(s, "count") != NULL;
+    const bool has_count = scn_attr(s, "count") != NULL;
     int rc;
 
-    if ((rc = scn_attr_enum(s, "process", false, etsi004_processes, &process, err)) != SIM_OK ||
-        (rc = scn_attr_frequency(s, "rate", false, &cfg->rate, err)) != SIM_OK ||
-        (rc = scn_attr_uint(s, "count", false, &cfg->count, err)) != SIM_OK ||
+    cfg->arrivals = scn_attr(s, "process") != NULL || scn_attr(s, "rate") != NULL ||
+                    scn_attr(s, "file") != NULL;
+    if ((rc = scn_attr_uint(s, "count", false, &cfg->count, err)) != SIM_OK ||
         (rc = scn_attr_time(s, "duration", false, &cfg->duration, err)) != SIM_OK ||
         (rc = scn_attr_time(s, "start", false, &cfg->start, err)) != SIM_OK ||
         (rc = scn_attr_time(s, "stop", false, &cfg->stop, err)) != SIM_OK)
         return rc;
-    if (!has_rate && !has_count)
-        return scn_error(s, err, "give a rate of openings, a count, or both");
-    if (has_rate && !(cfg->rate > 0.0))
-        return scn_error(s, err, "attribute 'rate': must be positive");
+    if (!cfg->arrivals && !has_count)
+        return scn_error(s, err, "give an arrival process of openings (a rate or a trace "
+                                 "file), a count, or both");
     if (cfg->duration <= 0)
         return scn_error(s, err, "attribute 'duration': must be positive");
     if (cfg->stop < cfg->start)
         return scn_error(s, err, "stop is before start");
-    cfg->process = (etsi004_process_t)process;
-    return SIM_OK;
+    return cfg->arrivals ? arrival_config_parse(s, &cfg->openings, err) : SIM_OK;
 }
 
 int etsi004_config_parse(const scn_elem_t *e, int64_t end, etsi004_config_t *cfg,
@@ -225,6 +218,12 @@ int etsi004_config_parse(const scn_elem_t *e, int64_t end, etsi004_config_t *cfg
     cfg->admission = (etsi004_admission_t)admission;
     cfg->ksid = (etsi004_ksid_t)ksid;
     return SIM_OK;
+}
+
+void etsi004_config_free(etsi004_config_t *cfg)
+{
+    if (cfg->arrivals)
+        arrival_config_free(&cfg->openings);
 }
 
 /* ============================================================ the client */
@@ -270,14 +269,14 @@ typedef struct etsi004_stats {
 
 typedef struct etsi004 {
     client_t base;
-    etsi004_config_t cfg;
-    gsl_rng *rng;               /* owned */
+    etsi004_config_t cfg;       /* owned */
+    arrival_t *openings;        /* owned; NULL: count openings at start */
     etsi004_admit_t *admit;     /* shared (reference counted) */
     link_t info;                /* owned: the link's configuration (rates, outages) */
     bool known;                 /* info was read from the scenario */
     uint64_t chunk_bits;
     int64_t pace;               /* ns between the source's GET_KEYs */
-    uint64_t openings;          /* openings so far */
+    uint64_t openings_made;     /* openings the arrival process gave */
     uint64_t next_ksid;
     etsi004_session_t **sessions;   /* owned; grows by doubling */
     size_t nsessions, cap;
@@ -718,49 +717,47 @@ static void etsi004_on_get_key(sim_t *sim, void *object, uint64_t arg)
 
 /* ------------------------------------------------------------ openings */
 
-/* ns until the next opening. To be replaced by the shared arrival
- * processes (models/arrival.h) when they land. */
-static int64_t etsi004_gap(etsi004_t *app)
+static void etsi004_on_opening(sim_t *sim, void *object, uint64_t arg);
+
+/* Schedules the next opening of the arrival process, if any. */
+static bool etsi004_next_opening(etsi004_t *app)
 {
-    const double mean_ns = 1e9 / app->cfg.rate;
-    const double gap = app->cfg.process == ETSI004_POISSON
-                           ? gsl_ran_exponential(app->rng, mean_ns)
-                           : mean_ns;
-    const int64_t ns = gap < 9e18 ? (int64_t)llround(gap) : (int64_t)9e18;
-    return ns > 0 ? ns : 1;
+    int64_t t = 0;
+    uint64_t size = 0;
+    if (app->openings == NULL || app->openings_made >= app->cfg.count ||
+        !arrival_next(app->openings, &t, &size))
+        return true;
+    app->openings_made++;
+    return sim_schedule_at(app->base.ctx->sim, t, etsi004_on_opening, app, 0) != 0;
 }
 
 static void etsi004_on_opening(sim_t *sim, void *object, uint64_t arg)
 {
     etsi004_t *app = object;
-    const int64_t now = sim_now(sim);
     (void)arg;
-
-    app->openings++;
-    if (app->cfg.rate > 0.0 && app->openings < app->cfg.count) {
-        const int64_t gap = etsi004_gap(app);
-        if (now < app->cfg.stop - gap &&
-            sim_schedule_in(sim, gap, etsi004_on_opening, app, 0) == 0) {
-            etsi004_oom(app);
-            return;
-        }
+    if (!etsi004_next_opening(app)) {
+        etsi004_oom(app);
+        return;
     }
-    etsi004_open(app, now);
+    etsi004_open(app, sim_now(sim));
 }
 
-/* Openings: by the arrival process from `start`, or `count` at `start`
- * when no rate is given. */
+/* Openings: by the arrival process in [start, stop), or `count` at `start`
+ * when none is given. */
 static int etsi004_schedule_openings(etsi004_t *app, sim_err_t *err)
 {
     sim_t *sim = app->base.ctx->sim;
     const etsi004_config_t *c = &app->cfg;
+    char name[256];
 
     if (c->start >= c->stop || c->count == 0)
         return SIM_OK;
-    if (c->rate > 0.0) {
-        const int64_t first = etsi004_gap(app);
-        if (c->start < c->stop - first &&
-            sim_schedule_at(sim, c->start + first, etsi004_on_opening, app, 0) == 0)
+    if (c->arrivals) {
+        snprintf(name, sizeof name, "app/%s/sessions", app->base.id);
+        if ((app->openings = arrival_create(&c->openings, app->base.ctx->seed,
+                                            app->base.ctx->run, name, c->start, c->stop)) ==
+                NULL ||
+            !etsi004_next_opening(app))
             return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", app->base.id);
         return SIM_OK;
     }
@@ -773,7 +770,6 @@ static int etsi004_schedule_openings(etsi004_t *app, sim_err_t *err)
 static int etsi004_start(client_t *c, sim_err_t *err)
 {
     etsi004_t *app = (etsi004_t *)c;
-    char name[256];
     int rc;
 
     if (app->admit == NULL && (app->admit = etsi004_admit_create()) == NULL)
@@ -789,9 +785,6 @@ static int etsi004_start(client_t *c, sim_err_t *err)
         etsi004_admit_add(app->admit, c->key.sl->index, link_nominal_rate(&app->info), err) !=
             SIM_OK)
         return SIM_ERR_RUN;
-    snprintf(name, sizeof name, "app/%s/sessions", c->id);
-    if ((app->rng = rng_stream_create(c->ctx->seed, c->ctx->run, name)) == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", c->id);
     return etsi004_schedule_openings(app, err);
 }
 
@@ -812,7 +805,8 @@ static void etsi004_destroy(client_t *c)
     free(app->sessions);
     link_cleanup(&app->info);
     etsi004_admit_release(app->admit);
-    rng_stream_free(app->rng);
+    arrival_free(app->openings);
+    etsi004_config_free(&app->cfg);
     free(app);
 }
 
@@ -826,11 +820,12 @@ static double etsi004_session_time(const etsi004_config_t *c, int64_t end)
     const double b = (double)(c->stop < end ? c->stop : end) / 1e9;
     const int64_t life = c->duration < c->qos.ttl ? c->duration : c->qos.ttl;
     const double L = (double)life / 1e9, cut = e - L;
+    const double rate = c->arrivals ? arrival_mean_rate(&c->openings) : 0.0;
     double per = 0.0, n;
 
     if (b <= a)
         return 0.0;
-    if (c->rate == 0.0)   /* count sessions at start */
+    if (!c->arrivals)   /* count sessions at start */
         return (double)c->count * (L < e - a ? L : e - a);
     if (b <= cut)
         per = L * (b - a);
@@ -838,8 +833,9 @@ static double etsi004_session_time(const etsi004_config_t *c, int64_t end)
         per = ((e - a) * (e - a) - (e - b) * (e - b)) / 2;
     else
         per = L * (cut - a) + ((e - cut) * (e - cut) - (e - b) * (e - b)) / 2;
-    n = c->rate * (b - a);
-    return c->rate * per * (c->count != UINT64_MAX && (double)c->count < n ? (double)c->count / n : 1.0);
+    n = rate * (b - a);
+    return rate * per *
+           (c->count != UINT64_MAX && (double)c->count < n ? (double)c->count / n : 1.0);
 }
 
 static int etsi004_create(const client_env_t *env, const scn_elem_t *e, client_t **out,
@@ -1086,7 +1082,8 @@ static void etsi004_estimate(const client_t *c, int64_t end, model_estimate_t *e
     const size_t srow =
         trace_row_bytes(etsi004_session_fields, NFIELDS(etsi004_session_fields));
     const double span = (double)((cfg->stop < end ? cfg->stop : end) - cfg->start) / 1e9;
-    double sessions = cfg->rate > 0.0 ? cfg->rate * span : (double)cfg->count;
+    double sessions =
+        cfg->arrivals ? arrival_mean_rate(&cfg->openings) * span : (double)cfg->count;
 
     if (cfg->count != UINT64_MAX && (double)cfg->count < sessions)
         sessions = (double)cfg->count;

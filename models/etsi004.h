@@ -4,8 +4,9 @@
  * SAE) on the two ends of one QKD link: key-stream sessions with QoS, as a
  * load generator (docs/models.md, "ETSI GS QKD 004").
  *
- * Model. Session openings arrive by an arrival process (Poisson or
- * periodic at a rate, or `count` openings at once). Each opening is the
+ * Model. Session openings arrive by an arrival process (arrival.h:
+ * Poisson, periodic, on/off or a CSV trace; at most `count`), or `count`
+ * openings come at once. Each opening is the
  * source's OPEN_CONNECT(source, destination, QoS, key_stream_id), decided
  * when it reaches the KME and answered kme_delay later:
  *   4  no QKD connection available: the link's mean rate is 0, or every
@@ -47,7 +48,8 @@
  * index the key service bound the pair to, shared by every etsi004 client
  * of the run, so that a path (several links) can reserve on each.
  *
- * Random numbers: openings draw from the stream "app/<id>/sessions".
+ * Random numbers: openings draw from the stream "app/<id>/sessions" (and
+ * "app/<id>/sessions/phase" for on/off).
  *
  * It is the client kind "etsi004" (client.h). It owns /etsi004_calls (one
  * row per call, kept as the request log setting says), /sessions (one row
@@ -66,6 +68,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "models/arrival.h"
 #include "models/client.h"
 #include "models/storage.h"
 #include "sim/scenario.h"
@@ -97,7 +100,6 @@ enum etsi004_cause {
 
 typedef enum etsi004_admission { ETSI004_ADMIT_NONE, ETSI004_ADMIT_MIN, ETSI004_ADMIT_MAX } etsi004_admission_t;
 typedef enum etsi004_ksid { ETSI004_KSID_ASSIGNED, ETSI004_KSID_FIXED } etsi004_ksid_t;
-typedef enum etsi004_process { ETSI004_POISSON, ETSI004_PERIODIC } etsi004_process_t;
 
 /* The QoS of OPEN_CONNECT. */
 typedef struct etsi004_qos {
@@ -117,17 +119,19 @@ typedef struct etsi004_config {
     uint64_t kme_metadata;     /* bytes: the metadata the KME returns */
     int64_t peer_delay, kme_delay, poll;   /* ns */
     /* openings (<sessions>) */
-    etsi004_process_t process;
-    double rate;               /* openings per second; 0: count openings at start */
+    bool arrivals;             /* by the arrival process `openings`; false: count at start */
+    arrival_config_t openings; /* owned (etsi004_config_free) */
     uint64_t count;            /* at most this many openings; UINT64_MAX: no limit */
     int64_t duration;          /* ns a session lasts; INT64_MAX: to TTL or the end */
     int64_t start, stop;       /* ns; openings in [start, stop) */
 } etsi004_config_t;
 
 /* Reads the <etsi004> element's attributes and its <qos> and <sessions>
- * children. Errors name the element. */
+ * children. Errors name the element; free cfg with etsi004_config_free
+ * either way. */
 int etsi004_config_parse(const scn_elem_t *e, int64_t end, etsi004_config_t *cfg,
                          sim_err_t *err);
+void etsi004_config_free(etsi004_config_t *cfg);
 
 /* ------------------------------------------------------- admission */
 

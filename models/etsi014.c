@@ -4,6 +4,7 @@
  */
 #include "models/etsi014.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,77 +12,169 @@
 #include <stddef.h>
 #include <string.h>
 
-#include <gsl/gsl_randist.h>
-
-#include "sim/rng.h"
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 #define F(type, member, kind) { #member, kind, offsetof(type, member) }
 
-/* A slave request waiting for its time: the keys reserved at the slave. */
+/* A request waiting for its time: a slave's GET_KEY_WITH_KEY_IDS (the keys
+ * reserved at its KME), an unaddressed SAE's (401), or a master's retry. */
+typedef enum etsi014_pending_kind {
+    ETSI014_PENDING_SLAVE,
+    ETSI014_PENDING_UNADDRESSED,
+    ETSI014_PENDING_RETRY,
+} etsi014_pending_kind_t;
+
 typedef struct etsi014_pending {
     etsi014_t *app;
-    uint64_t bits;          /* taken from the store, waste included */
+    etsi014_pending_kind_t kind;
+    const keysvc_pair_t *pair;   /* SLAVE: the binding it fetches from */
+    uint32_t node;               /* the caller's node */
+    uint64_t bits;               /* taken from the store, waste included */
     uint64_t waste;
     uint64_t key_stream, key_offset;
     uint64_t number, size;
-    keysvc_grant_t grant;   /* the master's GET_KEY, for the fetch */
+    keysvc_grant_t grant;        /* SLAVE: the master's GET_KEY, for the fetch */
+    int64_t t_known;             /* SLAVE: ns, when its KME knows the key IDs */
+    int64_t t_first;             /* RETRY: ns, when the request first came */
+    uint32_t attempt;            /* RETRY: the attempt it makes */
     struct etsi014_pending *prev, *next;
 } etsi014_pending_t;
 
 static void etsi014_log(etsi014_t *app, const etsi014_record_t *rec);
+static void etsi014_log_status(etsi014_t *app, const etsi014_status_rec_t *rec);
 
-static const char *const etsi014_processes[] = { "poisson", "periodic", NULL };
+/* ------------------------------------------------------------ scenario */
+
+static const char *const etsi014_retries[] = { "none", "fixed", "exponential", NULL };
+static const char *const etsi014_fallbacks[] = { "none", "pqc", "kdf", NULL };
+static const char *const etsi014_callers[] = { "master", "slave", NULL };
+
+static int etsi014_parse_limits(const scn_elem_t *e, etsi014_config_t *cfg, sim_err_t *err)
+{
+    int rc;
+    if ((rc = scn_attr_bits(e, "size", false, &cfg->size, err)) != SIM_OK ||
+        (rc = scn_attr_uint(e, "number", false, &cfg->number, err)) != SIM_OK ||
+        (rc = scn_attr_bits(e, "min-size", false, &cfg->min_size, err)) != SIM_OK ||
+        (rc = scn_attr_bits(e, "max-size", false, &cfg->max_size, err)) != SIM_OK ||
+        (rc = scn_attr_bits(e, "size-multiple", false, &cfg->size_multiple, err)) != SIM_OK ||
+        (rc = scn_attr_uint(e, "max-number", false, &cfg->max_number, err)) != SIM_OK ||
+        (rc = scn_attr_uint(e, "max-sae-ids", false, &cfg->max_sae_ids, err)) != SIM_OK ||
+        (rc = scn_attr_time(e, "slave-delay", false, &cfg->slave_delay, err)) != SIM_OK ||
+        (rc = scn_attr_time(e, "kme-delay", false, &cfg->kme_delay, err)) != SIM_OK ||
+        (rc = scn_attr_time(e, "key-sync-delay", false, &cfg->key_sync_delay, err)) !=
+            SIM_OK ||
+        (rc = scn_attr_time(e, "start", false, &cfg->start, err)) != SIM_OK ||
+        (rc = scn_attr_time(e, "stop", false, &cfg->stop, err)) != SIM_OK ||
+        (rc = scn_attr_uint(e, "unaddressed-every", false, &cfg->unaddressed_every, err)) !=
+            SIM_OK)
+        return rc;
+    if (cfg->min_size > cfg->max_size)
+        return scn_error(e, err, "min-size exceeds max-size");
+    if (cfg->size_multiple == 0)
+        return scn_error(e, err, "attribute 'size-multiple': must be positive");
+    if (cfg->stop < cfg->start)
+        return scn_error(e, err, "stop is before start");
+    if (cfg->size > 0 && cfg->number > UINT64_MAX / cfg->size)
+        return scn_error(e, err, "number * size overflows 64 bits");
+    return SIM_OK;
+}
+
+static int etsi014_parse_policies(const scn_elem_t *e, etsi014_config_t *cfg, sim_err_t *err)
+{
+    int retry = 0, fallback = 0;
+    int rc;
+    if ((rc = scn_attr_enum(e, "retry", false, etsi014_retries, &retry, err)) != SIM_OK ||
+        (rc = scn_attr_time(e, "retry-delay", false, &cfg->retry_delay, err)) != SIM_OK ||
+        (rc = scn_attr_time(e, "retry-cap", false, &cfg->retry_cap, err)) != SIM_OK ||
+        (rc = scn_attr_uint(e, "max-retries", false, &cfg->max_retries, err)) != SIM_OK ||
+        (rc = scn_attr_enum(e, "fallback", false, etsi014_fallbacks, &fallback, err)) !=
+            SIM_OK)
+        return rc;
+    cfg->retry = (etsi014_retry_t)retry;
+    cfg->fallback = (etsi014_fallback_t)fallback;
+    if (cfg->retry != ETSI014_RETRY_NONE && cfg->retry_delay <= 0)
+        return scn_error(e, err, "attribute 'retry-delay': must be positive");
+    if (cfg->retry_cap < cfg->retry_delay)
+        return scn_error(e, err, "retry-cap is below retry-delay");
+    return SIM_OK;
+}
+
+/* <get-status>: the attributes of an arrival process and `by`. */
+static int etsi014_parse_status(const scn_elem_t *e, etsi014_config_t *cfg, sim_err_t *err)
+{
+    int by = 0;
+    int rc;
+    if (e == NULL)
+        return SIM_OK;
+    if ((rc = scn_attr_enum(e, "by", false, etsi014_callers, &by, err)) != SIM_OK ||
+        (rc = arrival_config_parse(e, &cfg->status, err)) != SIM_OK)
+        return rc;
+    cfg->has_status = true;
+    cfg->status_by_slave = by == 1;
+    return SIM_OK;
+}
 
 int etsi014_config_parse(const scn_elem_t *e, int64_t end, etsi014_config_t *cfg,
                          sim_err_t *err)
 {
     const scn_elem_t *arr = scn_child(e, "arrivals");
-    int process = 0;
     int rc;
 
     *cfg = (etsi014_config_t){
-        .size = 256, .number = 1, .min_size = 64, .max_size = 4096, .max_number = 128,
-        .slave_delay = 10 * SIM_MS, .kme_delay = 1 * SIM_MS, .start = 0, .stop = end,
+        .size = 256, .number = 1, .min_size = 64, .max_size = 4096, .size_multiple = 8,
+        .max_number = 128, .slave_delay = 10 * SIM_MS, .kme_delay = 1 * SIM_MS,
+        .start = 0, .stop = end, .retry_delay = 100 * SIM_MS, .retry_cap = 10 * SIM_S,
     };
-    if ((rc = scn_attr_bits(e, "size", false, &cfg->size, err)) != SIM_OK ||
-        (rc = scn_attr_uint(e, "number", false, &cfg->number, err)) != SIM_OK ||
-        (rc = scn_attr_bits(e, "min-size", false, &cfg->min_size, err)) != SIM_OK ||
-        (rc = scn_attr_bits(e, "max-size", false, &cfg->max_size, err)) != SIM_OK ||
-        (rc = scn_attr_uint(e, "max-number", false, &cfg->max_number, err)) != SIM_OK ||
-        (rc = scn_attr_time(e, "slave-delay", false, &cfg->slave_delay, err)) != SIM_OK ||
-        (rc = scn_attr_time(e, "kme-delay", false, &cfg->kme_delay, err)) != SIM_OK ||
-        (rc = scn_attr_time(e, "start", false, &cfg->start, err)) != SIM_OK ||
-        (rc = scn_attr_time(e, "stop", false, &cfg->stop, err)) != SIM_OK)
+    if ((rc = etsi014_parse_limits(e, cfg, err)) != SIM_OK ||
+        (rc = etsi014_parse_policies(e, cfg, err)) != SIM_OK)
         return rc;
-    if (cfg->min_size > cfg->max_size)
-        return scn_error(e, err, "min-size exceeds max-size");
-    if (cfg->stop < cfg->start)
-        return scn_error(e, err, "stop is before start");
-    if (cfg->size > 0 && cfg->number > UINT64_MAX / cfg->size)
-        return scn_error(e, err, "number * size overflows 64 bits");
     if (arr == NULL)
         return scn_error(e, err, "missing <arrivals>");
-    if ((rc = scn_attr_enum(arr, "process", false, etsi014_processes, &process, err)) !=
-            SIM_OK ||
-        (rc = scn_attr_frequency(arr, "rate", true, &cfg->rate, err)) != SIM_OK)
+    if ((rc = arrival_config_parse(arr, &cfg->arrivals, err)) != SIM_OK)
         return rc;
-    if (!(cfg->rate > 0.0))
-        return scn_error(arr, err, "attribute 'rate': must be positive");
-    cfg->process = (etsi014_process_t)process;
+    return etsi014_parse_status(scn_child(e, "get-status"), cfg, err);
+}
+
+/* ------------------------------------------------------------ occupancy */
+
+/* Counts the departures due by `now` and integrates up to it. */
+static void etsi014_occ_advance(etsi014_occupancy_t *o, int64_t now)
+{
+    while (o->count > 0 && o->departures[o->head] <= now) {
+        const int64_t d = o->departures[o->head];
+        o->area += (double)o->in_system * (double)(d - o->t_last);
+        o->t_last = d;
+        o->in_system--;
+        o->head = (o->head + 1) % o->cap;
+        o->count--;
+    }
+    o->area += (double)o->in_system * (double)(now - o->t_last);
+    o->t_last = now;
+}
+
+/* A request leaves the system at `when` (ns; never before an earlier push). */
+static int etsi014_occ_depart(etsi014_occupancy_t *o, int64_t when, sim_err_t *err)
+{
+    if (o->count == o->cap) {
+        const size_t cap = o->cap == 0 ? 16 : 2 * o->cap;
+        int64_t *v = malloc(cap * sizeof *v);
+        if (v == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        for (size_t i = 0; i < o->count; i++)
+            v[i] = o->departures[(o->head + i) % o->cap];
+        free(o->departures);
+        o->departures = v;
+        o->head = 0;
+        o->cap = cap;
+    }
+    o->departures[(o->head + o->count) % o->cap] = when;
+    o->count++;
     return SIM_OK;
 }
 
-/* ns until the next request. */
-static int64_t etsi014_gap(etsi014_t *app)
-{
-    double mean_ns = 1e9 / app->cfg.rate;
-    double gap = app->cfg.process == ETSI014_POISSON ? gsl_ran_exponential(app->rng, mean_ns)
-                                                     : mean_ns;
-    /* Gaps past ~292 years are as good as never; keep them representable. */
-    int64_t ns = gap < 9e18 ? (int64_t)llround(gap) : (int64_t)9e18;
-    return ns > 0 ? ns : 1;   /* two requests never share an instant by rounding */
-}
+/* ------------------------------------------------------------ requests */
 
 static void etsi014_fail(etsi014_t *app, sim_err_t *err)
 {
@@ -89,127 +182,397 @@ static void etsi014_fail(etsi014_t *app, sim_err_t *err)
     model_fail(app->base.ctx, err);
 }
 
-static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
+static void etsi014_unlink(etsi014_t *app, etsi014_pending_t *p)
 {
-    etsi014_pending_t *p = object;
-    etsi014_t *app = p->app;
-    const int64_t now = sim_now(sim);
-    sim_err_t err;
-    bool ok = false;
-    (void)arg;
-
-    if (keysvc_fetch(&app->base.key, &p->grant, now, &ok, &err) != SIM_OK) {
-        etsi014_fail(app, &err);
-        return;
-    }
-    const etsi014_record_t rec = {
-        .t_request = now, .t_response = now + app->cfg.kme_delay, .app = app->base.index,
-        .node = app->base.slave, .kind = ETSI014_GET_KEY_WITH_KEY_IDS,
-        .status = ok ? ETSI014_OK : ETSI014_BAD_REQUEST, .number = p->number,
-        .size = p->size, .bits = ok ? p->bits - p->waste : 0,
-        .key_stream = p->key_stream, .key_offset = p->key_offset,
-    };
-    app->stats.slave_requests++;
-    app->stats.slave_ok += ok;
-    app->stats.slave_failed += !ok;
-    etsi014_log(app, &rec);
     if (p->prev != NULL)
         p->prev->next = p->next;
     else
         app->pending = p->next;
     if (p->next != NULL)
         p->next->prev = p->prev;
-    free(p);
+    p->prev = p->next = NULL;
 }
 
-/* Serves an accepted GET_KEY: supply at the master, reserve at the slave,
- * and schedule the slave's GET_KEY_WITH_KEY_IDS. Returns the status. */
-static uint32_t etsi014_serve(etsi014_t *app, int64_t now, etsi014_record_t *rec,
-                              sim_err_t *err)
+static void etsi014_on_pending(sim_t *sim, void *object, uint64_t arg);
+
+/* Schedules p at `when` and keeps it in the pending list (freed by
+ * destroy if the run ends first). Frees p on failure. */
+static int etsi014_pend(etsi014_t *app, etsi014_pending_t *p, int64_t when, sim_err_t *err)
 {
-    keysvc_grant_t g;
-    etsi014_pending_t *p = NULL;
-
-    if (keysvc_get_key(&app->base.key, app->cfg.size, app->cfg.number, now, &g, err) !=
-            SIM_OK ||
-        !g.granted)
-        return ETSI014_UNAVAILABLE;
-    rec->bits = g.bits - g.waste;
-    app->stats.wasted += g.waste;
-    rec->key_stream = g.key_stream;
-    rec->key_offset = g.key_offset;
-
-    if ((p = calloc(1, sizeof *p)) == NULL) {
-        sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        return ETSI014_OK;
-    }
-    *p = (etsi014_pending_t){ .app = app, .bits = g.bits, .waste = g.waste,
-                              .key_stream = rec->key_stream, .key_offset = rec->key_offset,
-                              .number = app->cfg.number, .size = app->cfg.size, .grant = g,
-                              .next = app->pending };
-    if (sim_schedule_at(app->base.ctx->sim, now + app->cfg.kme_delay + app->cfg.slave_delay,
-                        etsi014_on_slave, p, 0) == 0) {
-        sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if (sim_schedule_at(app->base.ctx->sim, when, etsi014_on_pending, p, 0) == 0) {
         free(p);
-        return ETSI014_OK;
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     }
+    p->app = app;
+    p->prev = NULL;
+    p->next = app->pending;
     if (app->pending != NULL)
         app->pending->prev = p;
     app->pending = p;
+    return SIM_OK;
+}
+
+static void etsi014_slave_request(etsi014_t *app, etsi014_pending_t *p, int64_t now)
+{
+    etsi014_record_t rec = {
+        .t_request = now, .t_response = now + app->cfg.kme_delay, .app = app->base.index,
+        .node = p->node, .kind = ETSI014_GET_KEY_WITH_KEY_IDS, .status = ETSI014_OK,
+        .number = p->number, .size = p->size, .key_stream = p->key_stream,
+        .key_offset = p->key_offset, .t_first = now,
+    };
+    sim_err_t err;
+    bool ok = false;
+
+    app->stats.slave_requests++;
+    if (now < p->t_known) {   /* its KME does not know these key IDs yet: ask again */
+        rec.status = ETSI014_BAD_REQUEST;
+        rec.reason = ETSI014_REASON_UNKNOWN_IDS;
+        app->stats.unknown_ids++;
+        etsi014_log(app, &rec);
+        if (etsi014_pend(app, p, rec.t_response + app->cfg.slave_delay, &err) != SIM_OK)
+            etsi014_fail(app, &err);
+        return;
+    }
+    if (keysvc_fetch(p->pair, &p->grant, now, &ok, &err) != SIM_OK) {
+        etsi014_fail(app, &err);
+        free(p);
+        return;
+    }
+    rec.status = ok ? ETSI014_OK : ETSI014_BAD_REQUEST;
+    rec.reason = ok ? ETSI014_REASON_NONE : ETSI014_REASON_UNKNOWN_IDS;
+    rec.bits = ok ? p->bits - p->waste : 0;
+    app->stats.slave_ok += ok;
+    app->stats.slave_failed += !ok;
+    app->stats.unknown_ids += !ok;
+    etsi014_log(app, &rec);
+    free(p);
+}
+
+static void etsi014_unaddressed(etsi014_t *app, etsi014_pending_t *p, int64_t now)
+{
+    const etsi014_record_t rec = {
+        .t_request = now, .t_response = now + app->cfg.kme_delay, .app = app->base.index,
+        .node = p->node, .kind = ETSI014_GET_KEY_WITH_KEY_IDS, .status = ETSI014_UNAUTHORIZED,
+        .number = p->number, .size = p->size, .key_stream = p->key_stream,
+        .key_offset = p->key_offset, .t_first = now, .reason = ETSI014_REASON_NOT_ADDRESSED,
+    };
+    app->stats.unauthorized++;
+    etsi014_log(app, &rec);
+    free(p);
+}
+
+static void etsi014_get_key(etsi014_t *app, int64_t now, int64_t t_first, uint32_t attempt,
+                            uint64_t size);
+
+static void etsi014_on_pending(sim_t *sim, void *object, uint64_t arg)
+{
+    etsi014_pending_t *p = object;
+    etsi014_t *app = p->app;
+    const int64_t now = sim_now(sim);
+    (void)arg;
+
+    etsi014_unlink(app, p);
+    switch (p->kind) {
+    case ETSI014_PENDING_SLAVE:
+        etsi014_slave_request(app, p, now);
+        break;
+    case ETSI014_PENDING_UNADDRESSED:
+        etsi014_unaddressed(app, p, now);
+        break;
+    default: {
+        const int64_t t_first = p->t_first;
+        const uint32_t attempt = p->attempt;
+        const uint64_t size = p->size;
+        free(p);
+        etsi014_get_key(app, now, t_first, attempt, size);
+        break;
+    }
+    }
+}
+
+/* Schedules the GET_KEY_WITH_KEY_IDS of the slave bound by pair, at node,
+ * for its grant g; it asks by the key IDs the master got (ids). */
+static int etsi014_schedule_slave(etsi014_t *app, const keysvc_pair_t *pair, uint32_t node,
+                                  const keysvc_grant_t *g, const keysvc_grant_t *ids,
+                                  uint64_t size, int64_t now, etsi014_pending_kind_t kind,
+                                  sim_err_t *err)
+{
+    etsi014_pending_t *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    *p = (etsi014_pending_t){
+        .kind = kind, .pair = pair, .node = node, .bits = g->bits, .waste = g->waste,
+        .key_stream = ids->key_stream, .key_offset = ids->key_offset, .number = app->cfg.number,
+        .size = size, .grant = *g, .t_known = now + app->cfg.key_sync_delay,
+    };
+    return etsi014_pend(app, p, now + app->cfg.kme_delay + app->cfg.slave_delay, err);
+}
+
+/* Gives back what the first n grants of a refused request took: the key
+ * service cannot return key, so the reserved keys are fetched at once and
+ * counted as discarded by the app. */
+static int etsi014_discard(etsi014_t *app, const keysvc_pair_t *const *pairs,
+                           const keysvc_grant_t *g, size_t n, int64_t now, sim_err_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool ok = false;
+        if (keysvc_fetch(pairs[i], &g[i], now, &ok, err) != SIM_OK)
+            return SIM_ERR_RUN;
+        app->stats.discarded_bits += g[i].bits;
+    }
+    return SIM_OK;
+}
+
+/* Serves an accepted GET_KEY: key for the slave and every additional slave,
+ * or none (503). On a grant, schedules each slave's GET_KEY_WITH_KEY_IDS. */
+static uint32_t etsi014_serve(etsi014_t *app, uint64_t size, int64_t now,
+                              etsi014_record_t *rec, sim_err_t *err)
+{
+    const keysvc_pair_t *pairs[ETSI014_MAX_SLAVES + 1];
+    uint32_t nodes[ETSI014_MAX_SLAVES + 1];
+    keysvc_grant_t g[ETSI014_MAX_SLAVES + 1];
+    const size_t n = 1 + app->cfg.nextra;
+
+    pairs[0] = &app->base.key;
+    nodes[0] = app->base.slave;
+    for (size_t i = 1; i < n; i++) {
+        pairs[i] = &app->extra_key[i - 1];
+        nodes[i] = app->cfg.extra[i - 1];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (keysvc_get_key(pairs[i], size, app->cfg.number, now, &g[i], err) != SIM_OK)
+            return ETSI014_UNAVAILABLE;
+        if (!g[i].granted) {
+            etsi014_discard(app, pairs, g, i, now, err);
+            return ETSI014_UNAVAILABLE;
+        }
+    }
+    rec->bits = g[0].bits - g[0].waste;
+    app->stats.wasted += g[0].waste;
+    rec->key_stream = g[0].key_stream;
+    rec->key_offset = g[0].key_offset;
+    for (size_t i = 0; i < n; i++)
+        if (etsi014_schedule_slave(app, pairs[i], nodes[i], &g[i], &g[0], size, now,
+                                   ETSI014_PENDING_SLAVE, err) != SIM_OK)
+            return ETSI014_OK;
+    if (app->cfg.unaddressed_every > 0 &&
+        (app->base.outcomes.ok + 1) % app->cfg.unaddressed_every == 0)
+        etsi014_schedule_slave(app, pairs[0], nodes[0], &g[0], &g[0], size, now,
+                               ETSI014_PENDING_UNADDRESSED, err);
     return ETSI014_OK;
+}
+
+/* The 400 reason of a GET_KEY of `size` bits, or NONE. */
+static etsi014_reason_t etsi014_check(const etsi014_config_t *c, uint64_t size)
+{
+    if (size == 0 || size < c->min_size || size > c->max_size || size % c->size_multiple != 0)
+        return ETSI014_REASON_SIZE;
+    if (c->number < 1 || c->number > c->max_number)
+        return ETSI014_REASON_NUMBER;
+    if (c->nextra > c->max_sae_ids)
+        return ETSI014_REASON_SAE_COUNT;
+    return ETSI014_REASON_NONE;
+}
+
+/* ns the k-th retry (k >= 1) waits after its 503. */
+static int64_t etsi014_backoff(const etsi014_config_t *c, uint32_t k)
+{
+    int64_t d = c->retry_delay;
+    if (c->retry == ETSI014_RETRY_FIXED)
+        return d;
+    for (uint32_t i = 1; i < k && d < c->retry_cap; i++)
+        d = d > c->retry_cap / 2 ? c->retry_cap : 2 * d;
+    return d < c->retry_cap ? d : c->retry_cap;
+}
+
+/* After a 503: schedules the next attempt when the policy allows. */
+static bool etsi014_retry(etsi014_t *app, const etsi014_record_t *rec, uint64_t size,
+                          sim_err_t *err)
+{
+    const etsi014_config_t *c = &app->cfg;
+    etsi014_pending_t *p;
+    int64_t wait;
+
+    if (c->retry == ETSI014_RETRY_NONE ||
+        (c->max_retries > 0 && rec->attempt >= c->max_retries))
+        return false;
+    wait = etsi014_backoff(c, rec->attempt + 1);
+    if ((p = calloc(1, sizeof *p)) == NULL) {
+        sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        return true;
+    }
+    *p = (etsi014_pending_t){ .kind = ETSI014_PENDING_RETRY, .t_first = rec->t_first,
+                              .attempt = rec->attempt + 1, .size = size };
+    app->stats.retries++;
+    app->stats.retry_wait_ns += (double)wait;
+    etsi014_pend(app, p, rec->t_response + wait, err);
+    return true;
+}
+
+static int etsi014_add_latency(etsi014_t *app, double seconds, sim_err_t *err)
+{
+    if (app->nlat == app->latcap) {
+        const size_t cap = app->latcap == 0 ? 256 : 2 * app->latcap;
+        double *v = realloc(app->latencies, cap * sizeof *v);
+        if (v == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        app->latencies = v;
+        app->latcap = cap;
+    }
+    app->latencies[app->nlat++] = seconds;
+    return SIM_OK;
+}
+
+/* The final answer of a master request: counted, timed, and after a 503
+ * served a fallback key when the app has one. */
+static int etsi014_finish(etsi014_t *app, etsi014_record_t *rec, sim_err_t *err)
+{
+    const double latency = (double)(rec->t_response - rec->t_first);
+
+    if (rec->status == ETSI014_UNAVAILABLE &&
+        (app->cfg.fallback == ETSI014_FALLBACK_PQC ||
+         (app->cfg.fallback == ETSI014_FALLBACK_KDF && app->stats.bits > 0))) {
+        rec->fallback = app->cfg.fallback;
+        app->stats.fallback++;
+        app->stats.fallback_bits += rec->number * rec->size;
+    }
+    client_count(&app->base, rec->status);
+    app->stats.bits += rec->bits;
+    app->stats.latency_sum_ns += latency;
+    app->stats.bad_size += rec->reason == ETSI014_REASON_SIZE;
+    app->stats.bad_number += rec->reason == ETSI014_REASON_NUMBER;
+    app->stats.bad_sae_count += rec->reason == ETSI014_REASON_SAE_COUNT;
+    if (etsi014_occ_depart(&app->occ, rec->t_response, err) != SIM_OK)
+        return SIM_ERR_RUN;
+    return etsi014_add_latency(app, latency / 1e9, err);
+}
+
+/* Attempt `attempt` of a master GET_KEY that first came at t_first. */
+static void etsi014_get_key(etsi014_t *app, int64_t now, int64_t t_first, uint32_t attempt,
+                            uint64_t size)
+{
+    const etsi014_config_t *c = &app->cfg;
+    etsi014_record_t rec = {
+        .t_request = now, .t_response = now + c->kme_delay, .app = app->base.index,
+        .node = app->base.master, .kind = ETSI014_GET_KEY, .number = c->number, .size = size,
+        .t_first = t_first, .attempt = attempt,
+    };
+    sim_err_t err;
+    bool again = false;
+
+    sim_err_clear(&err);
+    etsi014_occ_advance(&app->occ, now);
+    app->occ.in_system += attempt == 0;
+    rec.reason = etsi014_check(c, size);
+    if (rec.reason != ETSI014_REASON_NONE) {
+        rec.status = ETSI014_BAD_REQUEST;
+    } else {
+        rec.status = etsi014_serve(app, size, now, &rec, &err);
+        if (rec.status == ETSI014_UNAVAILABLE && err.code == SIM_OK) {
+            rec.reason = ETSI014_REASON_NO_KEY;
+            again = etsi014_retry(app, &rec, size, &err);
+            rec.retried = again;
+        }
+    }
+    if (err.code == SIM_OK && !again)
+        etsi014_finish(app, &rec, &err);
+    if (err.code != SIM_OK) {
+        etsi014_fail(app, &err);
+        return;
+    }
+    etsi014_log(app, &rec);
 }
 
 static void etsi014_on_arrival(sim_t *sim, void *object, uint64_t arg)
 {
     etsi014_t *app = object;
     const int64_t now = sim_now(sim);
-    const etsi014_config_t *c = &app->cfg;
-    const int64_t gap = etsi014_gap(app);
-    etsi014_record_t rec = {
-        .t_request = now, .t_response = now + c->kme_delay, .app = app->base.index,
-        .node = app->base.master, .kind = ETSI014_GET_KEY, .number = c->number, .size = c->size,
-    };
+    uint64_t size = 0, next_size = 0;
+    int64_t next = 0;
     sim_err_t err;
-    (void)arg;
 
-    if (now < c->stop - gap && sim_schedule_in(sim, gap, etsi014_on_arrival, app, 0) == 0) {
+    size = arg != 0 ? arg : app->cfg.size;
+    if (arrival_next(app->arrivals, &next, &next_size) &&
+        sim_schedule_at(sim, next, etsi014_on_arrival, app, next_size) == 0) {
         sim_err_set(&err, SIM_ERR_RUN, "out of memory");
         etsi014_fail(app, &err);
         return;
     }
-    if (c->size == 0 || c->size < c->min_size || c->size > c->max_size || c->number < 1 ||
-        c->number > c->max_number) {
-        rec.status = ETSI014_BAD_REQUEST;
-    } else {
-        rec.status = etsi014_serve(app, now, &rec, &err);
-        if (err.code != SIM_OK) {
-            etsi014_fail(app, &err);
-            return;
-        }
+    etsi014_get_key(app, now, now, 0, size);
+}
+
+/* GET_STATUS ("Get status") by the master or the slave: every field of the "Status" data format. */
+static void etsi014_on_status(sim_t *sim, void *object, uint64_t arg)
+{
+    etsi014_t *app = object;
+    const etsi014_config_t *c = &app->cfg;
+    const int64_t now = sim_now(sim);
+    const bool by_master = !c->status_by_slave;
+    const kstore_t *ks = keysvc_store(&app->base.key, by_master);
+    const uint32_t self = by_master ? app->base.master : app->base.slave;
+    const uint32_t peer = by_master ? app->base.slave : app->base.master;
+    const uint64_t key = c->size > 0 ? c->size : 1;
+    int64_t next = 0;
+    uint64_t ignored = 0;
+    sim_err_t err;
+    (void)arg;
+
+    if (arrival_next(app->status, &next, &ignored) &&
+        sim_schedule_at(sim, next, etsi014_on_status, app, 0) == 0) {
+        sim_err_set(&err, SIM_ERR_RUN, "out of memory");
+        etsi014_fail(app, &err);
+        return;
     }
-    client_count(&app->base, rec.status);
-    app->stats.bits += rec.bits;
-    app->stats.latency_sum_ns += (double)(rec.t_response - rec.t_request);
+    const etsi014_status_rec_t st = {
+        .t_request = now, .t_response = now + c->kme_delay, .app = app->base.index,
+        .source_kme = self, .target_kme = peer, .master_sae = app->base.master,
+        .slave_sae = app->base.slave, .key_size = c->size,
+        .stored_key_count = ks != NULL ? kstore_level(ks) / key : 0,
+        .max_key_count = ks != NULL ? kstore_config(ks)->capacity / key : 0,
+        .max_key_per_request = c->max_number, .max_key_size = c->max_size,
+        .min_key_size = c->min_size, .max_sae_id_count = c->max_sae_ids,
+    };
+    const etsi014_record_t rec = {
+        .t_request = now, .t_response = now + c->kme_delay, .app = app->base.index,
+        .node = self, .kind = ETSI014_GET_STATUS, .status = ETSI014_OK, .size = c->size,
+        .t_first = now,
+    };
+    app->stats.status_requests++;
     etsi014_log(app, &rec);
+    etsi014_log_status(app, &st);
+}
+
+/* Makes process cfg's instance from stream "app/<id>/<what>" and schedules
+ * its first arrival with fn. */
+static int etsi014_start_process(etsi014_t *app, const arrival_config_t *cfg,
+                                 const char *what, sim_handler_fn fn, arrival_t **out,
+                                 sim_err_t *err)
+{
+    const client_t *c = &app->base;
+    char name[256];
+    int64_t first = 0;
+    uint64_t size = 0;
+
+    snprintf(name, sizeof name, "app/%s/%s", c->id, what);
+    if ((*out = arrival_create(cfg, c->ctx->seed, c->ctx->run, name, app->cfg.start,
+                               app->cfg.stop)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", c->id);
+    if (arrival_next(*out, &first, &size) &&
+        sim_schedule_at(c->ctx->sim, first, fn, app, size) == 0)
+        return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", c->id);
+    return SIM_OK;
 }
 
 static int etsi014_start(client_t *c, sim_err_t *err)
 {
     etsi014_t *app = (etsi014_t *)c;
-    char name[256];
-    int64_t first;
-
-    snprintf(name, sizeof name, "app/%s/arrivals", c->id);
-    app->rng = rng_stream_create(c->ctx->seed, c->ctx->run, name);
-    if (app->rng == NULL)
-        return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", c->id);
-    /* A Poisson process observed from `start` has its first arrival one
-     * exponential gap later; a periodic one fires at start + period. */
-    first = etsi014_gap(app);
-    if (app->cfg.start >= app->cfg.stop - first)
-        return SIM_OK;   /* no request falls inside [start, stop) */
-    if (sim_schedule_at(c->ctx->sim, app->cfg.start + first, etsi014_on_arrival, app, 0) == 0)
-        return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", c->id);
+    int rc;
+    if ((rc = etsi014_start_process(app, &app->cfg.arrivals, "arrivals", etsi014_on_arrival,
+                                    &app->arrivals, err)) != SIM_OK)
+        return rc;
+    if (app->cfg.has_status)
+        return etsi014_start_process(app, &app->cfg.status, "status", etsi014_on_status,
+                                     &app->status, err);
     return SIM_OK;
 }
 
@@ -222,8 +585,80 @@ static void etsi014_destroy(client_t *c)
         free(p);
         p = next;
     }
-    rng_stream_free(app->rng);
+    arrival_free(app->arrivals);
+    arrival_free(app->status);
+    arrival_config_free(&app->cfg.arrivals);
+    arrival_config_free(&app->cfg.status);
+    free(app->occ.departures);
+    free(app->latencies);
     free(app);
+}
+
+/* <additional-slave node="..."/> children: bound like the slave. */
+static int etsi014_read_slaves(const client_env_t *env, const scn_elem_t *e, etsi014_t *app,
+                               sim_err_t *err)
+{
+    client_t *c = &app->base;
+    etsi014_config_t *cfg = &app->cfg;
+    int rc;
+
+    for (const scn_elem_t *s = scn_child(e, "additional-slave"); s != NULL;
+         s = scn_next_sibling(s, "additional-slave")) {
+        uint32_t node = 0;
+        if (cfg->nextra == ETSI014_MAX_SLAVES)
+            return scn_error(s, err, "more than %d additional slaves", ETSI014_MAX_SLAVES);
+        if ((rc = env->node(env, s, "node", &node, err)) != SIM_OK)
+            return rc;
+        if (node == c->master || node == c->slave)
+            return scn_error(s, err, "node '%s' is already the master's or the slave's",
+                             env->node_id(env, node));
+        for (size_t i = 0; i < cfg->nextra; i++)
+            if (cfg->extra[i] == node)
+                return scn_error(s, err, "node '%s' is named twice", env->node_id(env, node));
+        if ((rc = env->bind(env, s, c->id, c->master, node, cfg->size, cfg->number, c->rate,
+                            &app->extra_key[cfg->nextra], err)) != SIM_OK)
+            return rc;
+        cfg->extra_elem[cfg->nextra] = s;
+        cfg->extra[cfg->nextra++] = node;
+    }
+    return SIM_OK;
+}
+
+/* Warns (the run goes on) about requests that can never be served. */
+static void etsi014_warn(const client_env_t *env, const scn_elem_t *e,
+                         const etsi014_config_t *c)
+{
+    const uint64_t trace_max = arrival_max_size(&c->arrivals);
+    char m[320];
+
+    if (env->warn == NULL)
+        return;
+    m[0] = '\0';
+    if (c->size == 0 || c->size < c->min_size || c->size > c->max_size)
+        snprintf(m, sizeof m, "size %" PRIu64 " bits is outside min-size..max-size (%" PRIu64
+                 "..%" PRIu64 "): every GET_KEY of that size will be answered 400",
+                 c->size, c->min_size, c->max_size);
+    else if (c->size % c->size_multiple != 0)
+        snprintf(m, sizeof m, "size %" PRIu64 " bits is not a multiple of %" PRIu64
+                 " (size-multiple; ETSI GS QKD 014 keys are whole bytes): every GET_KEY "
+                 "of that size will be answered 400", c->size, c->size_multiple);
+    if (m[0] != '\0')
+        env->warn(env, e, m);
+    if (trace_max > c->max_size) {
+        snprintf(m, sizeof m, "its arrivals trace asks for %" PRIu64 " bits, above max-size %"
+                 PRIu64 ": those requests will be answered 400", trace_max, c->max_size);
+        env->warn(env, e, m);
+    }
+    if (c->number < 1 || c->number > c->max_number) {
+        snprintf(m, sizeof m, "number %" PRIu64 " is outside 1..max-number (%" PRIu64
+                 "): every GET_KEY will be answered 400", c->number, c->max_number);
+        env->warn(env, e, m);
+    }
+    if (c->nextra > c->max_sae_ids) {
+        snprintf(m, sizeof m, "%zu additional slaves exceed max-sae-ids %" PRIu64
+                 ": every GET_KEY will be answered 400", c->nextra, c->max_sae_ids);
+        env->warn(env, e, m);
+    }
 }
 
 static int etsi014_create(const client_env_t *env, const scn_elem_t *e, client_t **out,
@@ -248,7 +683,10 @@ static int etsi014_create(const client_env_t *env, const scn_elem_t *e, client_t
                          env->node_id(env, c->master));
     c->size = app->cfg.size;
     c->number = app->cfg.number;
-    c->rate = app->cfg.rate;
+    c->rate = arrival_mean_rate(&app->cfg.arrivals);
+    if ((rc = etsi014_read_slaves(env, e, app, err)) != SIM_OK)
+        return rc;
+    etsi014_warn(env, e, &app->cfg);
     return SIM_OK;
 }
 
@@ -260,7 +698,26 @@ static const trace_field_t etsi014_request_fields[] = {
     F(etsi014_record_t, kind, TRACE_U32),      F(etsi014_record_t, status, TRACE_U32),
     F(etsi014_record_t, number, TRACE_U64),    F(etsi014_record_t, size, TRACE_U64),
     F(etsi014_record_t, bits, TRACE_U64),      F(etsi014_record_t, key_stream, TRACE_U64),
-    F(etsi014_record_t, key_offset, TRACE_U64),
+    F(etsi014_record_t, key_offset, TRACE_U64), F(etsi014_record_t, t_first, TRACE_I64),
+    F(etsi014_record_t, attempt, TRACE_U32),   F(etsi014_record_t, reason, TRACE_U32),
+    F(etsi014_record_t, fallback, TRACE_U32),  F(etsi014_record_t, retried, TRACE_U32),
+};
+
+static const trace_field_t etsi014_status_fields[] = {
+    F(etsi014_status_rec_t, t_request, TRACE_I64),
+    F(etsi014_status_rec_t, t_response, TRACE_I64),
+    F(etsi014_status_rec_t, app, TRACE_U32),
+    F(etsi014_status_rec_t, source_kme, TRACE_U32),
+    F(etsi014_status_rec_t, target_kme, TRACE_U32),
+    F(etsi014_status_rec_t, master_sae, TRACE_U32),
+    F(etsi014_status_rec_t, slave_sae, TRACE_U32),
+    F(etsi014_status_rec_t, key_size, TRACE_U64),
+    F(etsi014_status_rec_t, stored_key_count, TRACE_U64),
+    F(etsi014_status_rec_t, max_key_count, TRACE_U64),
+    F(etsi014_status_rec_t, max_key_per_request, TRACE_U64),
+    F(etsi014_status_rec_t, max_key_size, TRACE_U64),
+    F(etsi014_status_rec_t, min_key_size, TRACE_U64),
+    F(etsi014_status_rec_t, max_sae_id_count, TRACE_U64),
 };
 
 /* One /summary/apps row. */
@@ -270,6 +727,14 @@ typedef struct etsi014_sum {
     double mean_latency_s, served_fraction;
     uint64_t wasted;             /* format waste at one end, bits */
     uint64_t slave_failed;       /* GET_KEY_WITH_KEY_IDS answered 400 */
+    /* What ETSI 014's statuses, retries and fallback add (etsi014_sum_more). */
+    uint64_t unauthorized, bad_size, bad_number, bad_sae_count, unknown_ids;
+    uint64_t status_requests, retries;
+    double retry_wait_s;         /* sum of back-off delays */
+    double latency_p50_s, latency_p95_s, latency_p99_s;
+    uint64_t fallback, fallback_bits, discarded_bits;
+    double mean_in_system;       /* time-average requests from first try to final answer */
+    uint64_t in_system_at_end;
 } etsi014_sum_t;
 
 static const trace_field_t etsi014_sum_fields[] = {
@@ -279,6 +744,14 @@ static const trace_field_t etsi014_sum_fields[] = {
     F(etsi014_sum_t, slave_ok, TRACE_U64),      F(etsi014_sum_t, bits, TRACE_U64),
     F(etsi014_sum_t, mean_latency_s, TRACE_F64), F(etsi014_sum_t, served_fraction, TRACE_F64),
     F(etsi014_sum_t, wasted, TRACE_U64),        F(etsi014_sum_t, slave_failed, TRACE_U64),
+    F(etsi014_sum_t, unauthorized, TRACE_U64),  F(etsi014_sum_t, bad_size, TRACE_U64),
+    F(etsi014_sum_t, bad_number, TRACE_U64),    F(etsi014_sum_t, bad_sae_count, TRACE_U64),
+    F(etsi014_sum_t, unknown_ids, TRACE_U64),   F(etsi014_sum_t, status_requests, TRACE_U64),
+    F(etsi014_sum_t, retries, TRACE_U64),       F(etsi014_sum_t, retry_wait_s, TRACE_F64),
+    F(etsi014_sum_t, latency_p50_s, TRACE_F64), F(etsi014_sum_t, latency_p95_s, TRACE_F64),
+    F(etsi014_sum_t, latency_p99_s, TRACE_F64), F(etsi014_sum_t, fallback, TRACE_U64),
+    F(etsi014_sum_t, fallback_bits, TRACE_U64), F(etsi014_sum_t, discarded_bits, TRACE_U64),
+    F(etsi014_sum_t, mean_in_system, TRACE_F64), F(etsi014_sum_t, in_system_at_end, TRACE_U64),
 };
 
 /* The kind's network counters (summary hook, net[]). */
@@ -301,6 +774,36 @@ static void etsi014_log(etsi014_t *app, const etsi014_record_t *rec)
         model_fail(app->base.ctx, &err);
 }
 
+/* The request log's reason and fallback names and the /status table. */
+static int etsi014_trace_open_more(trace_t *trace, client_t *const *clients, size_t n,
+                                   sim_err_t *err)
+{
+    trace_table_t *st;
+    if (trace_attr_string(trace, "/requests", "reason_names",
+                          "0=NONE,1=SIZE,2=NUMBER,3=UNKNOWN_KEY_IDS,4=SAE_ID_COUNT,"
+                          "5=NOT_ADDRESSED,6=NOT_ENOUGH_KEY",
+                          err) != SIM_OK ||
+        trace_attr_string(trace, "/requests", "fallback_names", "0=NONE,1=PQC,2=KDF", err) !=
+            SIM_OK)
+        return SIM_ERR_RUN;
+    st = trace_table_create_large(trace, "/status", sizeof(etsi014_status_rec_t),
+                                  etsi014_status_fields, NFIELDS(etsi014_status_fields), err);
+    if (st == NULL)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < n; i++)
+        ((etsi014_t *)clients[i])->status_log = st;
+    return SIM_OK;
+}
+
+static void etsi014_log_status(etsi014_t *app, const etsi014_status_rec_t *rec)
+{
+    sim_err_t err;
+    if (app->status_log == NULL || app->out.requests == CLIENT_LOG_OFF)
+        return;
+    if (trace_append(app->status_log, rec, &err) != SIM_OK)
+        model_fail(app->base.ctx, &err);
+}
+
 static int etsi014_trace_open(trace_t *trace, const client_output_t *out,
                               client_t *const *clients, size_t n, sim_err_t *err)
 {
@@ -309,9 +812,11 @@ static int etsi014_trace_open(trace_t *trace, const client_output_t *out,
                                                 NFIELDS(etsi014_request_fields), err);
     if (t == NULL ||
         trace_attr_string(trace, "/requests", "kind_names",
-                          "1=GET_KEY,2=GET_KEY_WITH_KEY_IDS", err) != SIM_OK ||
+                          "1=GET_KEY,2=GET_KEY_WITH_KEY_IDS,3=GET_STATUS", err) != SIM_OK ||
         trace_attr_string(trace, "/requests", "status_names",
-                          "200=OK,400=BAD_REQUEST,503=SERVICE_UNAVAILABLE", err) != SIM_OK)
+                          "200=OK,400=BAD_REQUEST,401=UNAUTHORIZED,503=SERVICE_UNAVAILABLE",
+                          err) != SIM_OK ||
+        etsi014_trace_open_more(trace, clients, n, err) != SIM_OK)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < n; i++) {
         ((etsi014_t *)clients[i])->log = t;
@@ -320,13 +825,42 @@ static int etsi014_trace_open(trace_t *trace, const client_output_t *out,
     return SIM_OK;
 }
 
+/* The columns of statuses, retries, latency percentiles (GSL, over the
+ * final answers of master requests), fallback and occupancy. */
+static void etsi014_sum_more(etsi014_t *app, int64_t end, etsi014_sum_t *row)
+{
+    const etsi014_stats_t *s = &app->stats;
+    double *lat = app->latencies;
+    const size_t n = app->nlat;
+
+    etsi014_occ_advance(&app->occ, end);
+    if (n > 0) {
+        gsl_sort(lat, 1, n);
+        row->latency_p50_s = gsl_stats_quantile_from_sorted_data(lat, 1, n, 0.50);
+        row->latency_p95_s = gsl_stats_quantile_from_sorted_data(lat, 1, n, 0.95);
+        row->latency_p99_s = gsl_stats_quantile_from_sorted_data(lat, 1, n, 0.99);
+    }
+    row->unauthorized = s->unauthorized;
+    row->bad_size = s->bad_size;
+    row->bad_number = s->bad_number;
+    row->bad_sae_count = s->bad_sae_count;
+    row->unknown_ids = s->unknown_ids;
+    row->status_requests = s->status_requests;
+    row->retries = s->retries;
+    row->retry_wait_s = s->retry_wait_ns / 1e9;
+    row->fallback = s->fallback;
+    row->fallback_bits = s->fallback_bits;
+    row->discarded_bits = s->discarded_bits;
+    row->mean_in_system = end > 0 ? app->occ.area / (double)end : 0.0;
+    row->in_system_at_end = app->occ.in_system;
+}
+
 static int etsi014_summary(trace_t *trace, client_t *const *clients, size_t n, int64_t end,
                            uint64_t *net, sim_err_t *err)
 {
     trace_table_t *t = trace_table_create(trace, "/summary/apps", sizeof(etsi014_sum_t),
                                           etsi014_sum_fields, NFIELDS(etsi014_sum_fields),
                                           err);
-    (void)end;
     if (t == NULL)
         return SIM_ERR_RUN;
     for (size_t i = 0; i < n; i++) {
@@ -342,6 +876,7 @@ static int etsi014_summary(trace_t *trace, client_t *const *clients, size_t n, i
             .served_fraction = o->requests > 0 ? (double)o->ok / (double)o->requests : 0.0,
             .wasted = s->wasted, .slave_failed = s->slave_failed,
         };
+        etsi014_sum_more((etsi014_t *)clients[i], end, &row);
         net[ETSI014_NET_SLAVE_FAILED] += s->slave_failed;
         if (trace_append(t, &row, err) != SIM_OK)
             return SIM_ERR_RUN;
@@ -357,7 +892,7 @@ static void etsi014_estimate(const client_t *c, int64_t end, model_estimate_t *e
     const etsi014_t *app = (const etsi014_t *)c;
     const int64_t stop = app->cfg.stop < end ? app->cfg.stop : end;
     const double requests =
-        stop > app->cfg.start ? app->cfg.rate * ((double)(stop - app->cfg.start) / 1e9) : 0;
+        stop > app->cfg.start ? app->base.rate * ((double)(stop - app->cfg.start) / 1e9) : 0;
     const size_t row = trace_row_bytes(etsi014_request_fields, NFIELDS(etsi014_request_fields));
 
     est->events += 2 * requests;

@@ -157,3 +157,10 @@ int keysvc_take(keysvc_t *ks, uint32_t link, int end, uint64_t bits, int64_t now
     sl = &ks->storages[link];
     return sl->design->take(sl, end, bits, now, out, granted, err);
 }
+
+const kstore_t *keysvc_store(const keysvc_pair_t *pair, bool master)
+{
+    const storage_link_t *sl = pair->sl;
+    const int end = master ? pair->master_end : 1 - pair->master_end;
+    return sl->design->serving != NULL ? sl->design->serving(sl, pair->slot, end) : NULL;
+}

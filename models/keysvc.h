@@ -76,6 +76,11 @@ int keysvc_get_key(const keysvc_pair_t *pair, uint64_t size, uint64_t number, in
 int keysvc_fetch(const keysvc_pair_t *pair, const keysvc_grant_t *g, int64_t now, bool *ok,
                  sim_err_t *err);
 
+/* The store that serves the pair at its master's end (master true) or its
+ * slave's: what an ETSI 014 GET_STATUS reports. NULL when the design
+ * cannot say. */
+const kstore_t *keysvc_store(const keysvc_pair_t *pair, bool master);
+
 /* SIM_OK when link's design can give key for other purposes (keysvc_take),
  * else SIM_ERR_INPUT naming the link, its design and why not. */
 int keysvc_can_take(const keysvc_t *ks, uint32_t link, sim_err_t *err);

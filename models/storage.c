@@ -308,6 +308,13 @@ static int storage_shared_fetch(storage_link_t *sl, size_t app, uint64_t ticket,
     return storage_fetch_pair(st->common, 1 - sl->apps[app].master_end, bits, waste, err);
 }
 
+static const kstore_t *storage_shared_serving(const storage_link_t *sl, size_t app, int end)
+{
+    const storage_shared_state_t *st = sl->state;
+    (void)app;
+    return st->common[end];
+}
+
 static int storage_shared_take(storage_link_t *sl, int end, uint64_t bits, int64_t now,
                                kstore_rangebuf_t *out, bool *granted, sim_err_t *err)
 {
@@ -327,6 +334,7 @@ const storage_design_t storage_shared = {
     .deliver = storage_shared_deliver,
     .get_key = storage_shared_get_key,
     .fetch = storage_shared_fetch,
+    .serving = storage_shared_serving,
     .take = storage_shared_take,
     .destroy = storage_shared_destroy,
 };

@@ -113,6 +113,9 @@ struct storage_design {
      * KME at `now`. *ok false = the key cannot be delivered (a collision). */
     int (*fetch)(storage_link_t *sl, size_t app, uint64_t ticket, uint64_t bits,
                  uint64_t waste, int64_t now, bool *ok, sim_err_t *err);
+    /* The store from which the design serves client `app` at `end` (what
+     * an ETSI 014 GET_STATUS reports as stored_key_count). May be NULL. */
+    const kstore_t *(*serving)(const storage_link_t *sl, size_t app, int end);
     /* Takes `bits` of key for a purpose other than the design's own
      * clients (key relay: cause RELAYED), the same identities at both ends
      * at `now`, chosen by the key manager at `end`. *granted false = not

@@ -383,6 +383,14 @@ static int collide_record(storage_link_t *sl, collide_req_t **qp, int64_t now,
     return storage_schedule(sl, now + st->sync_delay, collide_on_notice, q->ticket, err);
 }
 
+/* Each end serves from its own store (its working set with that remedy). */
+static const kstore_t *collide_serving(const storage_link_t *sl, size_t app, int end)
+{
+    const collide_state_t *st = sl->state;
+    (void)app;
+    return st->remedy == COLLIDE_WORKING_SET ? st->ws[end][end] : st->shared[end];
+}
+
 static int collide_get_key(storage_link_t *sl, size_t app, uint64_t bits, uint64_t waste,
                            int64_t now, kstore_rangebuf_t *out, uint64_t *ticket,
                            bool *granted, sim_err_t *err)
@@ -513,6 +521,7 @@ const storage_design_t storage_collide = {
     .deliver = collide_deliver,
     .get_key = collide_get_key,
     .fetch = collide_fetch,
+    .serving = collide_serving,
     .take = NULL,
     .no_take = "its two ends take key without coordination, so they cannot hand the same "
                "key to a relay",

@@ -587,6 +587,13 @@ static int q3p_get_key(storage_link_t *sl, size_t app, uint64_t bits, uint64_t w
     return storage_serve_pair(st->buf[m], m, bits, waste, now, out, granted, err);
 }
 
+/* A client is served from its master's direction buffer, held at both ends. */
+static const kstore_t *q3p_serving(const storage_link_t *sl, size_t app, int end)
+{
+    const q3p_state_t *st = sl->state;
+    return st->buf[sl->apps[app].master_end][end];
+}
+
 static int q3p_fetch(storage_link_t *sl, size_t app, uint64_t ticket, uint64_t bits,
                      uint64_t waste, int64_t now, bool *ok, sim_err_t *err)
 {
@@ -637,6 +644,7 @@ const storage_design_t storage_q3p = {
     .deliver = q3p_deliver,
     .get_key = q3p_get_key,
     .fetch = q3p_fetch,
+    .serving = q3p_serving,
     .take = q3p_take,
     .counters = q3p_counters,
     .destroy = q3p_destroy,

@@ -412,6 +412,12 @@ static int session_get_key(storage_link_t *sl, size_t app, uint64_t bits, uint64
                               out, granted, err);
 }
 
+static const kstore_t *session_serving(const storage_link_t *sl, size_t app, int end)
+{
+    const session_state_t *st = sl->state;
+    return st->bufs[app].pair[end];
+}
+
 static int session_fetch(storage_link_t *sl, size_t app, uint64_t ticket, uint64_t bits,
                          uint64_t waste, int64_t now, bool *ok, sim_err_t *err)
 {
@@ -455,6 +461,7 @@ const storage_design_t storage_session = {
     .deliver = session_deliver,
     .get_key = session_get_key,
     .fetch = session_fetch,
+    .serving = session_serving,
     .take = session_take,
     .counters = session_counters,
     .destroy = session_destroy,

@@ -29,6 +29,31 @@ static const char *world_env_node_id(const client_env_t *env, uint32_t index)
     return w->nodes[index].id;
 }
 
+static int world_env_bind(const client_env_t *env, const scn_elem_t *e, const char *id,
+                          uint32_t master, uint32_t slave, uint64_t size, uint64_t number,
+                          double rate, keysvc_pair_t *pair, sim_err_t *err)
+{
+    const world_t *w = env->world;
+    sim_err_t why;
+    int rc = keysvc_bind(w->keys, env->index, id, master, slave, size, number, rate, pair, &why);
+    if (rc == SIM_ERR_INPUT)
+        return scn_error(e, err, "client pair '%s': master '%s' and slave '%s' %s", id,
+                         w->nodes[master].id, w->nodes[slave].id, why.msg);
+    if (rc != SIM_OK)
+        return sim_err_set(err, rc, "%s", why.msg);
+    return SIM_OK;
+}
+
+static void world_env_warn(const client_env_t *env, const scn_elem_t *e, const char *msg)
+{
+    const world_t *w = env->world;
+    sim_err_t where;
+    if (w->opts == NULL || w->opts->warn == NULL)
+        return;
+    scn_error(e, &where, "%s", msg);
+    w->opts->warn(w->opts->warn_ctx, where.msg);
+}
+
 static int world_add_client(world_t *w, client_t *c, sim_err_t *err)
 {
     if (w->nclients == w->clients_cap) {
@@ -45,7 +70,7 @@ static int world_add_client(world_t *w, client_t *c, sim_err_t *err)
 
 /* One client of <apps>: made by the kind its element names, then bound to
  * its key through the key service. */
-static int world_read_client(world_t *w, const client_env_t *env, const scn_elem_t *e,
+static int world_read_client(world_t *w, client_env_t *env, const scn_elem_t *e,
                              sim_err_t *err)
 {
     const client_kind_t *kind = client_find(w->kinds, e->name);
@@ -55,6 +80,7 @@ static int world_read_client(world_t *w, const client_env_t *env, const scn_elem
 
     if (kind == NULL)
         return scn_error(e, err, "no client kind is registered for element <%s>", e->name);
+    env->index = (uint32_t)w->nclients;
     rc = kind->create(env, e, &c, err);
     if (c != NULL) {
         c->kind = kind;
@@ -79,8 +105,9 @@ static int world_read_client(world_t *w, const client_env_t *env, const scn_elem
 
 static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err)
 {
-    const client_env_t env = { .ctx = &w->ctx, .end = w->ctx.end, .node = world_env_node,
-                               .node_id = world_env_node_id, .world = w };
+    client_env_t env = { .ctx = &w->ctx, .end = w->ctx.end, .node = world_env_node,
+                         .node_id = world_env_node_id, .world = w, .bind = world_env_bind,
+                         .warn = world_env_warn };
     int rc;
 
     for (const scn_elem_t *e = apps != NULL ? apps->first_child : NULL; e != NULL;

@@ -326,6 +326,13 @@ static double cli_free_bytes(const char *output)
     return free_bytes;
 }
 
+/* Warnings of the build: on stderr, even with --quiet; the run goes on. */
+static void cli_on_warning(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "qkmsim: warning: %s\n", msg);
+}
+
 /* Warns (and goes on) when the trace may not fit where it goes. A warning,
  * not an error: the estimate is rough, and space may be freed meanwhile. */
 static void cli_warn_space(const sim_model_t *model, const void *inst, const char *output)
@@ -375,6 +382,7 @@ static int cli_simulate(int argc, char **argv, const sim_model_t *model, bool is
     }
     cli_progress_t progress = { .t0 = textio_wall_seconds() };
     c.opts.interrupt = &cli_signal;
+    c.opts.warn = cli_on_warning;
     if (is_run && !c.quiet && isatty(STDERR_FILENO)) {
         c.opts.progress = cli_on_progress;
         c.opts.progress_ctx = &progress;

@@ -43,6 +43,12 @@ typedef struct sim_options {
      * shows progress with it; the run itself never reads the wall clock). */
     void (*progress)(void *ctx, int64_t now, int64_t end, uint64_t events);
     void *progress_ctx;
+    /* When not NULL: called with each warning the build finds (a scenario
+     * that runs but cannot do what it seems to ask, e.g. a client that can
+     * never be served); msg names the file, line and element. NULL: the
+     * warnings are dropped. */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
 } sim_options_t;
 
 /* A rough size of a run, known before it starts: what `validate` prints

@@ -423,7 +423,7 @@ static void test_bad_input(void)
                    "source and destination are the same node 'A'");
     expect_refused("<etsi004 id='b' source='A' destination='B'><qos max-bps='1kbps'/>"
                    "<sessions duration='1s'/></etsi004>",
-                   "give a rate of openings, a count, or both");
+                   "give an arrival process of openings");
 }
 
 int main(void)

@@ -409,7 +409,8 @@ static int run(const char *body, world_report_t *r, sim_err_t *err)
 
 /* Periodic requests at 1, 2, ..., 19 s (stop 20 s), one 100-bit key each. */
 #define APP(extra)                                                                  \
-    "<apps><etsi014 id='x' master='A' slave='B' size='100' stop='20s'"   \
+    "<apps><etsi014 id='x' master='A' slave='B' size='100' stop='20s'"             \
+    " size-multiple='1'"                                                           \
     extra "><arrivals process='periodic' rate='1/s'/></etsi014></apps>"
 
 static void test_world_reserve_min(void)
@@ -446,7 +447,8 @@ static void test_world_formats(void)
     int rc = run("<scenario name='t' duration='30s'>"
                  NET("<store capacity='100000' min='0' threshold='0' initial='20000' "
                      "format='blocks' block-sizes='256'/>")
-                 "<apps><etsi014 id='x' master='A' slave='B' size='300' stop='20s'>"
+                 "<apps><etsi014 id='x' master='A' slave='B' size='300' stop='20s'"
+                 " size-multiple='1'>"
                  "<arrivals process='periodic' rate='1/s'/></etsi014></apps>"
                  "</scenario>", &r, &err);
     CU_ASSERT_EQUAL_FATAL(rc, SIM_OK);

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Checks of the ETSI GS QKD 014 client (docs/models.md), used by
+tests/etsi014.sh. Each recomputes from the request log what the summary
+claims, or checks a closed-form result.
+
+  check_etsi014.py statuses TRACE
+      every status and 400 reason of tests/etsi014/statuses.xml where its
+      app produces it; /status fields; summary columns recounted from
+      /requests; latency percentiles recomputed (numpy, linear
+      interpolation, as GSL's quantile).
+  check_etsi014.py throughput TRACE APP SUPPLY_BPS DEMAND_BPS [TOL]
+      bits delivered to the master of APP over the run within TOL
+      (default 1 %) of min(SUPPLY, DEMAND) x duration.
+  check_etsi014.py little TRACE APP [TOL]
+      Little's law L = lambda W within TOL (default 2 %): lambda from the
+      first tries in the log, W from the final answers in the log, L from
+      the summary's time integral (mean_in_system).
+  check_etsi014.py arrivals TRACE APP RATE [TOL]
+      the number of first tries over the duration within TOL (default
+      2 %) of RATE requests/s.
+  check_etsi014.py replay TRACE APP CSV START_NS DEFAULT_SIZE
+      the master's requests are exactly the CSV's rows.
+  check_etsi014.py same-gets A B
+      the master GET_KEYs (times, sizes, apps) of two traces are identical
+      (a change to another process left the arrivals' draws alone).
+
+Exit status 0 when every check passed, 1 otherwise (each failure printed).
+"""
+import sys
+
+import h5py
+import numpy as np
+
+GET_KEY, FETCH, STATUS = 1, 2, 3
+R_NONE, R_SIZE, R_NUMBER, R_IDS, R_SAES, R_ADDR, R_KEY = range(7)
+
+failures = []
+
+
+def expect(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def load(path):
+    f = h5py.File(path, "r")
+    ids = [a["id"].decode() if isinstance(a["id"], bytes) else str(a["id"]) for a in f["apps"][()]]
+    return f, {n: i for i, n in enumerate(ids)}
+
+
+def rows(f, app, kind=None):
+    r = f["requests"][()]
+    sel = r["app"] == app
+    if kind is not None:
+        sel &= r["kind"] == kind
+    return r[sel]
+
+
+def summary(f, app):
+    s = f["summary/apps"][()]
+    return s[s["app"] == app][0]
+
+
+def finals(r):
+    """The final answers of master requests: the attempts not retried."""
+    return [x for x in r if x["retried"] == 0]
+
+
+def count(r, status, reason=None):
+    sel = r["status"] == status
+    if reason is not None:
+        sel &= r["reason"] == reason
+    return int(np.count_nonzero(sel))
+
+
+def duration(f):
+    return float(f["summary/network"][()]["end"][0]) / 1e9
+
+
+def check_summary_counts(f, app, name):
+    r = rows(f, app)
+    m = rows(f, app, GET_KEY)
+    fin = finals(m)
+    s = summary(f, app)
+    fst = np.array([int(x["status"]) for x in fin])
+    expect(s["requests"] == len(fin), f"{name}: requests {s['requests']} != {len(fin)} final answers")
+    for col, st in (("ok", 200), ("bad_request", 400), ("unavailable", 503)):
+        expect(s[col] == int(np.count_nonzero(fst == st)), f"{name}: {col} {s[col]}")
+    expect(s["unauthorized"] == count(r, 401), f"{name}: unauthorized {s['unauthorized']}")
+    expect(s["status_requests"] == int(np.count_nonzero(r["kind"] == STATUS)),
+           f"{name}: status_requests")
+    expect(s["retries"] == int(np.count_nonzero(m["retried"] == 1)), f"{name}: retries")
+    tries = {int(x["t_first"]) for x in m}
+    expect(len(tries) == np.count_nonzero(m["attempt"] == 0), f"{name}: one first try per request")
+    expect(all((x["retried"] == 1) == (x["status"] == 503 and int(x["t_first"]) in
+               {int(y["t_first"]) for y in m if y["attempt"] == x["attempt"] + 1})
+               for x in m if x["retried"] == 1 and x["t_response"] < f["summary/network"][()]["end"][0] - 1e9),
+           f"{name}: a retried 503 is followed by its next attempt")
+    expect(s["fallback"] == int(np.count_nonzero(m["fallback"] > 0)), f"{name}: fallback")
+    expect(s["bits"] == int(sum(int(x["bits"]) for x in fin)), f"{name}: bits")
+    lat = np.array([(int(x["t_response"]) - int(x["t_first"])) / 1e9 for x in fin])
+    if len(lat):
+        for q, col in ((50, "latency_p50_s"), (95, "latency_p95_s"), (99, "latency_p99_s")):
+            want = float(np.percentile(lat, q))
+            expect(abs(s[col] - want) <= 1e-9 * max(1.0, want), f"{name}: {col} {s[col]} != {want}")
+
+
+def statuses(path):
+    f, app = load(path)
+    for name, i in app.items():
+        check_summary_counts(f, i, name)
+
+    def g(name, kind=None):
+        return rows(f, app[name], kind)
+
+    ok = g("ok")
+    expect(count(ok, 200) == len(ok) and len(ok) > 0, "ok: every request 200")
+    st = f["status"][()]
+    mine = st[st["app"] == app["ok"]]
+    expect(len(mine) == count(g("ok", STATUS), 200) > 0, "ok: a /status row per GET_STATUS")
+    n = f["nodes"][()]
+    node = {(x["id"].decode() if isinstance(x["id"], bytes) else str(x["id"])): k for k, x in enumerate(n)}
+    for x in mine:
+        expect(x["source_kme"] == node["A"] and x["target_kme"] == node["B"], "ok: KME ids")
+        expect(x["master_sae"] == node["A"] and x["slave_sae"] == node["B"], "ok: SAE ids")
+        expect((x["key_size"], x["max_key_per_request"], x["max_key_size"], x["min_key_size"],
+                x["max_sae_id_count"]) == (256, 128, 4096, 64, 2), f"ok: status limits {x}")
+        expect(x["max_key_count"] == 10_000_000 // 256, "ok: max_key_count = capacity / key_size")
+        expect(0 < x["stored_key_count"] <= x["max_key_count"], "ok: stored_key_count in range")
+    slave = st[st["app"] == app["status-slave"]]
+    expect(len(slave) > 0 and all(x["source_kme"] == node["A"] for x in slave),
+           "status-slave: GET_STATUS by the slave comes from the slave's KME")
+    for name, reason in (("too-big", R_SIZE), ("odd-size", R_SIZE), ("too-many", R_NUMBER),
+                         ("too-many-saes", R_SAES)):
+        r = g(name, GET_KEY)
+        expect(len(r) > 0 and count(r, 400, reason) == len(r), f"{name}: every GET_KEY 400 reason {reason}")
+    multi = g("multi", FETCH)
+    expect({int(x) for x in multi["node"]} == {node["B"], node["C"]} and count(multi, 200) == len(multi),
+           "multi: the slave and the additional slave both fetch with 200")
+    expect(len(multi) == 2 * count(g("multi", GET_KEY), 200), "multi: two fetches per grant")
+    early = g("early", FETCH)
+    expect(count(early, 400, R_IDS) > 0, "early: 400 unknown key IDs before the keys reach the slave's KME")
+    expect(count(early, 200) == count(g("early", GET_KEY), 200), "early: every grant fetched in the end")
+    nosy = g("nosy", FETCH)
+    grants = count(g("nosy", GET_KEY), 200)
+    expect(count(nosy, 401, R_ADDR) == grants // 2 and grants > 1, "nosy: 401 for every 2nd grant")
+    hungry = g("hungry", GET_KEY)
+    expect(count(hungry, 503, R_KEY) > 0 and count(hungry, 200) > 0, "hungry: 503 and 200")
+    expect(all(x["fallback"] == 1 for x in hungry if x["status"] == 503), "hungry: every 503 PQC fallback")
+    hk = g("hungry-kdf", GET_KEY)
+    first_ok = min(int(x["t_request"]) for x in hk if x["status"] == 200)
+    for x in hk:
+        if x["fallback"] == 2:
+            expect(int(x["t_request"]) > first_ok, "hungry-kdf: KDF fallback only after QKD key")
+    expect(max(int(x) for x in hk["attempt"]) == 3, "hungry-kdf: at most max-retries=3 retries")
+    expect(all(x["fallback"] == 0 for x in hk if x["status"] == 503 and x["attempt"] < 3),
+           "hungry-kdf: no fallback while a retry remains")
+
+
+def throughput(path, name, supply, demand, tol=0.01):
+    f, app = load(path)
+    s = summary(f, app[name])
+    want = min(supply, demand) * duration(f)
+    got = float(s["bits"])
+    print(f"{name}: delivered {got:.0f} bits, min(supply, demand) x T = {want:.0f} "
+          f"({100 * (got / want - 1):+.3f} %)")
+    expect(abs(got / want - 1) <= tol, f"{name}: delivered {got} not within {tol} of {want}")
+
+
+def little(path, name, tol=0.02):
+    f, app = load(path)
+    i = app[name]
+    m = rows(f, i, GET_KEY)
+    T = duration(f)
+    lam = np.count_nonzero(m["attempt"] == 0) / T
+    fin = finals(m)
+    W = np.mean([(int(x["t_response"]) - int(x["t_first"])) / 1e9 for x in fin])
+    L = float(summary(f, i)["mean_in_system"])
+    print(f"{name}: lambda {lam:.4f}/s, W {W:.6f} s, lambda W {lam * W:.6f}, L {L:.6f} "
+          f"({100 * (L / (lam * W) - 1):+.3f} %), retries {summary(f, i)['retries']}")
+    expect(summary(f, i)["retries"] > 0, f"{name}: the run retried no request")
+    expect(abs(L / (lam * W) - 1) <= tol, f"{name}: L = {L} but lambda W = {lam * W}")
+
+
+def arrivals(path, name, rate, tol=0.02):
+    f, app = load(path)
+    m = rows(f, app[name], GET_KEY)
+    got = np.count_nonzero(m["attempt"] == 0) / duration(f)
+    print(f"{name}: {got:.4f} requests/s, expected {rate}")
+    expect(abs(got / rate - 1) <= tol, f"{name}: rate {got} not within {tol} of {rate}")
+
+
+def replay(path, name, csv, start, default_size):
+    f, app = load(path)
+    m = rows(f, app[name], GET_KEY)
+    want = []
+    for line in open(csv):
+        line = line.strip()
+        if not line or line.startswith("#") or line.lower().startswith("time"):
+            continue
+        t, _, size = line.partition(",")
+        want.append((round(float(t) * 1e9) + start, int(size) if size.strip() else default_size))
+    got = [(int(x["t_request"]), int(x["size"])) for x in m]
+    expect(got == want, f"{name}: replayed {got} != {want}")
+
+
+def same_gets(a, b):
+    fa, _ = load(a)
+    fb, _ = load(b)
+    ra, rb = fa["requests"][()], fb["requests"][()]
+    ga = ra[ra["kind"] == GET_KEY][["t_request", "app", "size"]]
+    gb = rb[rb["kind"] == GET_KEY][["t_request", "app", "size"]]
+    expect(len(ga) > 0 and np.array_equal(ga, gb), "the master GET_KEYs differ")
+    sa, sb = fa["status"][()], fb["status"][()]
+    expect(len(sa) != len(sb), "the GET_STATUS processes did not differ")
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd, args = argv[1], argv[2:]
+    if cmd == "statuses":
+        statuses(args[0])
+    elif cmd == "throughput":
+        throughput(args[0], args[1], float(args[2]), float(args[3]), *map(float, args[4:]))
+    elif cmd == "little":
+        little(args[0], args[1], *map(float, args[2:]))
+    elif cmd == "arrivals":
+        arrivals(args[0], args[1], float(args[2]), *map(float, args[3:]))
+    elif cmd == "same-gets":
+        same_gets(args[0], args[1])
+    elif cmd == "replay":
+        replay(args[0], args[1], args[2], int(args[3]), int(args[4]))
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
