@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <gsl/gsl_rstat.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "models/link.h"
 
@@ -281,6 +283,8 @@ typedef struct etsi004 {
     etsi004_session_t **sessions;   /* owned; grows by doubling */
     size_t nsessions, cap;
     etsi004_peer_t *peers;      /* destination calls pending */
+    double *latency;            /* s, of every answered source GET_KEY; grows by doubling */
+    size_t nlatency, latency_cap;
     trace_table_t *log;         /* /etsi004_calls, borrowed; NULL: no log */
     client_output_t out;
     uint64_t logged;
@@ -339,9 +343,21 @@ static void etsi004_call(etsi004_t *app, const etsi004_session_t *s, uint32_t no
 }
 
 /* The source's GET_KEY outcomes in the outcomes every kind counts
- * (client.h): 0 as 200; 2 and 6 (no key) as 503; 3 and 8 as 400. */
-static void etsi004_count(etsi004_t *app, uint32_t status)
+ * (client.h): 0 as 200; 2 and 6 (no key) as 503; 3 and 8 as 400; and its
+ * latency (answer - when it reached the KME), ns. */
+static void etsi004_count(etsi004_t *app, uint32_t status, int64_t latency)
 {
+    if (app->nlatency == app->latency_cap) {
+        const size_t cap = app->latency_cap == 0 ? 256 : 2 * app->latency_cap;
+        double *v = realloc(app->latency, cap * sizeof *v);
+        if (v == NULL) {
+            etsi004_oom(app);
+            return;
+        }
+        app->latency = v;
+        app->latency_cap = cap;
+    }
+    app->latency[app->nlatency++] = (double)latency / 1e9;
     app->stats.get_key++;
     client_count(&app->base, status == ETSI004_SUCCESSFUL                                ? 200
                              : status == ETSI004_INSUFFICIENT_KEY || status == ETSI004_TIMEOUT ? 503
@@ -533,7 +549,7 @@ static void etsi004_session_end(etsi004_session_t *s, int64_t now, uint32_t caus
     if (s->waiting >= 0 && cause != ETSI004_OPEN) {
         /* a GET_KEY the KME holds when the stream closes fails for want of key */
         s->insufficient++;
-        etsi004_count(app, ETSI004_INSUFFICIENT_KEY);
+        etsi004_count(app, ETSI004_INSUFFICIENT_KEY, now - s->waiting + app->cfg.kme_delay);
         etsi004_call(app, s, app->base.master, ETSI004_GET_KEY, ETSI004_INSUFFICIENT_KEY,
                      s->index, 0, s->waiting, now);
     }
@@ -706,7 +722,7 @@ static void etsi004_on_get_key(sim_t *sim, void *object, uint64_t arg)
         app->stats.timeouts += status == ETSI004_TIMEOUT;
         next = etsi004_next_call(app, s, now);
     }
-    etsi004_count(app, (uint32_t)status);
+    etsi004_count(app, (uint32_t)status, now - asked + app->cfg.kme_delay);
     etsi004_call(app, s, app->base.master, ETSI004_GET_KEY, (uint32_t)status,
                  status == ETSI004_SUCCESSFUL ? s->index - 1 : s->index,
                  status == ETSI004_SUCCESSFUL ? app->chunk_bits : 0, asked, now);
@@ -803,6 +819,7 @@ static void etsi004_destroy(client_t *c)
         free(app->sessions[i]);
     }
     free(app->sessions);
+    free(app->latency);
     link_cleanup(&app->info);
     etsi004_admit_release(app->admit);
     arrival_free(app->openings);
@@ -933,6 +950,7 @@ typedef struct etsi004_sum {
     uint64_t status[ETSI004_NSTATUS];
     uint64_t get_key, delivered_bits, peer_bits, timeouts;
     double mean_rate_bps;
+    double mean_latency_s, latency_p50_s, latency_p95_s, latency_p99_s;
 } etsi004_sum_t;
 
 #define STATUS_FIELD(k) \
@@ -951,7 +969,26 @@ static const trace_field_t etsi004_sum_fields[] = {
     F(etsi004_sum_t, peer_bits, TRACE_U64),
     F(etsi004_sum_t, timeouts, TRACE_U64),
     F(etsi004_sum_t, mean_rate_bps, TRACE_F64),
+    F(etsi004_sum_t, mean_latency_s, TRACE_F64),
+    F(etsi004_sum_t, latency_p50_s, TRACE_F64),
+    F(etsi004_sum_t, latency_p95_s, TRACE_F64),
+    F(etsi004_sum_t, latency_p99_s, TRACE_F64),
 };
+
+/* Mean and percentiles of the source's GET_KEY latencies (GSL, linear
+ * interpolation between order statistics); 0 when there were none. */
+static void etsi004_latency(etsi004_t *app, etsi004_sum_t *sum)
+{
+    double *v = app->latency;
+    const size_t n = app->nlatency;
+    if (n == 0)
+        return;
+    gsl_sort(v, 1, n);
+    sum->mean_latency_s = gsl_stats_mean(v, 1, n);
+    sum->latency_p50_s = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.50);
+    sum->latency_p95_s = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.95);
+    sum->latency_p99_s = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.99);
+}
 
 enum { ETSI004_NET_REFUSED, ETSI004_NET_QOS_MET, ETSI004_NET_TIMEOUTS };
 static const model_counter_t etsi004_counters[] = {
@@ -1061,6 +1098,7 @@ static int etsi004_summary(trace_t *trace, client_t *const *clients, size_t n, i
         sum.peer_bits = app->stats.peer_bits;
         sum.timeouts = app->stats.timeouts;
         sum.mean_rate_bps = sum.admitted > 0 ? rates / (double)sum.admitted : 0.0;
+        etsi004_latency(app, &sum);
         net[ETSI004_NET_REFUSED] += sum.refused;
         net[ETSI004_NET_QOS_MET] += met;
         net[ETSI004_NET_TIMEOUTS] += sum.timeouts;

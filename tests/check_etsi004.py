@@ -10,7 +10,8 @@ For every session: chunks, delivered bits and timeouts equal what its
 source's GET_KEY rows say; rate = delivered / (closed - opened); qos_met
 from the rate, min_bps and the jitter; refused sessions have no calls
 but their OPEN_CONNECT. Per client: every status count of
-/summary/sessions equals the call log's. Admission: the rate reserved by
+/summary/sessions equals the call log's, and its latency mean and p50,
+p95, p99 equal numpy's over the source's GET_KEY rows. Admission: the rate reserved by
 the sessions open at any instant never exceeds LINK_BPS, and a session
 refused with 7 was offered exactly LINK_BPS minus what was reserved when
 it asked. --expect: these statuses appear in the log. Exit status 0 when
@@ -60,6 +61,14 @@ def check_sessions(ses, calls, apps):
 def check_summary(summ, calls):
     for row in summ:
         mine = calls[calls["app"] == row["app"]]
+        src = mine[(mine["call"] == 2) & (mine["node"] == mine[mine["call"] == 1]["node"][0])]
+        lat = (src["t_response"] - src["t_request"]) / 1e9
+        expect(len(src) == row["get_key"], f"app {row['app']}: get_key {row['get_key']}, log {len(src)}")
+        if len(lat):
+            for q, col in ((50, "latency_p50_s"), (95, "latency_p95_s"), (99, "latency_p99_s")):
+                expect(abs(np.percentile(lat, q) - row[col]) < 1e-9,
+                       f"app {row['app']}: {col} {row[col]}, numpy {np.percentile(lat, q)}")
+            expect(abs(lat.mean() - row["mean_latency_s"]) < 1e-9, f"app {row['app']}: mean latency")
         for k in range(9):
             n = int((mine["status"] == k).sum())
             expect(n == row[f"status_{k}"], f"app {row['app']}: status_{k} {row[f'status_{k}']}, log {n}")

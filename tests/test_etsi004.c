@@ -105,6 +105,7 @@ static void test_lifecycle(void)
     CU_ASSERT_EQUAL(SUM(r, "status_3", 0), 2);
     CU_ASSERT_EQUAL(SUM(r, "status_0", 0), 37 + 37 + 1 + 1);
     CU_ASSERT_EQUAL(SUM(r, "get_key", 0), 1 + 2 + 37);
+    CU_ASSERT_DOUBLE_EQUAL(SUM(r, "latency_p99_s", 0), 0.001, 1e-12);   /* none held */
     CU_ASSERT_EQUAL(SUM(r, "delivered_bits", 0), 37 * 256);
     CU_ASSERT_EQUAL(SUM(r, "peer_bits", 0), 37 * 256);
     CU_ASSERT_EQUAL(SES(r, "close_cause", 0), ETSI004_CLOSED);
@@ -253,6 +254,13 @@ static void test_timeout(void)
     CU_ASSERT_EQUAL(SUM(r, "timeouts", 0), 28);
     CU_ASSERT_EQUAL(SES(r, "timeouts", 0), 28);
     CU_ASSERT_EQUAL(SUM(r, "get_key", 0), 39);
+    /* latencies: ten 1 ms, the one held at CLOSE 9985 -> 10000 ms + 1 ms,
+     * 28 held 100 ms + 1 ms: sorted, ranks 19, 36.1 and 37.62 are 101 ms */
+    CU_ASSERT_DOUBLE_EQUAL(SUM(r, "latency_p50_s", 0), 0.101, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(SUM(r, "latency_p99_s", 0), 0.101, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(SUM(r, "mean_latency_s", 0), (10 * 0.001 + 0.016 + 28 * 0.101) / 39,
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(SUM(r, "latency_p95_s", 0), 0.101, 1e-12);
     CU_ASSERT_EQUAL(SUM(r, "delivered_bits", 0), 2560);
     CU_ASSERT_EQUAL(world_report_extra(&rep, "get_key_timeouts"), 28);
     trace_reader_close(r);
