@@ -276,6 +276,7 @@ typedef struct etsi004 {
     etsi004_admit_t *admit;     /* shared (reference counted) */
     link_t info;                /* owned: the link's configuration (rates, outages) */
     bool known;                 /* info was read from the scenario */
+    uint32_t link;              /* known: the link's index, where sessions reserve */
     uint64_t chunk_bits;
     int64_t pace;               /* ns between the source's GET_KEYs */
     uint64_t openings_made;     /* openings the arrival process gave */
@@ -400,6 +401,9 @@ static int etsi004_read_link(etsi004_t *app, sim_err_t *err)
     double length = NAN;
     int rc;
 
+    if (sl == NULL)
+        return SIM_OK;   /* served by key relay: no one link */
+
     while (root->parent != NULL)
         root = root->parent;
     e = scn_child(root, "links");
@@ -470,7 +474,6 @@ static double etsi004_ask(const etsi004_t *app)
 /* The source's OPEN_CONNECT at `now`: its status. */
 static uint32_t etsi004_admit_session(etsi004_t *app, etsi004_session_t *s, int64_t now)
 {
-    const uint32_t link = app->base.key.sl->index;
     const double ask = etsi004_ask(app);
 
     s->ksid = app->cfg.ksid == ETSI004_KSID_FIXED ? ETSI004_FIXED_KSID : ++app->next_ksid;
@@ -478,7 +481,7 @@ static uint32_t etsi004_admit_session(etsi004_t *app, etsi004_session_t *s, int6
         return ETSI004_NO_QKD_CONNECTION;
     if (app->cfg.ksid == ETSI004_KSID_FIXED && etsi004_ksid_in_use(app, s->ksid))
         return ETSI004_KSID_IN_USE;
-    if (ask > 0.0 && !etsi004_admit_reserve(app->admit, &link, 1, ask, &s->offered))
+    if (ask > 0.0 && !etsi004_admit_reserve(app->admit, &app->link, 1, ask, &s->offered))
         return ETSI004_QOS_NOT_MET;
     s->reserved = ask;
     return ETSI004_PEER_NOT_CONNECTED;
@@ -544,7 +547,6 @@ static void etsi004_on_peer_open(sim_t *sim, void *object, uint64_t arg)
 static void etsi004_session_end(etsi004_session_t *s, int64_t now, uint32_t cause)
 {
     etsi004_t *app = s->app;
-    const uint32_t link = app->base.key.sl->index;
 
     if (s->waiting >= 0 && cause != ETSI004_OPEN) {
         /* a GET_KEY the KME holds when the stream closes fails for want of key */
@@ -560,7 +562,7 @@ static void etsi004_session_end(etsi004_session_t *s, int64_t now, uint32_t caus
         sim_cancel(app->base.ctx->sim, s->close);
     s->get_key = s->close = 0;
     if (s->reserved > 0.0)
-        etsi004_admit_free(app->admit, &link, 1, s->reserved);
+        etsi004_admit_free(app->admit, &app->link, 1, s->reserved);
     s->open = false;
     s->closed = now;
     s->cause = cause;
@@ -793,14 +795,20 @@ static int etsi004_start(client_t *c, sim_err_t *err)
     if ((rc = etsi004_read_link(app, err)) != SIM_OK)
         return rc;
     if (app->cfg.admission != ETSI004_ADMIT_NONE && !app->known)
-        return scn_error(c->elem, err,
-                         "admission needs the mean rate of link '%s', which is not given in "
-                         "<links> (a GraphML link): set admission=\"none\"",
-                         c->key.sl->id);
-    if (app->known &&
-        etsi004_admit_add(app->admit, c->key.sl->index, link_nominal_rate(&app->info), err) !=
+        return c->key.sl == NULL
+                   ? scn_error(c->elem, err, "admission on a pair served by key relay (its "
+                                             "nodes share no link) is not available: set "
+                                             "admission=\"none\"")
+                   : scn_error(c->elem, err,
+                               "admission needs the mean rate of link '%s', which is not "
+                               "given in <links> (a GraphML link): set admission=\"none\"",
+                               c->key.sl->id);
+    if (app->known) {
+        app->link = c->key.sl->index;
+        if (etsi004_admit_add(app->admit, app->link, link_nominal_rate(&app->info), err) !=
             SIM_OK)
-        return SIM_ERR_RUN;
+            return SIM_ERR_RUN;
+    }
     return etsi004_schedule_openings(app, err);
 }
 
