@@ -434,6 +434,50 @@ static void test_bad_input(void)
                    "give an arrival process of openings");
 }
 
+/* A GraphML link has no <link> element to read its rate from: sessions
+ * without admission run (and get key), admission is an input error
+ * naming the element and the link. */
+static void test_graphml_link(void)
+{
+    static const char graphml[] =
+        "<?xml version='1.0'?><graphml xmlns='http://graphml.graphdrawing.org/xmlns'>"
+        "<graph edgedefault='undirected'><node id='A'/><node id='B'/>"
+        "<edge source='A' target='B'/></graph></graphml>\n";
+    char path[256], out[512], body[1024];
+    const char *const admission[2] = { "none", "min" };
+
+    CU_ASSERT_EQUAL_FATAL(th_write_file("e.graphml", graphml, path, sizeof path), 0);
+    snprintf(out, sizeof out, "%s/graphml.h5", th_dir);
+    for (int k = 0; k < 2; k++) {
+        scn_t *scn = NULL;
+        world_t *w = NULL;
+        world_options_t opts = { 0 };
+        world_report_t rep;
+        sim_err_t err;
+        int rc;
+        snprintf(body, sizeof body,
+                 "<scenario name='t' duration='10s'><topology graphml='e.graphml'>"
+                 "<link-defaults><generation model='constant' rate='1kbps'/><store "
+                 "capacity='1Mb' min='0' threshold='0' initial='10kb'/></link-defaults>"
+                 "</topology><apps><etsi004 id='g' source='A' destination='B' "
+                 "admission='%s'><qos max-bps='1kbps' min-bps='500bps'/><sessions "
+                 "count='1'/></etsi004></apps></scenario>",
+                 admission[k]);
+        CU_ASSERT_EQUAL_FATAL(th_load(body, &scn, &err), SIM_OK);
+        CU_ASSERT_EQUAL_FATAL(world_build(scn, &opts, &w, &err), SIM_OK);
+        rc = world_run(w, out, &rep, &err);
+        if (k == 0) {
+            CU_ASSERT_EQUAL(rc, SIM_OK);
+            CU_ASSERT_TRUE(rep.ok > 30);   /* 1 kbit/s of 256-bit chunks for about 10 s */
+        } else {
+            th_expect_input_error(rc, &err, "admission needs the mean rate of link 'A-B'",
+                                  "s.xml:1:");
+        }
+        world_destroy(w);
+        scn_free(scn);
+    }
+}
+
 int main(void)
 {
     static const th_test_t tests[] = {
@@ -449,6 +493,7 @@ int main(void)
         { "TTL expiry and Poisson openings", test_ttl_and_openings },
         { "admission table", test_admit_table },
         { "bad input", test_bad_input },
+        { "GraphML link: no admission", test_graphml_link },
         { NULL, NULL },
     };
     return th_main("etsi004", tests);
