@@ -7,10 +7,12 @@
 #include <string.h>
 
 extern const client_kind_t etsi014_kind;
+extern const client_kind_t etsi004_kind;
 
 /* The registry: one line per kind. */
 const client_kind_t *const client_kinds[] = {
     &etsi014_kind,
+    &etsi004_kind,
     NULL,
 };
 

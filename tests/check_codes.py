@@ -3,7 +3,7 @@
 """The code names of the enumeration columns (docs/trace-format.md, "Code
 names"), and pandas on every table.
 
-Usage: check_codes.py TRACE.h5 [--expect-outages]
+Usage: check_codes.py TRACE.h5 [--expect-outages] [--etsi004]
 
 For every enumeration column: the dataset carries `<column>_names`, the
 attribute parses as CODE=NAME pairs, its names are the documented ones,
@@ -11,7 +11,9 @@ and every value in the column has a name. Then every table of the file
 reads into pandas.DataFrame(h5py.File(p)[table][()]) with its columns, and
 the /levels causes map to names with pandas alone (Series.map).
 --expect-outages: /link_outages must have rows (so its kind column is
-checked on real values). Exit status 0 when all hold, 1 otherwise.
+checked on real values). --etsi004: a trace of ETSI 004 sessions only:
+/etsi004_calls and /sessions must have rows, /requests may be empty.
+Exit status 0 when all hold, 1 otherwise.
 """
 import sys
 
@@ -32,6 +34,12 @@ EXPECTED = {
     ("requests", "fallback"): {0: "NONE", 1: "PQC", 2: "KDF"},
     ("link_outages", "kind"): {0: "SCHEDULED", 1: "FAILURE"},
     ("summary/stores", "final_state"): {0: "READY", 1: "CHARGING", 2: "WARNING", 3: "EMPTY"},
+    ("etsi004_calls", "call"): {1: "OPEN_CONNECT", 2: "GET_KEY", 3: "CLOSE"},
+    ("etsi004_calls", "status"): {0: "SUCCESSFUL", 1: "PEER_NOT_CONNECTED",
+                                  2: "INSUFFICIENT_KEY", 3: "GET_KEY_PEER_NOT_CONNECTED",
+                                  4: "NO_QKD_CONNECTION", 5: "KSID_IN_USE", 6: "TIMEOUT",
+                                  7: "QOS_NOT_MET", 8: "METADATA_SIZE_INSUFFICIENT"},
+    ("sessions", "close_cause"): {0: "REFUSED", 1: "CLOSED", 2: "TTL", 3: "OPEN"},
 }
 
 
@@ -48,6 +56,8 @@ def parse(raw):
 def main():
     path = sys.argv[1]
     expect_outages = "--expect-outages" in sys.argv[2:]
+    nonempty = (("levels", "summary/stores", "etsi004_calls", "sessions")
+                if "--etsi004" in sys.argv[2:] else ("levels", "requests", "summary/stores"))
     bad = 0
 
     def fail(msg):
@@ -73,7 +83,7 @@ def main():
             values = set(int(v) for v in ds[column]) if len(ds) else set()
             if values - set(names):
                 fail(f"/{table}.{column} has values without a name: {sorted(values - set(names))}")
-            if table in ("levels", "requests", "summary/stores") and not values:
+            if table in nonempty and not values:
                 fail(f"/{table} is empty: nothing checked")
             print(f"/{table}.{column}: {len(names)} names; values seen: "
                   + ", ".join(f"{v}={names.get(v)}" for v in sorted(values)))
