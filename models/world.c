@@ -77,6 +77,50 @@ static int world_read_client(world_t *w, const client_env_t *env, const scn_elem
     return SIM_OK;
 }
 
+/* What a mix (mix.h) reads of the network. */
+static bool world_mix_find(const void *world, const char *id, size_t *index)
+{
+    return world_find_node(world, id, index);
+}
+
+static const char *world_mix_node_id(const void *world, size_t index)
+{
+    return ((const world_t *)world)->nodes[index].id;
+}
+
+static void world_mix_link_ends(const void *world, size_t link, size_t *a, size_t *b)
+{
+    const link_t *l = &((const world_t *)world)->links[link];
+    *a = l->a;
+    *b = l->b;
+}
+
+/* A <mix>: its pairs, each made by its kind like a written client. */
+static int world_read_mix(world_t *w, const client_env_t *env, const scn_elem_t *e,
+                          sim_err_t *err)
+{
+    const mix_env_t menv = { .seed = w->ctx.seed, .run = w->ctx.run, .nnodes = w->nnodes,
+                             .nlinks = w->nlinks, .world = w, .link_ends = world_mix_link_ends,
+                             .find = world_mix_find, .node_id = world_mix_node_id };
+    mix_t *m = NULL;
+    int rc;
+
+    if (w->nmixes == w->mixes_cap) {
+        const size_t cap = w->mixes_cap == 0 ? 4 : 2 * w->mixes_cap;
+        mix_t **v = realloc(w->mixes, cap * sizeof *v);
+        if (v == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        w->mixes = v;
+        w->mixes_cap = cap;
+    }
+    rc = mix_expand(e, &menv, &m, err);
+    if (m != NULL)
+        w->mixes[w->nmixes++] = m;
+    for (size_t k = 0; rc == SIM_OK && k < mix_count(m); k++)
+        rc = world_read_client(w, env, mix_elem(m, k), err);
+    return rc;
+}
+
 static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err)
 {
     const client_env_t env = { .ctx = &w->ctx, .end = w->ctx.end, .node = world_env_node,
@@ -85,7 +129,8 @@ static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err
 
     for (const scn_elem_t *e = apps != NULL ? apps->first_child : NULL; e != NULL;
          e = e->next)
-        if ((rc = world_read_client(w, &env, e, err)) != SIM_OK)
+        if ((rc = strcmp(e->name, "mix") == 0 ? world_read_mix(w, &env, e, err)
+                                              : world_read_client(w, &env, e, err)) != SIM_OK)
             return rc;
     return SIM_OK;
 }
@@ -505,6 +550,9 @@ void world_destroy(world_t *w)
     for (size_t i = 0; i < w->nnodes; i++)
         free(w->nodes[i].id);
     free(w->clients);
+    for (size_t i = 0; i < w->nmixes; i++)
+        mix_free(w->mixes[i]);
+    free(w->mixes);
     free(w->stores);
     free(w->links);
     free(w->link_ids);
