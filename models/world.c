@@ -139,7 +139,8 @@ static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err
 
 /* The attributes of <trace>, which -O NAME=VALUE sets too. */
 static const char *const world_trace_attrs[] = {
-    "levels", "interval", "requests", "request-every", "summary-only", "compress", NULL,
+    "levels", "interval", "requests", "request-every", "request-interval", "summary-only",
+    "compress", NULL,
 };
 
 /* <trace>'s attributes with the -O settings over them, as one element
@@ -164,7 +165,8 @@ static int world_trace_elem(const world_t *w, const scn_elem_t *t, scn_elem_t *e
         if (world_trace_attrs[k] == NULL)
             return sim_err_set(err, SIM_ERR_INPUT,
                                "-O '%s': unknown output setting '%s' (expected one of: levels, "
-                               "interval, requests, request-every, summary-only, compress)",
+                               "interval, requests, request-every, request-interval, summary-only, "
+                               "compress)",
                                o, names[i]);
         for (size_t j = 0; j < e->nattrs; j++)
             if (strcmp(keys[j], names[i]) == 0)
@@ -178,17 +180,20 @@ static int world_trace_elem(const world_t *w, const scn_elem_t *t, scn_elem_t *e
 static int world_read_output(world_t *w, const scn_elem_t *t, sim_err_t *err)
 {
     static const char *const modes[] = { "on-change", "sampled", "off", NULL };
-    static const char *const logs[] = { "all", "sampled", "off", NULL };
+    static const char *const logs[] = { "all", "sampled", "off", "aggregate", NULL };
     static const char *const booleans[] = { "false", "true", "0", "1", NULL };
-    int mode = 0, log = 0, only = 0, compress = 1;
+    int mode = 0, log = CLIENT_LOG_AGGREGATE, only = 0, compress = 1;
     int rc;
 
     w->sample_interval = SIM_S;
     w->requests.every = 100;
+    w->requests.interval = 60 * SIM_S;
     if ((rc = scn_attr_enum(t, "levels", false, modes, &mode, err)) != SIM_OK ||
         (rc = scn_attr_time(t, "interval", false, &w->sample_interval, err)) != SIM_OK ||
         (rc = scn_attr_enum(t, "requests", false, logs, &log, err)) != SIM_OK ||
         (rc = scn_attr_uint(t, "request-every", false, &w->requests.every, err)) != SIM_OK ||
+        (rc = scn_attr_time(t, "request-interval", false, &w->requests.interval, err)) !=
+            SIM_OK ||
         (rc = scn_attr_enum(t, "summary-only", false, booleans, &only, err)) != SIM_OK ||
         (rc = scn_attr_enum(t, "compress", false, booleans, &compress, err)) != SIM_OK)
         return rc;
@@ -196,6 +201,8 @@ static int world_read_output(world_t *w, const scn_elem_t *t, sim_err_t *err)
         return scn_error(t, err, "attribute 'interval': must be positive");
     if (w->requests.every == 0)
         return scn_error(t, err, "attribute 'request-every': must be positive");
+    if (w->requests.interval <= 0)
+        return scn_error(t, err, "attribute 'request-interval': must be positive");
     w->summary_only = only % 2 == 1;
     w->compress = compress % 2 == 1;
     w->levels = w->summary_only ? WORLD_LEVELS_OFF : (world_levels_t)mode;
@@ -531,8 +538,10 @@ void world_destroy(world_t *w)
         return;
     if (w->trace != NULL)
         trace_close(w->trace, false, NULL);
-    for (size_t i = 0; i < w->nclients; i++)
+    for (size_t i = 0; i < w->nclients; i++) {
+        client_agg_free(w->clients[i]);
         w->clients[i]->kind->destroy(w->clients[i]);
+    }
     keysvc_destroy(w->keys);
     for (size_t i = 0; i < w->nstores; i++) {
         kstore_destroy(w->stores[i]->ks);
