@@ -119,7 +119,8 @@ static void etsi014_on_slave(sim_t *sim, void *object, uint64_t arg)
         app->pending = p->next;
     if (p->next != NULL)
         p->next->prev = p->prev;
-    free(p);
+    p->next = app->spare;
+    app->spare = p;
 }
 
 /* Serves an accepted GET_KEY: supply at the master, reserve at the slave,
@@ -139,7 +140,9 @@ static uint32_t etsi014_serve(etsi014_t *app, int64_t now, etsi014_record_t *rec
     rec->key_stream = g.key_stream;
     rec->key_offset = g.key_offset;
 
-    if ((p = calloc(1, sizeof *p)) == NULL) {
+    if ((p = app->spare) != NULL)
+        app->spare = p->next;
+    else if ((p = calloc(1, sizeof *p)) == NULL) {
         sim_err_set(err, SIM_ERR_RUN, "out of memory");
         return ETSI014_OK;
     }
@@ -213,15 +216,20 @@ static int etsi014_start(client_t *c, sim_err_t *err)
     return SIM_OK;
 }
 
-static void etsi014_destroy(client_t *c)
+static void etsi014_free_list(etsi014_pending_t *p)
 {
-    etsi014_t *app = (etsi014_t *)c;
-    etsi014_pending_t *p = app->pending;
     while (p != NULL) {
         etsi014_pending_t *next = p->next;
         free(p);
         p = next;
     }
+}
+
+static void etsi014_destroy(client_t *c)
+{
+    etsi014_t *app = (etsi014_t *)c;
+    etsi014_free_list(app->pending);
+    etsi014_free_list(app->spare);
     rng_stream_free(app->rng);
     free(app);
 }

@@ -3,10 +3,11 @@
 # tests/bench/scenarios.sh - the benchmark scenarios of issue 14 (not a test).
 #
 # Runs each benchmark once and prints one line per benchmark:
-#   name events wall_s events_per_s peak_MiB trace_bytes load
-# events from the run's report ("simulated ...: N events"), wall time and
-# peak memory (maximum resident set) from /usr/bin/time (GNU time's %e and
-# %M), trace_bytes the size of the HDF5 file written (0 for the kernel),
+#   name events wall_s events_per_s peak_MiB trace_bytes cpu_s load
+# events from the run's report ("simulated ...: N events"), wall time,
+# peak memory (maximum resident set) and CPU time (user + system) from
+# /usr/bin/time (GNU time's %e, %M, %U + %S); events_per_s is per wall
+# second, trace_bytes the size of the HDF5 file written (0 for the kernel),
 # load the 1-minute load average before the run (the machine may be shared:
 # read wall figures with it). The benchmarks:
 #   kernel             `qkmsim bench kernel` (hold model, 100,000 pending):
@@ -70,26 +71,27 @@ bench() {
     shift 3
     l=$(load)
     # shellcheck disable=SC2086
-    /usr/bin/time -o "$out/$name.time" -f "%e %M" \
+    /usr/bin/time -o "$out/$name.time" -f "%e %M %U %S" \
         "$QKMSIM" run "$scn" --until "$until" -o "$out/$name.h5" --force "$@" \
         > "$out/$name.log" 2>&1 || { echo "$name FAILED: $(tail -n 2 "$out/$name.log")"; return 1; }
     events=$(sed -n 's/^simulated [^:]*: \([0-9]*\) events.*/\1/p' "$out/$name.log")
-    read -r wall kb < "$out/$name.time"
+    read -r wall kb user sys < "$out/$name.time"
     bytes=$(wc -c < "$out/$name.h5")
-    awk -v n="$name" -v e="$events" -v w="$wall" -v kb="$kb" -v b="$bytes" -v l="$l" 'BEGIN {
-        printf "%-18s events=%d wall_s=%.2f events_per_s=%.0f peak_MiB=%.1f trace_bytes=%d load=%s\n",
-               n, e, w, (w > 0 ? e / w : 0), kb / 1024, b, l }'
+    awk -v n="$name" -v e="$events" -v w="$wall" -v kb="$kb" -v b="$bytes" -v l="$l" \
+        -v c="$user" -v s="$sys" 'BEGIN {
+        printf "%-18s events=%d wall_s=%.2f events_per_s=%.0f peak_MiB=%.1f trace_bytes=%d cpu_s=%.2f load=%s\n",
+               n, e, w, (w > 0 ? e / w : 0), kb / 1024, b, c + s, l }'
 }
 
 kernel() {
     l=$(load)
     # shellcheck disable=SC2086
-    /usr/bin/time -o "$out/kernel.time" -f "%e %M" "$QKMSIM" bench kernel $KERNEL > "$out/kernel.log"
-    read -r wall kb < "$out/kernel.time"
+    /usr/bin/time -o "$out/kernel.time" -f "%e %M %U %S" "$QKMSIM" bench kernel $KERNEL > "$out/kernel.log"
+    read -r wall kb user sys < "$out/kernel.time"
     sed -n 's/.*events=\([0-9]*\) kernel_s=\([0-9.]*\) rate=\([0-9]*\).*/\1 \2 \3/p' "$out/kernel.log" |
-        awk -v kb="$kb" -v l="$l" '{
-            printf "%-18s events=%d wall_s=%.2f events_per_s=%d peak_MiB=%.1f trace_bytes=0 load=%s\n",
-                   "kernel", $1, $2, $3, kb / 1024, l }'
+        awk -v kb="$kb" -v l="$l" -v c="$user" -v s="$sys" '{
+            printf "%-18s events=%d wall_s=%.2f events_per_s=%d peak_MiB=%.1f trace_bytes=0 cpu_s=%.2f load=%s\n",
+                   "kernel", $1, $2, $3, kb / 1024, c + s, l }'
 }
 
 names=${*:-"kernel geo100 geo1000 geo1000-notrace geo1000-requests qkdnetsim qkdnetsim-notrace geo10000"}
