@@ -21,6 +21,10 @@
 #   geo10000           10,000 nodes (radius 0.0139: ~28,000 links), 50,000
 #                      pairs, BENCH_BIG_UNTIL (default 5 min): the memory target
 #   geo100             100 nodes (radius 0.139: ~280 links), 500 pairs, 1 h
+#   geo-N-T            N nodes, 5 N pairs, radius 0.044 sqrt(1000 / N) (the
+#                      same mean degree, about 5.6), T simulated (e.g.
+#                      geo-10000-2min): the scaling runs of docs/performance.md
+#                      (analysis/plot_scaling.py plots their lines)
 #
 # Usage: tests/bench/scenarios.sh [NAME ...]   (from the build directory)
 #   QKMSIM=path/to/qkmsim   the program (default ./qkmsim)
@@ -107,6 +111,11 @@ for n in $names; do
     qkdnetsim) bench qkdnetsim "$here/qkdnetsim.xml" "$QKD_UNTIL" || status=1 ;;
     qkdnetsim-notrace) bench qkdnetsim-notrace "$here/qkdnetsim.xml" "$QKD_UNTIL" --summary-only || status=1 ;;
     geo10000) bench geo10000 "$here/geometric-1000.xml" "$BIG_UNTIL" $BIG || status=1 ;;
+    geo-*-*)
+        nodes=${n#geo-} && nodes=${nodes%%-*}
+        radius=$(awk -v n="$nodes" 'BEGIN { r = 0.044 * sqrt(1000 / n); printf "%.6f", (r > 1.414) ? 1.414 : r }')
+        bench "$n" "$here/geometric-1000.xml" "${n##*-}" -p "//generate/@nodes=$nodes" \
+            -p "//generate/@radius=$radius" -p "//mix/@pairs=$((5 * nodes))" || status=1 ;;
     *) echo "scenarios.sh: unknown benchmark '$n'" >&2; status=2 ;;
     esac
 done
