@@ -66,7 +66,9 @@ for v in $variants; do
     done
     IFS='
 '
-    "$qkmsim" run "$scenario" -o "$out/$label.h5" --force "$@" > "$out/$label.log" 2>&1
+    # every request's row (-O requests=all): the designs are compared request by request
+    "$qkmsim" run "$scenario" -o "$out/$label.h5" --force -O requests=all "$@" \
+        > "$out/$label.log" 2>&1
     rc=$?
     if [ $rc -ne 0 ]; then
         echo "compare_designs.sh: $label failed (exit $rc), see $out/$label.log:" >&2

@@ -12,7 +12,9 @@ What /requests holds depends on /metadata@requests (docs/trace-format.md):
   sampled  one request in k (request_every): counts come from
            /summary/apps (exact), the CDF from the sample, and the plot says so;
   off      no rows: counts and the mean latency come from /summary/apps,
-           and the plot says that the distribution was not recorded.
+           and the plot says that the distribution was not recorded;
+  aggregate  (the default) no rows either, as off: the per-window quantiles
+           are in /request_stats, which this plot does not draw.
 
 The output is PNG, or SVG when -o ends in .svg. --print writes what was
 plotted, one line per client: the counts of 200/400/503, their source
@@ -87,6 +89,9 @@ def note(mode, every):
     if mode == "off":
         return ("request log off: latency distribution not recorded; "
                 "counts and mean latency from /summary/apps")
+    if mode == "aggregate":
+        return ("requests aggregated (/request_stats): no per-request rows; "
+                "counts and mean latency from /summary/apps")
     return "every request logged (/requests)"
 
 
@@ -110,7 +115,7 @@ def figure(trace, cl=None, title=None):
     longest = max([c["latency"][-1] if c["latency"] is not None and len(c["latency"])
                    else c["mean"] for c in cl] + [0]) * 1e3
     ax_cdf.set_xlim(0, longest * 1.15 if longest > 0 else 1)
-    ax_cdf.set_title("latency distribution (CDF)" if mode != "off" else
+    ax_cdf.set_title("latency distribution (CDF)" if mode not in ("off", "aggregate") else
                      "mean latency (distribution not recorded)", fontsize=10)
     if cl:
         ax_cdf.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,

@@ -4,7 +4,12 @@
  */
 #include "models/client.h"
 
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 
 extern const client_kind_t etsi014_kind;
 extern const client_kind_t etsi004_kind;
@@ -30,4 +35,162 @@ void client_count(client_t *c, uint32_t status)
     c->outcomes.ok += status == 200;
     c->outcomes.bad_request += status == 400;
     c->outcomes.unavailable += status == 503;
+}
+
+/* ------------------------------------------------------------ aggregates */
+
+/* One (kind, status) of a client's window. */
+typedef struct client_cell {
+    uint32_t kind, status;
+    uint64_t count, bits;
+    double latency_sum_ns;
+    double *latency;        /* ns, one per request of the window; grows by doubling */
+    size_t cap;
+} client_cell_t;
+
+struct client_agg {
+    trace_table_t *table;   /* borrowed from the trace */
+    int64_t interval;       /* ns */
+    int64_t window;         /* index of the window being filled */
+    client_cell_t *cells;   /* ncells used, grows by doubling */
+    size_t ncells, cap;
+};
+
+/* One /request_stats row. */
+typedef struct client_stats_row {
+    int64_t t_start, t_end;     /* ns */
+    uint32_t app, kind, status;
+    uint64_t count, bits;
+    double latency_mean_s, latency_p50_s, latency_p95_s, latency_p99_s, latency_max_s;
+} client_stats_row_t;
+
+#define CF(member, kind) { #member, kind, offsetof(client_stats_row_t, member) }
+static const trace_field_t client_stats_fields[] = {
+    CF(t_start, TRACE_I64),        CF(t_end, TRACE_I64),         CF(app, TRACE_U32),
+    CF(kind, TRACE_U32),           CF(status, TRACE_U32),        CF(count, TRACE_U64),
+    CF(bits, TRACE_U64),           CF(latency_mean_s, TRACE_F64), CF(latency_p50_s, TRACE_F64),
+    CF(latency_p95_s, TRACE_F64),  CF(latency_p99_s, TRACE_F64), CF(latency_max_s, TRACE_F64),
+};
+#undef CF
+
+int client_agg_open(trace_t *trace, const client_output_t *out, client_t *const *clients,
+                    size_t n, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create_large(
+        trace, "/request_stats", sizeof(client_stats_row_t), client_stats_fields,
+        sizeof client_stats_fields / sizeof client_stats_fields[0], err);
+    if (t == NULL ||
+        trace_attr_i64(trace, "/request_stats", "interval_ns", out->interval, err) != SIM_OK)
+        return SIM_ERR_RUN;
+    for (size_t i = 0; i < n; i++) {
+        client_agg_t *a = calloc(1, sizeof *a);
+        if (a == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        *a = (client_agg_t){ .table = t, .interval = out->interval };
+        clients[i]->agg = a;
+    }
+    return SIM_OK;
+}
+
+/* Writes the window's rows (ending at `end` ns) and empties its cells. */
+static int client_agg_flush(client_t *c, int64_t end, sim_err_t *err)
+{
+    client_agg_t *a = c->agg;
+    const int64_t start = a->window * a->interval;
+    const int64_t stop = end - start < a->interval ? end : start + a->interval;
+
+    for (size_t i = 0; i < a->ncells; i++) {
+        client_cell_t *cell = &a->cells[i];
+        const size_t n = (size_t)cell->count;
+        if (n == 0)
+            continue;
+        gsl_sort(cell->latency, 1, n);
+        client_stats_row_t row = {
+            .t_start = start, .t_end = stop, .app = c->index, .kind = cell->kind,
+            .status = cell->status, .count = cell->count, .bits = cell->bits,
+            .latency_mean_s = cell->latency_sum_ns / (double)n / 1e9,
+            .latency_p50_s = gsl_stats_quantile_from_sorted_data(cell->latency, 1, n, 0.50) / 1e9,
+            .latency_p95_s = gsl_stats_quantile_from_sorted_data(cell->latency, 1, n, 0.95) / 1e9,
+            .latency_p99_s = gsl_stats_quantile_from_sorted_data(cell->latency, 1, n, 0.99) / 1e9,
+            .latency_max_s = cell->latency[n - 1] / 1e9,
+        };
+        cell->count = cell->bits = 0;
+        cell->latency_sum_ns = 0;
+        if (trace_append(a->table, &row, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
+/* The cell of (kind, status), made when new; NULL when out of memory. */
+static client_cell_t *client_cell(client_agg_t *a, uint32_t kind, uint32_t status)
+{
+    for (size_t i = 0; i < a->ncells; i++)
+        if (a->cells[i].kind == kind && a->cells[i].status == status)
+            return &a->cells[i];
+    if (a->ncells == a->cap) {
+        const size_t cap = a->cap == 0 ? 4 : 2 * a->cap;
+        client_cell_t *v = realloc(a->cells, cap * sizeof *v);
+        if (v == NULL)
+            return NULL;
+        a->cells = v;
+        a->cap = cap;
+    }
+    a->cells[a->ncells] = (client_cell_t){ .kind = kind, .status = status };
+    return &a->cells[a->ncells++];
+}
+
+static int client_agg_add(client_t *c, uint32_t kind, uint32_t status, int64_t t_request,
+                          int64_t latency_ns, uint64_t bits, sim_err_t *err)
+{
+    client_agg_t *a = c->agg;
+    const int64_t window = t_request / a->interval;
+    client_cell_t *cell;
+
+    if (window != a->window && client_agg_flush(c, t_request, err) != SIM_OK)
+        return SIM_ERR_RUN;
+    a->window = window;
+    if ((cell = client_cell(a, kind, status)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if (cell->count == cell->cap) {
+        const size_t cap = cell->cap == 0 ? 16 : 2 * cell->cap;
+        double *v = realloc(cell->latency, cap * sizeof *v);
+        if (v == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        cell->latency = v;
+        cell->cap = cap;
+    }
+    cell->latency[cell->count++] = (double)latency_ns;
+    cell->latency_sum_ns += (double)latency_ns;
+    cell->bits += bits;
+    return SIM_OK;
+}
+
+void client_record(client_t *c, uint32_t kind, uint32_t status, int64_t t_request,
+                   int64_t latency_ns, uint64_t bits)
+{
+    sim_err_t err;
+    if (c->agg != NULL &&
+        client_agg_add(c, kind, status, t_request, latency_ns, bits, &err) != SIM_OK)
+        model_fail(c->ctx, &err);
+}
+
+int client_agg_finish(client_t *const *clients, size_t n, int64_t end, sim_err_t *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (clients[i]->agg != NULL && client_agg_flush(clients[i], end, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    return SIM_OK;
+}
+
+void client_agg_free(client_t *c)
+{
+    client_agg_t *a = c->agg;
+    if (a == NULL)
+        return;
+    for (size_t i = 0; i < a->ncells; i++)
+        free(a->cells[i].latency);
+    free(a->cells);
+    free(a);
+    c->agg = NULL;
 }

@@ -39,13 +39,21 @@ typedef struct client_outcomes {
     uint64_t requests, ok, bad_request, unavailable;
 } client_outcomes_t;
 
-/* What the request log keeps (<trace requests> / -O requests=...). */
-typedef enum client_log { CLIENT_LOG_ALL, CLIENT_LOG_SAMPLED, CLIENT_LOG_OFF } client_log_t;
+/* What the request log keeps (<trace requests> / -O requests=...): every
+ * request's row in the kind's own table (ALL, SAMPLED), or the per-client
+ * aggregates of /request_stats (AGGREGATE, the default), or nothing. */
+typedef enum client_log {
+    CLIENT_LOG_ALL, CLIENT_LOG_SAMPLED, CLIENT_LOG_OFF, CLIENT_LOG_AGGREGATE
+} client_log_t;
 
 typedef struct client_output {
     client_log_t requests;
     uint64_t every;             /* SAMPLED: the 1st, (every+1)-th, ... request of a client */
+    int64_t interval;           /* AGGREGATE: ns per window */
 } client_output_t;
+
+/* A client's aggregates of the current window (client.c). */
+typedef struct client_agg client_agg_t;
 
 /* What every client has. create fills id, the nodes and the demand (size,
  * number, rate); the world then fills kind, index, elem and ctx, and binds
@@ -61,6 +69,7 @@ typedef struct client {
     double rate;                /* requests per second (the demand the designs see) */
     keysvc_pair_t key;          /* where its key comes from (keysvc_bind) */
     client_outcomes_t outcomes;
+    client_agg_t *agg;          /* owned; NULL unless the trace aggregates requests */
 } client_t;
 
 /* What create may use: the run's context and node lookups. */
@@ -121,5 +130,33 @@ const client_kind_t *client_find(const client_kind_t *const *kinds, const char *
 
 /* Counts one answered request in c->outcomes: status 200, 400 or 503. */
 void client_count(client_t *c, uint32_t status);
+
+/* ---- Request aggregates (/request_stats, docs/trace-format.md), for every kind.
+ *
+ * Time is cut into windows [k T, (k+1) T) of T = out->interval ns from 0.
+ * For every client, window, request kind and status that saw at least one
+ * request, one row: the count, the bits delivered, and the latency's mean,
+ * p50, p95, p99 (GSL's gsl_stats_quantile_from_sorted_data: linear
+ * interpolation between order statistics) and max. A window's rows are
+ * written when the client's first request of a later window comes, or at
+ * the end (client_agg_finish); no event is scheduled for it. */
+
+/* Creates /request_stats in trace and an aggregator for each of the n
+ * clients (freed by client_agg_free). */
+int client_agg_open(trace_t *trace, const client_output_t *out, client_t *const *clients,
+                    size_t n, sim_err_t *err);
+
+/* Records one request of c: its kind (the kind's code, as in its own
+ * log), status, request time (ns, not before c's previous one), latency
+ * (ns) and bits delivered. Nothing when c does not aggregate. Failures
+ * to write go to model_fail. */
+void client_record(client_t *c, uint32_t kind, uint32_t status, int64_t t_request,
+                   int64_t latency_ns, uint64_t bits);
+
+/* Writes the rows of every client's last window, which ends at `end` (ns). */
+int client_agg_finish(client_t *const *clients, size_t n, int64_t end, sim_err_t *err);
+
+/* Frees c's aggregator (accepts a client without one). */
+void client_agg_free(client_t *c);
 
 #endif

@@ -761,12 +761,17 @@ static const model_counter_t etsi014_counters[] = {
 };
 
 /* Every request (GET_KEY and GET_KEY_WITH_KEY_IDS alike) of the client
- * counts; "sampled" keeps the 1st, (every+1)-th, ... of them. */
+ * counts; "sampled" keeps the 1st, (every+1)-th, ... of them; every one
+ * goes to the client's aggregates (client_record: nothing unless the
+ * trace aggregates). */
 static void etsi014_log(etsi014_t *app, const etsi014_record_t *rec)
 {
     sim_err_t err;
     const uint64_t k = app->logged++;
-    if (app->log == NULL || app->out.requests == CLIENT_LOG_OFF ||
+    client_record(&app->base, rec->kind, rec->status, rec->t_request,
+                  rec->t_response - rec->t_request, rec->bits);
+    if (app->log == NULL ||
+        (app->out.requests != CLIENT_LOG_ALL && app->out.requests != CLIENT_LOG_SAMPLED) ||
         (app->out.requests == CLIENT_LOG_SAMPLED && k % app->out.every != 0))
         return;
     if (trace_append(app->log, rec, &err) != SIM_OK)
@@ -897,6 +902,7 @@ static void etsi014_estimate(const client_t *c, int64_t end, model_estimate_t *e
     est->events += 2 * requests;
     est->level_rows += 2 * requests;
     est->request_bytes += 2 * requests * (double)row;
+    est->request_rows += 2 * requests;
 }
 
 const client_kind_t etsi014_kind = {

@@ -115,7 +115,8 @@ int keysvc_get_key(const keysvc_pair_t *pair, uint64_t size, uint64_t number, in
                    keysvc_grant_t *g, sim_err_t *err)
 {
     storage_link_t *sl = pair->sl;
-    kstore_rangebuf_t taken = { 0 };
+    kstore_range_t first[4];
+    kstore_rangebuf_t taken = KSTORE_RANGEBUF_ON(first);
     int rc = SIM_OK;
 
     if (pair->remote != NULL)

@@ -385,11 +385,14 @@ int kstore_rangebuf_push(kstore_rangebuf_t *buf, const kstore_range_t *r, sim_er
 {
     if (buf->n == buf->cap) {
         size_t ncap = buf->cap == 0 ? 4 : buf->cap * 2;
-        kstore_range_t *p = realloc(buf->v, ncap * sizeof *p);
+        kstore_range_t *p = realloc(buf->borrowed ? NULL : buf->v, ncap * sizeof *p);
         if (p == NULL)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        if (buf->borrowed && buf->n > 0)
+            memcpy(p, buf->v, buf->n * sizeof *p);
         buf->v = p;
         buf->cap = ncap;
+        buf->borrowed = false;
     }
     buf->v[buf->n++] = *r;
     return SIM_OK;
@@ -397,9 +400,11 @@ int kstore_rangebuf_push(kstore_rangebuf_t *buf, const kstore_range_t *r, sim_er
 
 void kstore_rangebuf_free(kstore_rangebuf_t *buf)
 {
-    free(buf->v);
+    if (!buf->borrowed)
+        free(buf->v);
     buf->v = NULL;
     buf->n = buf->cap = 0;
+    buf->borrowed = false;
 }
 
 /* True when taking `bits` for `cause` would cut into a reserved Mmin. */

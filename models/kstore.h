@@ -213,12 +213,20 @@ int64_t kstore_next_expiry(const kstore_t *store);
 int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t cause,
                int64_t time, uint64_t *stored, sim_err_t *err);
 
-/* A growable list of ranges owned by the caller: start it zeroed, free it
- * with kstore_rangebuf_free. */
+/* A growable list of ranges owned by the caller: start it zeroed (or with
+ * KSTORE_RANGEBUF_ON(array)), free it with kstore_rangebuf_free. */
 typedef struct kstore_rangebuf {
     kstore_range_t *v;
     size_t n, cap;
+    bool borrowed;          /* v is the caller's array (not freed; copied when it grows) */
 } kstore_rangebuf_t;
+
+/* A list that starts in the caller's array (e.g. on the stack), so that a
+ * take of a few ranges, the usual case, allocates nothing: a malloc and
+ * free per request was a hot spot (docs/performance.md). */
+#define KSTORE_RANGEBUF_ON(array) \
+    ((kstore_rangebuf_t){ .v = (array), .cap = sizeof(array) / sizeof((array)[0]), \
+                          .borrowed = true })
 
 int kstore_rangebuf_push(kstore_rangebuf_t *buf, const kstore_range_t *r, sim_err_t *err);
 void kstore_rangebuf_free(kstore_rangebuf_t *buf);

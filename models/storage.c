@@ -160,7 +160,8 @@ bool storage_take_pair(kstore_t *pair[2], int end, uint64_t bits, kstore_cause_t
 {
     /* The ranges go straight to out (a scratch list when the caller wants
      * none); the peer takes the part appended by this call. */
-    kstore_rangebuf_t scratch = { 0 }, *buf = out != NULL ? out : &scratch;
+    kstore_range_t few[4];
+    kstore_rangebuf_t scratch = KSTORE_RANGEBUF_ON(few), *buf = out != NULL ? out : &scratch;
     const size_t first = buf->n;
     bool ok = false;
 

@@ -103,6 +103,50 @@ static int world_read_client(world_t *w, client_env_t *env, const scn_elem_t *e,
     return SIM_OK;
 }
 
+/* What a mix (mix.h) reads of the network. */
+static bool world_mix_find(const void *world, const char *id, size_t *index)
+{
+    return world_find_node(world, id, index);
+}
+
+static const char *world_mix_node_id(const void *world, size_t index)
+{
+    return ((const world_t *)world)->nodes[index].id;
+}
+
+static void world_mix_link_ends(const void *world, size_t link, size_t *a, size_t *b)
+{
+    const link_t *l = &((const world_t *)world)->links[link];
+    *a = l->a;
+    *b = l->b;
+}
+
+/* A <mix>: its pairs, each made by its kind like a written client. */
+static int world_read_mix(world_t *w, const client_env_t *env, const scn_elem_t *e,
+                          sim_err_t *err)
+{
+    const mix_env_t menv = { .seed = w->ctx.seed, .run = w->ctx.run, .nnodes = w->nnodes,
+                             .nlinks = w->nlinks, .world = w, .link_ends = world_mix_link_ends,
+                             .find = world_mix_find, .node_id = world_mix_node_id };
+    mix_t *m = NULL;
+    int rc;
+
+    if (w->nmixes == w->mixes_cap) {
+        const size_t cap = w->mixes_cap == 0 ? 4 : 2 * w->mixes_cap;
+        mix_t **v = realloc(w->mixes, cap * sizeof *v);
+        if (v == NULL)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        w->mixes = v;
+        w->mixes_cap = cap;
+    }
+    rc = mix_expand(e, &menv, &m, err);
+    if (m != NULL)
+        w->mixes[w->nmixes++] = m;
+    for (size_t k = 0; rc == SIM_OK && k < mix_count(m); k++)
+        rc = world_read_client(w, env, mix_elem(m, k), err);
+    return rc;
+}
+
 static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err)
 {
     client_env_t env = { .ctx = &w->ctx, .end = w->ctx.end, .node = world_env_node,
@@ -112,7 +156,8 @@ static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err
 
     for (const scn_elem_t *e = apps != NULL ? apps->first_child : NULL; e != NULL;
          e = e->next)
-        if ((rc = world_read_client(w, &env, e, err)) != SIM_OK)
+        if ((rc = strcmp(e->name, "mix") == 0 ? world_read_mix(w, &env, e, err)
+                                              : world_read_client(w, &env, e, err)) != SIM_OK)
             return rc;
     return SIM_OK;
 }
@@ -145,7 +190,8 @@ static int world_make_relay(world_t *w, sim_err_t *err)
 
 /* The attributes of <trace>, which -O NAME=VALUE sets too. */
 static const char *const world_trace_attrs[] = {
-    "levels", "interval", "requests", "request-every", "summary-only", "compress", NULL,
+    "levels", "interval", "requests", "request-every", "request-interval", "summary-only",
+    "compress", NULL,
 };
 
 /* <trace>'s attributes with the -O settings over them, as one element
@@ -170,7 +216,8 @@ static int world_trace_elem(const world_t *w, const scn_elem_t *t, scn_elem_t *e
         if (world_trace_attrs[k] == NULL)
             return sim_err_set(err, SIM_ERR_INPUT,
                                "-O '%s': unknown output setting '%s' (expected one of: levels, "
-                               "interval, requests, request-every, summary-only, compress)",
+                               "interval, requests, request-every, request-interval, summary-only, "
+                               "compress)",
                                o, names[i]);
         for (size_t j = 0; j < e->nattrs; j++)
             if (strcmp(keys[j], names[i]) == 0)
@@ -184,17 +231,20 @@ static int world_trace_elem(const world_t *w, const scn_elem_t *t, scn_elem_t *e
 static int world_read_output(world_t *w, const scn_elem_t *t, sim_err_t *err)
 {
     static const char *const modes[] = { "on-change", "sampled", "off", NULL };
-    static const char *const logs[] = { "all", "sampled", "off", NULL };
+    static const char *const logs[] = { "all", "sampled", "off", "aggregate", NULL };
     static const char *const booleans[] = { "false", "true", "0", "1", NULL };
-    int mode = 0, log = 0, only = 0, compress = 1;
+    int mode = 0, log = CLIENT_LOG_AGGREGATE, only = 0, compress = 1;
     int rc;
 
     w->sample_interval = SIM_S;
     w->requests.every = 100;
+    w->requests.interval = 60 * SIM_S;
     if ((rc = scn_attr_enum(t, "levels", false, modes, &mode, err)) != SIM_OK ||
         (rc = scn_attr_time(t, "interval", false, &w->sample_interval, err)) != SIM_OK ||
         (rc = scn_attr_enum(t, "requests", false, logs, &log, err)) != SIM_OK ||
         (rc = scn_attr_uint(t, "request-every", false, &w->requests.every, err)) != SIM_OK ||
+        (rc = scn_attr_time(t, "request-interval", false, &w->requests.interval, err)) !=
+            SIM_OK ||
         (rc = scn_attr_enum(t, "summary-only", false, booleans, &only, err)) != SIM_OK ||
         (rc = scn_attr_enum(t, "compress", false, booleans, &compress, err)) != SIM_OK)
         return rc;
@@ -202,6 +252,8 @@ static int world_read_output(world_t *w, const scn_elem_t *t, sim_err_t *err)
         return scn_error(t, err, "attribute 'interval': must be positive");
     if (w->requests.every == 0)
         return scn_error(t, err, "attribute 'request-every': must be positive");
+    if (w->requests.interval <= 0)
+        return scn_error(t, err, "attribute 'request-interval': must be positive");
     w->summary_only = only % 2 == 1;
     w->compress = compress % 2 == 1;
     w->levels = w->summary_only ? WORLD_LEVELS_OFF : (world_levels_t)mode;
@@ -541,8 +593,10 @@ void world_destroy(world_t *w)
         return;
     if (w->trace != NULL)
         trace_close(w->trace, false, NULL);
-    for (size_t i = 0; i < w->nclients; i++)
+    for (size_t i = 0; i < w->nclients; i++) {
+        client_agg_free(w->clients[i]);
         w->clients[i]->kind->destroy(w->clients[i]);
+    }
     relay_destroy(w->relay);
     keysvc_destroy(w->keys);
     for (size_t i = 0; i < w->nstores; i++) {
@@ -561,6 +615,9 @@ void world_destroy(world_t *w)
     for (size_t i = 0; i < w->nnodes; i++)
         free(w->nodes[i].id);
     free(w->clients);
+    for (size_t i = 0; i < w->nmixes; i++)
+        mix_free(w->mixes[i]);
+    free(w->mixes);
     free(w->stores);
     free(w->links);
     free(w->link_ids);

@@ -12,6 +12,7 @@
 #include "models/keysvc.h"
 #include "models/kstore.h"
 #include "models/link.h"
+#include "models/mix.h"
 #include "models/model.h"
 #include "models/relay.h"
 #include "models/storage.h"
@@ -85,6 +86,8 @@ struct world {
     const client_kind_t *const *kinds;   /* the registry clients are looked up in */
     client_t **clients;        /* owned, in <apps> order; grows by doubling */
     size_t nclients, clients_cap;
+    mix_t **mixes;             /* owned: the elements of generated clients (mix.h) */
+    size_t nmixes, mixes_cap;
     keysvc_t *keys;
     relay_t *relay;            /* key relay (relay.h) */
 
@@ -106,6 +109,16 @@ struct world {
 
 /* world_topo.c: nodes, links and GraphML into w->nodes, w->links, w->topo. */
 int world_read_topology(struct world *w, const scn_elem_t *root, sim_err_t *err);
+/* Adds node `id` (copied) at plot position (x, y) with its <storage> (or NULL). */
+int world_add_node(struct world *w, const char *id, double x, double y,
+                   const scn_elem_t *storage, sim_err_t *err);
+/* world_gen.c: the nodes of <generate> (e) added to the world, and the
+ * drawn graph in g as a GraphML file would give it (edge lengths in
+ * metres) for the links of <link-defaults>. */
+int world_generate_nodes(struct world *w, const scn_elem_t *e, topo_graphml_t *g,
+                         sim_err_t *err);
+/* The index of node `id`; false when there is none. */
+bool world_find_node(const struct world *w, const char *id, size_t *index);
 /* The node named by attribute `name` of e (required); errors name e. */
 int world_node_attr(const struct world *w, const scn_elem_t *e, const char *name,
                     size_t *index, sim_err_t *err);

@@ -14,8 +14,8 @@
 
 /* ------------------------------------------------------------ nodes */
 
-static int world_add_node(world_t *w, const char *id, double x, double y,
-                          const scn_elem_t *storage, sim_err_t *err)
+int world_add_node(world_t *w, const char *id, double x, double y,
+                   const scn_elem_t *storage, sim_err_t *err)
 {
     world_node_t *n = w->nodes;
     if (w->nnodes == w->nodes_cap) {
@@ -70,7 +70,7 @@ out:
     return rc;
 }
 
-static bool world_find_node(const world_t *w, const char *id, size_t *index)
+bool world_find_node(const world_t *w, const char *id, size_t *index)
 {
     size_t lo = 0, hi = w->nnodes;
     while (lo < hi) {
@@ -335,6 +335,23 @@ out:
     return rc;
 }
 
+/* The nodes of <topology>: from its GraphML file or its <generate>
+ * (world_gen.c), exactly one of the two. */
+static int world_read_topology_nodes(world_t *w, const scn_elem_t *topo, topo_graphml_t *g,
+                                     sim_err_t *err)
+{
+    const scn_elem_t *gen = scn_child(topo, "generate");
+    const bool file = scn_attr(topo, "graphml") != NULL;
+
+    if (gen != NULL && file)
+        return scn_error(topo, err, "give either attribute 'graphml' or <generate>, not both");
+    if (gen != NULL)
+        return world_generate_nodes(w, gen, g, err);
+    if (!file)
+        return scn_error(topo, err, "needs attribute 'graphml' or a <generate> child");
+    return world_read_graphml_nodes(w, topo, g, err);
+}
+
 /* A GraphML edge's unordered pair of nodes and its position in the file. */
 typedef struct world_pair {
     size_t lo, hi, edge;
@@ -403,7 +420,7 @@ static int world_read_graphml_links(world_t *w, const scn_elem_t *topo,
     int rc = SIM_OK;
 
     if (g->nedges > 0 && defaults == NULL)
-        return scn_error(topo, err, "missing <link-defaults> for the GraphML links");
+        return scn_error(topo, err, "missing <link-defaults> for the topology's links");
     if ((parallel = world_parallel_edges(g)) == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     for (size_t e = 0; e < g->nedges && rc == SIM_OK; e++) {
@@ -427,7 +444,7 @@ int world_read_topology(world_t *w, const scn_elem_t *root, sim_err_t *err)
     if ((rc = world_read_nodes(w, scn_child(root, "nodes"), err)) != SIM_OK)
         goto out;
     first_graphml_node = w->nnodes;
-    if (topo != NULL && (rc = world_read_graphml_nodes(w, topo, &g, err)) != SIM_OK)
+    if (topo != NULL && (rc = world_read_topology_nodes(w, topo, &g, err)) != SIM_OK)
         goto out;
     if (w->nnodes == 0) {
         rc = scn_error(root, err, "the scenario has no nodes");

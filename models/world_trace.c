@@ -6,6 +6,7 @@
 #include "models/world_impl.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,9 +363,10 @@ static int world_trace_metadata(world_t *w, sim_err_t *err)
                              w->levels == WORLD_LEVELS_SAMPLED ? w->sample_interval : 0,
                              err)) ||
         (rc = trace_attr_string(w->trace, "/metadata", "requests",
-                                w->requests.requests == CLIENT_LOG_ALL       ? "all"
-                                : w->requests.requests == CLIENT_LOG_SAMPLED ? "sampled"
-                                                                             : "off",
+                                w->requests.requests == CLIENT_LOG_ALL         ? "all"
+                                : w->requests.requests == CLIENT_LOG_SAMPLED   ? "sampled"
+                                : w->requests.requests == CLIENT_LOG_AGGREGATE ? "aggregate"
+                                                                               : "off",
                                 err)) ||
         (rc = trace_attr_u64(w->trace, "/metadata", "request_every",
                              w->requests.requests == CLIENT_LOG_SAMPLED ? w->requests.every : 0,
@@ -443,10 +445,14 @@ static int world_out_links(world_t *w, sim_err_t *err)
     return link_trace_open(w->links, w->nlinks, w->trace, !w->summary_only, err);
 }
 
-/* Each client kind opens its own tables for its clients. */
+/* Each client kind opens its own tables for its clients; the client layer
+ * opens the aggregates of all of them when the trace keeps those. */
 static int world_out_clients(world_t *w, sim_err_t *err)
 {
     int rc = SIM_OK;
+    if (w->requests.requests == CLIENT_LOG_AGGREGATE &&
+        client_agg_open(w->trace, &w->requests, w->clients, w->nclients, err) != SIM_OK)
+        return SIM_ERR_RUN;
     for (size_t k = 0; w->kinds[k] != NULL && rc == SIM_OK; k++) {
         size_t n = 0;
         client_t **v;
@@ -751,7 +757,8 @@ int world_trace_finish(world_t *w, world_report_t *r, sim_err_t *err)
                            .stores = w->nstores, .links = w->nlinks, .apps = w->nclients,
                            .accounts_close = true };
     world_design_extras(r);
-    if ((rc = world_summary_stores(w, r, err)) != SIM_OK ||
+    if ((rc = client_agg_finish(w->clients, w->nclients, w->ctx.end, err)) != SIM_OK ||
+        (rc = world_summary_stores(w, r, err)) != SIM_OK ||
         (rc = world_summary_links(w, r, err)) != SIM_OK ||
         (rc = link_trace_summary(w->links, w->nlinks, w->trace, w->ctx.end, err)) != SIM_OK ||
         (rc = world_summary_clients(w, r, err)) != SIM_OK ||
@@ -772,6 +779,11 @@ int world_trace_finish(world_t *w, world_report_t *r, sim_err_t *err)
  * allocated whole (1024 rows of its row size, about 1 MB over the tables
  * of a trace) and the metadata. */
 #define WORLD_EST_FIXED_BYTES (1024.0 * 1024.0)
+/* Request aggregates: rows per client and window (a kind's request
+ * kinds times the statuses they see: etsi014 mostly GET_KEY 200 and
+ * GET_KEY_WITH_KEY_IDS 200), and bytes per row (client.c). */
+#define WORLD_EST_AGG_CELLS 2.0
+#define WORLD_EST_AGG_ROW_BYTES 76.0
 /* The rows of the models' static and summary tables per link and per app
  * (/link_devices, /summary/link_devices, /summary/apps), roughly. */
 #define WORLD_EST_MODEL_ROW_BYTES 256.0
@@ -814,6 +826,8 @@ void world_estimate(const world_t *w, sim_estimate_t *out)
     double logs = 0;
     const int64_t end = w->ctx.end;
     const double samples = (double)end / (double)w->sample_interval + 1.0;
+    const double windows = ceil((double)end / (double)w->requests.interval);
+    double agg_rows = 0;
 
     for (size_t i = 0; i < w->nlinks; i++) {
         const storage_link_t *sl = &w->storages[i];
@@ -823,10 +837,12 @@ void world_estimate(const world_t *w, sim_estimate_t *out)
     }
     for (size_t i = 0; i < w->nclients; i++) {
         const client_t *c = w->clients[i];
+        const double before = m.request_rows;
         if (c->kind->estimate != NULL)
             c->kind->estimate(c, end, &m);
         else
             m.events += c->rate * ((double)end / 1e9);
+        agg_rows += fmin(m.request_rows - before, WORLD_EST_AGG_CELLS * windows);
     }
     relay_estimate(w->relay, end, &m);
     m.events += world_estimate_expiry(w);
@@ -843,6 +859,8 @@ void world_estimate(const world_t *w, sim_estimate_t *out)
         logs += m.request_bytes;
     else if (w->requests.requests == CLIENT_LOG_SAMPLED)
         logs += m.request_bytes / (double)w->requests.every;
+    else if (w->requests.requests == CLIENT_LOG_AGGREGATE)
+        logs += agg_rows * WORLD_EST_AGG_ROW_BYTES;
     if (w->compress)
         logs /= WORLD_EST_DEFLATE_RATIO;
     *out = (sim_estimate_t){ .events = m.events, .bytes = m.bytes + logs };

@@ -15,14 +15,16 @@
  * standard seed (12345 x 6), i.e. at the start of RngStreams' k-th stream
  * (k = 0 is the default stream). Streams are 2^127 steps apart; the period
  * is about 2^191, so 2^64 streams never overlap. The jump (A^(2^127))^k is
- * computed by square-and-multiply on the published A^(2^127) matrices,
- * which tests/test_rng.c recomputes by 127 squarings of A.
+ * the product of the tabled powers A^(2^127 * 2^i) of the bits i of k
+ * (rng_jump.h, made from the published A^(2^127) matrices, which
+ * tests/test_rng.c recomputes by 127 squarings of A).
  *
  * Arithmetic is exact: every value is below 2^32, so a product fits in
  * uint64 and is reduced at once; the step uses int64 with values below
  * 2^53. RngStreams itself uses doubles for the same exact arithmetic.
  */
 #include "sim/rng.h"
+#include "sim/rng_jump.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,39 +43,11 @@ typedef struct rng_state {
     int64_t s2[3];   /* x2[n-3], x2[n-2], x2[n-1], each in [0, m2) */
 } rng_state_t;
 
-typedef uint64_t rng_mat_t[3][3];
-
-/* A1^(2^127) mod m1 and A2^(2^127) mod m2, as published with RngStreams
- * (RngStream.c, A1p127 and A2p127). */
-static const rng_mat_t rng_a1p127 = {
-    { UINT64_C(2427906178), UINT64_C(3580155704), UINT64_C(949770784) },
-    { UINT64_C(226153695), UINT64_C(1230515664), UINT64_C(3580155704) },
-    { UINT64_C(1988835001), UINT64_C(986791581), UINT64_C(1230515664) },
-};
-static const rng_mat_t rng_a2p127 = {
-    { UINT64_C(1464411153), UINT64_C(277697599), UINT64_C(1610723613) },
-    { UINT64_C(32183930), UINT64_C(1464411153), UINT64_C(1022607788) },
-    { UINT64_C(2824425944), UINT64_C(32183930), UINT64_C(2093834863) },
-};
-
-/* out = a * b mod m; out may alias a or b. These helpers are inline so
- * that m is a constant where they are used and % compiles to multiplies
- * (a stream is then set up in about 5 us instead of 14). */
-static inline void rng_mat_mul(rng_mat_t out, const rng_mat_t a, const rng_mat_t b, uint64_t m)
-{
-    rng_mat_t t;
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            uint64_t acc = 0;
-            for (int k = 0; k < 3; k++)
-                acc += (a[i][k] * b[k][j]) % m;   /* < 3 m < 2^34 */
-            t[i][j] = acc % m;
-        }
-    memcpy(out, t, sizeof t);
-}
+/* The matrix-vector product below is inline so that m is a constant where
+ * it is used and % compiles to multiplies. */
 
 /* v = a * v mod m. */
-static inline void rng_mat_vec(const rng_mat_t a, uint64_t v[3], uint64_t m)
+static inline void rng_mat_vec(const uint64_t a[3][3], uint64_t v[3], uint64_t m)
 {
     uint64_t t[3];
     for (int i = 0; i < 3; i++) {
@@ -85,18 +59,13 @@ static inline void rng_mat_vec(const rng_mat_t a, uint64_t v[3], uint64_t m)
     memcpy(v, t, sizeof t);
 }
 
-/* v = (jump^k) v mod m, by square-and-multiply over the bits of k. */
-static inline void rng_jump(const rng_mat_t jump, uint64_t k, uint64_t v[3], uint64_t m)
+/* v = (A^(2^127))^k v mod m, pow[i] being A^(2^127 * 2^i) (rng_jump.h):
+ * one product per set bit of k. */
+static inline void rng_jump(const uint64_t (*pow)[3][3], uint64_t k, uint64_t v[3], uint64_t m)
 {
-    rng_mat_t p;
-    memcpy(p, jump, sizeof p);
-    while (k != 0) {
+    for (int i = 0; k != 0; i++, k >>= 1)
         if (k & 1u)
-            rng_mat_vec(p, v, m);
-        k >>= 1;
-        if (k != 0)
-            rng_mat_mul(p, p, p, m);
-    }
+            rng_mat_vec(pow[i], v, m);
 }
 
 static void rng_set(void *vstate, unsigned long substream)
@@ -104,8 +73,8 @@ static void rng_set(void *vstate, unsigned long substream)
     rng_state_t *st = vstate;
     uint64_t v1[3] = { RNG_SEED, RNG_SEED, RNG_SEED };
     uint64_t v2[3] = { RNG_SEED, RNG_SEED, RNG_SEED };
-    rng_jump(rng_a1p127, (uint64_t)substream, v1, RNG_M1);
-    rng_jump(rng_a2p127, (uint64_t)substream, v2, RNG_M2);
+    rng_jump(rng_a1p127_pow, (uint64_t)substream, v1, RNG_M1);
+    rng_jump(rng_a2p127_pow, (uint64_t)substream, v2, RNG_M2);
     for (int i = 0; i < 3; i++) {
         st->s1[i] = (int64_t)v1[i];
         st->s2[i] = (int64_t)v2[i];

@@ -756,3 +756,174 @@ void topo_graphml_free(topo_graphml_t *g)
     free(g->edge_value);
     memset(g, 0, sizeof *g);
 }
+
+/* ------------------------------------------------------------ generators */
+
+/* The drawn graph and its positions in the unit square. */
+static igraph_error_t gen_draw(const topo_gen_params_t *p, igraph_t *g, igraph_vector_t *x,
+                               igraph_vector_t *y)
+{
+    if (p->model == TOPO_GEOMETRIC)
+        return igraph_grg_game(g, (igraph_integer_t)p->nodes, p->radius, false, x, y);
+
+    igraph_vector_int_t dim;
+    igraph_error_t rc = igraph_vector_int_init(&dim, 2);
+    if (rc != IGRAPH_SUCCESS)
+        return rc;
+    VECTOR(dim)[0] = (igraph_integer_t)p->cols;   /* the first dimension varies fastest */
+    VECTOR(dim)[1] = (igraph_integer_t)p->rows;
+    rc = igraph_square_lattice(g, &dim, 1, false, false, NULL);
+    igraph_vector_int_destroy(&dim);
+    if (rc != IGRAPH_SUCCESS)
+        return rc;
+    if ((rc = igraph_vector_resize(x, (igraph_integer_t)(p->rows * p->cols))) != IGRAPH_SUCCESS ||
+        (rc = igraph_vector_resize(y, (igraph_integer_t)(p->rows * p->cols))) != IGRAPH_SUCCESS) {
+        igraph_destroy(g);
+        return rc;
+    }
+    for (size_t i = 0; i < p->rows * p->cols; i++) {
+        const size_t c = i % p->cols, r = i / p->cols;
+        VECTOR(*x)[i] = p->cols > 1 ? (double)c / (double)(p->cols - 1) : 0.5;
+        VECTOR(*y)[i] = p->rows > 1 ? (double)r / (double)(p->rows - 1) : 0.5;
+    }
+    return IGRAPH_SUCCESS;
+}
+
+static int gen_check(const topo_gen_params_t *p, sim_err_t *err)
+{
+    if (p->model == TOPO_GEOMETRIC && (p->nodes < 1 || p->nodes > (size_t)IGRAPH_VCOUNT_MAX))
+        return sim_err_set(err, SIM_ERR_INPUT, "nodes must be at least 1 (got %zu)", p->nodes);
+    if (p->model == TOPO_GEOMETRIC && !(p->radius > 0.0 && p->radius <= sqrt(2.0)))
+        return sim_err_set(err, SIM_ERR_INPUT,
+                           "radius %g is not in (0, 1.414...] (a fraction of the side)",
+                           p->radius);
+    if (p->model == TOPO_LATTICE &&
+        (p->rows < 1 || p->cols < 1 || p->rows > (size_t)IGRAPH_VCOUNT_MAX / p->cols))
+        return sim_err_set(err, SIM_ERR_INPUT, "rows and cols must be at least 1 (got %zu x %zu)",
+                           p->rows, p->cols);
+    return SIM_OK;
+}
+
+/* Copies the kept nodes (keep[i] >= 0 is the new index of node i) and
+ * the edges between them into out. */
+static int gen_copy(const igraph_t *g, const igraph_vector_t *x, const igraph_vector_t *y,
+                    const igraph_integer_t *keep, size_t kept, topo_generated_t *out,
+                    sim_err_t *err)
+{
+    const size_t n = (size_t)igraph_vcount(g), m = (size_t)igraph_ecount(g);
+    out->x = malloc((kept + 1) * sizeof *out->x);
+    out->y = malloc((kept + 1) * sizeof *out->y);
+    out->edge_a = malloc((m + 1) * sizeof *out->edge_a);
+    out->edge_b = malloc((m + 1) * sizeof *out->edge_b);
+    if (out->x == NULL || out->y == NULL || out->edge_a == NULL || out->edge_b == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (keep[i] >= 0) {
+            out->x[keep[i]] = VECTOR(*x)[i];
+            out->y[keep[i]] = VECTOR(*y)[i];
+        }
+    out->nnodes = kept;
+    for (size_t e = 0; e < m; e++) {
+        const igraph_integer_t a = keep[IGRAPH_FROM(g, e)], b = keep[IGRAPH_TO(g, e)];
+        if (a < 0 || b < 0)
+            continue;
+        out->edge_a[out->nedges] = (size_t)(a < b ? a : b);
+        out->edge_b[out->nedges++] = (size_t)(a < b ? b : a);
+    }
+    return SIM_OK;
+}
+
+/* keep[i]: the new index of node i, or -1; the largest component only
+ * when p->largest. */
+static int gen_select(const topo_gen_params_t *p, const igraph_t *g, const igraph_vector_t *x,
+                      const igraph_vector_t *y, topo_generated_t *out, sim_err_t *err)
+{
+    igraph_vector_int_t memb, csize;
+    igraph_integer_t no = 0, *keep = NULL;
+    const size_t n = (size_t)igraph_vcount(g);
+    size_t kept = 0, best = 0;
+    int rc = SIM_OK;
+
+    if (igraph_vector_int_init(&memb, 0) != IGRAPH_SUCCESS)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if (igraph_vector_int_init(&csize, 0) != IGRAPH_SUCCESS) {
+        igraph_vector_int_destroy(&memb);
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    }
+    if (igraph_connected_components(g, &memb, &csize, &no, IGRAPH_WEAK) != IGRAPH_SUCCESS ||
+        (keep = malloc((n + 1) * sizeof *keep)) == NULL) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    for (igraph_integer_t c = 1; c < no; c++)   /* the first of the largest */
+        if (VECTOR(csize)[c] > VECTOR(csize)[best])
+            best = (size_t)c;
+    for (size_t i = 0; i < n; i++)
+        keep[i] = !p->largest || (size_t)VECTOR(memb)[i] == best ? (igraph_integer_t)kept++ : -1;
+    out->components = (size_t)no;
+    out->dropped = n - kept;
+    rc = gen_copy(g, x, y, keep, kept, out, err);
+out:
+    free(keep);
+    igraph_vector_int_destroy(&memb);
+    igraph_vector_int_destroy(&csize);
+    return rc;
+}
+
+int topo_generate(const topo_gen_params_t *p, topo_generated_t *out, sim_err_t *err)
+{
+    topo_guard_t guard;
+    igraph_rng_t rng, saved;
+    igraph_t g;
+    igraph_vector_t x, y;
+    bool have_rng = false, have_x = false, have_y = false, have_g = false;
+    int rc = SIM_OK;
+
+    *out = (topo_generated_t){ 0 };
+    if ((rc = gen_check(p, err)) != SIM_OK)
+        return rc;
+    guard_enter(&guard);
+    saved = *igraph_rng_default();
+    if (igraph_rng_init(&rng, &igraph_rngtype_pcg32) != IGRAPH_SUCCESS)
+        goto oom;
+    have_rng = true;
+    if (igraph_rng_seed(&rng, (igraph_uint_t)p->seed) != IGRAPH_SUCCESS)
+        goto oom;
+    if (igraph_vector_init(&x, 0) != IGRAPH_SUCCESS)
+        goto oom;
+    have_x = true;
+    if (igraph_vector_init(&y, 0) != IGRAPH_SUCCESS)
+        goto oom;
+    have_y = true;
+    igraph_rng_set_default(&rng);
+    have_g = gen_draw(p, &g, &x, &y) == IGRAPH_SUCCESS;
+    igraph_rng_set_default(&saved);
+    if (!have_g)
+        goto oom;
+    rc = gen_select(p, &g, &x, &y, out, err);
+    goto out;
+oom:
+    rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+out:
+    if (have_g)
+        igraph_destroy(&g);
+    if (have_y)
+        igraph_vector_destroy(&y);
+    if (have_x)
+        igraph_vector_destroy(&x);
+    if (have_rng)
+        igraph_rng_destroy(&rng);
+    guard_leave(&guard);
+    if (rc != SIM_OK)
+        topo_generated_free(out);
+    return rc;
+}
+
+void topo_generated_free(topo_generated_t *g)
+{
+    free(g->x);
+    free(g->y);
+    free(g->edge_a);
+    free(g->edge_b);
+    *g = (topo_generated_t){ 0 };
+}

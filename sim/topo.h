@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sim/error.h"
 
@@ -113,5 +114,41 @@ typedef struct topo_graphml {
 int topo_read_graphml(const char *path, const char *edge_attr, topo_graphml_t *out,
                       sim_err_t *err);
 void topo_graphml_free(topo_graphml_t *g);
+
+
+/* A generated graph (topo_generate): nodes with positions in the unit
+ * square (x, y in [0, 1]; a lattice fills it), edges by node index with
+ * edge_a < edge_b, in igraph's order. */
+typedef struct topo_generated {
+    size_t nnodes;
+    double *x, *y;
+    size_t nedges;
+    size_t *edge_a, *edge_b;
+    size_t components;      /* connected components of the draw, before any was dropped */
+    size_t dropped;         /* nodes left out (outside the largest component) */
+} topo_generated_t;
+
+typedef enum topo_model {
+    TOPO_GEOMETRIC,         /* igraph_grg_game: n uniform points, an edge per pair closer than radius */
+    TOPO_LATTICE            /* igraph_square_lattice: rows x cols, 4 neighbours */
+} topo_model_t;
+
+typedef struct topo_gen_params {
+    topo_model_t model;
+    size_t nodes;           /* TOPO_GEOMETRIC: number of points */
+    double radius;          /* TOPO_GEOMETRIC: in units of the square's side, (0, sqrt 2] */
+    size_t rows, cols;      /* TOPO_LATTICE */
+    uint64_t seed;          /* seeds igraph's PCG32 generator for this call only */
+    bool largest;           /* keep only the largest connected component (ties: the one
+                             * holding the lowest-numbered node); else keep every node */
+} topo_gen_params_t;
+
+/* Draws a graph with igraph's generators. igraph's random numbers come
+ * from a PCG32 generator (igraph_rngtype_pcg32) seeded with p->seed,
+ * installed as igraph's default for this call only (the previous default
+ * is put back), so the draw depends on p->seed alone. SIM_ERR_INPUT for
+ * parameters out of range; free the result with topo_generated_free. */
+int topo_generate(const topo_gen_params_t *p, topo_generated_t *out, sim_err_t *err);
+void topo_generated_free(topo_generated_t *g);
 
 #endif

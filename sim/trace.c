@@ -58,8 +58,18 @@ struct trace_table {
     uint64_t written;          /* records in the dataset */
 };
 
+/* The type-conversion buffers of a write (H5Pset_buffer): HDF5's default
+ * size, 1 MiB, but allocated once per trace. Left to HDF5, every
+ * H5Dwrite of a table whose memory layout differs from the file's (all of
+ * them: the file's records are packed) allocates and zeroes 1 MiB of
+ * background buffer: 13 % of a run's instructions when the level log is
+ * on (docs/performance.md, "Hot spots"). */
+#define TRACE_XFER_BYTES (1024 * 1024)
+
 struct trace {
     hid_t file;
+    hid_t dxpl;           /* transfer list with tconv and bkg; made at the first write */
+    void *tconv, *bkg;    /* TRACE_XFER_BYTES each, owned */
     int deflate;          /* level for large tables (trace_set_deflate); 0: none */
     char *path;
     char *partial;
@@ -328,6 +338,7 @@ trace_t *trace_open(const char *path, sim_err_t *err)
     if (trace == NULL)
         goto oom;
     trace->file = H5I_INVALID_HID;
+    trace->dxpl = H5I_INVALID_HID;
     trace->path = dup_string(path);
     trace->partial = partial_name(path);
     if (trace->path == NULL || trace->partial == NULL)
@@ -626,6 +637,24 @@ fail:
 /* Writes the buffered records at the end of the dataset. The batch is
  * emptied whatever happens: after a failure the trace is incomplete and
  * the caller is expected to close it with complete=false. */
+/* The trace's transfer list and its conversion buffers, made once. */
+static int trace_xfer(trace_t *trace, sim_err_t *err)
+{
+    hid_t dxpl;
+    if (trace->dxpl >= 0)
+        return SIM_OK;
+    if ((trace->tconv == NULL && (trace->tconv = malloc(TRACE_XFER_BYTES)) == NULL) ||
+        (trace->bkg == NULL && (trace->bkg = malloc(TRACE_XFER_BYTES)) == NULL))
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if ((dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
+        H5Pset_buffer(dxpl, TRACE_XFER_BYTES, trace->tconv, trace->bkg) < 0) {
+        close_id(dxpl, H5Pclose);
+        return h5_fail(err, "cannot write '%s'", trace->partial);
+    }
+    trace->dxpl = dxpl;
+    return SIM_OK;
+}
+
 static int table_flush(trace_table_t *table, sim_err_t *err)
 {
     hsize_t start = table->written, count = table->nbatch, extent = start + count;
@@ -634,11 +663,14 @@ static int table_flush(trace_table_t *table, sim_err_t *err)
 
     if (table->nbatch == 0)
         return SIM_OK;
+    if ((rc = trace_xfer(table->trace, err)) != SIM_OK)
+        goto out;
     if (H5Dset_extent(table->dset, &extent) < 0 ||
         (fspace = H5Dget_space(table->dset)) < 0 ||
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
         (mspace = H5Screate_simple(1, &count, NULL)) < 0 ||
-        H5Dwrite(table->dset, table->mem_type, mspace, fspace, H5P_DEFAULT, table->batch) < 0) {
+        H5Dwrite(table->dset, table->mem_type, mspace, fspace, table->trace->dxpl,
+                 table->batch) < 0) {
         rc = h5_fail(err, "cannot write table '%s' in '%s'", table->name,
                      table->trace->partial);
         goto out;
@@ -881,6 +913,9 @@ static int trace_end(trace_t *trace, trace_end_t how, sim_err_t *err)
             rc = sim_err_set(err, SIM_ERR_RUN, "cannot remove '%s': %s", trace->partial,
                              strerror(errno));
     }
+    close_id(trace->dxpl, H5Pclose);
+    free(trace->tconv);
+    free(trace->bkg);
     free(trace->tables);
     free(trace->path);
     free(trace->partial);

@@ -24,7 +24,7 @@ run() { # NAME ARGS...: one run of the scenario, 10 minutes
     "$QKMSIM" run "$scn" --until 10min -o "$tmp/$name.h5" --quiet "$@" ||
         { echo "FAIL: run $name exited $?"; exit 1; }
 }
-run all
+run all -O requests=all
 run off -O requests=off
 run sampled -O requests=sampled -O request-every=10
 
@@ -190,7 +190,7 @@ done
 
 # Code names of every enumeration column; a run with link outages too.
 "$PYTHON3" "$SRCDIR/tests/check_codes.py" "$tmp/all.h5" || fail=1
-"$QKMSIM" run "$SRCDIR/scenarios/links.xml" --until 100min -o "$tmp/links.h5" --quiet ||
+"$QKMSIM" run "$SRCDIR/scenarios/links.xml" --until 100min -O requests=all -o "$tmp/links.h5" --quiet ||
     { echo "FAIL: run links.xml exited $?"; fail=1; }
 "$PYTHON3" "$SRCDIR/tests/check_codes.py" "$tmp/links.h5" --expect-outages || fail=1
 exit $fail

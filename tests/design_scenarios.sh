@@ -19,7 +19,7 @@ checks="$SRCDIR/tests/check_designs.py"
 
 run() {   # run NAME SCENARIO [ARGS...]
     name=$1; scn=$2; shift 2
-    "$QKMSIM" run "$scn" -o "$tmp/$name.h5" --quiet "$@" ||
+    "$QKMSIM" run "$scn" -o "$tmp/$name.h5" --quiet -O requests=all "$@" ||
         { echo "FAIL: $name: qkmsim run exited $?"; fail=1; return 1; }
     "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/$name.h5" "$scn" > "$tmp/check.log" ||
         { echo "FAIL: $name: check_trace.py"; cat "$tmp/check.log"; fail=1; }

@@ -11,18 +11,22 @@ scn="$SRCDIR/scenarios/default.xml"
 fail=0
 run() { out=$1; shift; "$QKMSIM" run "$scn" --until 20min -q -o "$tmp/$out.h5" "$@" ||
         { echo "FAIL: run $* exited $?"; fail=1; }; }
-run all
+run all -O requests=all
+run agg
+run agg10 -O request-interval=10s
 run off -O requests=off
 run sampled -O requests=sampled -O request-every=7
 run summary --summary-only
-run plain -O compress=false
+run plain -O compress=false -O requests=all
+run plainagg -O compress=false
 "$PYTHON3" - "$tmp" <<'PY' || fail=1
 import sys, h5py, numpy as np
 d = sys.argv[1]
 bad = []
 def expect(c, m):
     if not c: bad.append(m)
-f = {k: h5py.File(f"{d}/{k}.h5", "r") for k in ("all", "off", "sampled", "summary", "plain")}
+f = {k: h5py.File(f"{d}/{k}.h5", "r") for k in ("all", "agg", "agg10", "off", "sampled", "summary", "plain",
+                                                 "plainagg")}
 summaries = [n for n in f["all"]["summary"]]
 for k, h in f.items():
     for n in summaries:
@@ -40,6 +44,37 @@ samp = f["sampled"]["requests"][()]
 for app in np.unique(full["app"]):
     a = full[full["app"] == app]
     expect(samp[samp["app"] == app].tobytes() == a[::7].tobytes(), f"sampled: app {app} rows")
+# The default: per-client aggregates that give the same counts as the
+# log, window by window, with the log's latency quantiles (GSL's and
+# numpy's "linear" are the same interpolation).
+expect(f["agg"]["metadata"].attrs["requests"] == b"aggregate" or
+       f["agg"]["metadata"].attrs["requests"] == "aggregate", "the default is not aggregate")
+expect(len(f["agg"]["requests"]) == 0, "aggregate: per-request rows")
+expect("request_stats" not in f["all"], "all: /request_stats written")
+for k, width in (("agg", 60e9), ("agg10", 10e9)):
+    st = f[k]["request_stats"][()]
+    expect(int(f[k]["request_stats"].attrs["interval_ns"]) == width, f"{k}: interval_ns")
+    expect(f[k]["request_stats"].compression == "gzip" and f[k]["request_stats"].shuffle,
+           f"{k}: /request_stats is not compressed")
+    for i, a in enumerate(apps):
+        m, s = st[(st["app"] == i) & (st["kind"] == 1)], st[(st["app"] == i) & (st["kind"] == 2)]
+        for col, want in (("requests", m["count"].sum()), ("ok", m[m["status"] == 200]["count"].sum()),
+                          ("bad_request", m[m["status"] == 400]["count"].sum()),
+                          ("unavailable", m[m["status"] == 503]["count"].sum()),
+                          ("bits", m["bits"].sum()), ("slave_requests", s["count"].sum()),
+                          ("slave_ok", s[s["status"] == 200]["count"].sum())):
+            expect(int(a[col]) == int(want), f"{k}: app {i}: {col} {a[col]}, the aggregates give {want}")
+        lat = (m["count"] * m["latency_mean_s"]).sum() / max(1, m["count"].sum())
+        expect(abs(lat - a["mean_latency_s"]) < 1e-12, f"{k}: app {i}: mean latency")
+    for row in st[:50]:
+        sel = full[(full["app"] == row["app"]) & (full["kind"] == row["kind"]) &
+                   (full["status"] == row["status"]) & (full["t_request"] >= row["t_start"]) &
+                   (full["t_request"] < row["t_end"])]
+        latency = (sel["t_response"] - sel["t_request"]) / 1e9
+        expect(len(sel) == row["count"], f"{k}: a window's count differs from the log")
+        for q, col in ((0.5, "latency_p50_s"), (0.95, "latency_p95_s"), (0.99, "latency_p99_s")):
+            expect(len(sel) > 0 and abs(np.quantile(latency, q) - row[col]) < 1e-12,
+                   f"{k}: {col} differs from the log's")
 for t in ("levels", "requests", "link_blocks", "link_outages"):
     expect(len(f["summary"][t]) == 0, f"summary-only: /{t} has rows")
 expect(int(f["summary"]["metadata"].attrs["summary_only"]) == 1, "summary_only attribute")
@@ -47,6 +82,9 @@ for t in ("levels", "requests", "link_blocks"):
     expect(f["all"][t].compression == "gzip" and f["all"][t].shuffle, f"/{t} is not compressed")
     expect(f["plain"][t].compression is None, f"compress=false: /{t} is compressed")
     expect(f["plain"][t][()].tobytes() == f["all"][t][()].tobytes(), f"/{t}: compression changed data")
+expect(f["plainagg"]["request_stats"].compression is None, "compress=false: /request_stats is compressed")
+expect(f["plainagg"]["request_stats"][()].tobytes() == f["agg"]["request_stats"][()].tobytes(),
+       "/request_stats: compression changed data")
 expect(f["all"]["summary/network"].compression is None, "a summary table is compressed")
 for m in bad:
     print("FAIL:", m)

@@ -13,8 +13,8 @@ fail=0
 scn="$SRCDIR/scenarios/storage-options.xml"
 check="$SRCDIR/tests/check_storage.py"
 
-"$QKMSIM" run "$scn" -o "$tmp/reserve.h5" --quiet || { echo "FAIL: run exited $?"; exit 1; }
-"$QKMSIM" run "$scn" -o "$tmp/open.h5" --quiet -p "//store/@reserve-min=false" \
+"$QKMSIM" run "$scn" -o "$tmp/reserve.h5" --quiet -O requests=all || { echo "FAIL: run exited $?"; exit 1; }
+"$QKMSIM" run "$scn" -o "$tmp/open.h5" --quiet -O requests=all -p "//store/@reserve-min=false" \
     -p "@name=no-reserve" || { echo "FAIL: run without reserve exited $?"; exit 1; }
 "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/reserve.h5" "$scn" || fail=1
 "$PYTHON3" "$check" check "$tmp/reserve.h5" --expect-expiry --reserve-bites AD || fail=1

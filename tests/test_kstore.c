@@ -124,6 +124,19 @@ static void test_fifo_ranges(void)
     CU_ASSERT_EQUAL(kstore_range_at(s, 0)->length, 50);
     CU_ASSERT_EQUAL(kstore_level(s), 3750);
     kstore_rangebuf_free(&got);
+    /* A list that starts in a caller's array of 2 and grows past it: the
+     * first ranges are copied over, the array is never freed. */
+    kstore_range_t two[2] = { { .stream = 99 }, { .stream = 99 } };
+    kstore_rangebuf_t on = KSTORE_RANGEBUF_ON(two);
+    CU_ASSERT_TRUE(kstore_take(s, 50, KSTORE_CAUSE_SUPPLIED, 50, &on, NULL));
+    CU_ASSERT_TRUE(on.borrowed && on.v == two && on.n == 1);
+    CU_ASSERT_TRUE(kstore_take(s, 450, KSTORE_CAUSE_SUPPLIED, 50, &on, NULL));
+    CU_ASSERT_FALSE(on.borrowed);
+    CU_ASSERT_EQUAL_FATAL(on.n, 6);
+    for (size_t i = 0; i < on.n; i++)
+        CU_ASSERT_EQUAL(on.v[i].offset, i == 0 ? 250 : 200 + 100 * i);
+    CU_ASSERT_EQUAL(on.v[5].length, 50);
+    kstore_rangebuf_free(&on);
     kstore_destroy(s);
 }
 

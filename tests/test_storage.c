@@ -378,7 +378,8 @@ static int run_to(const char *body, const char *out, world_report_t *r, sim_err_
 {
     scn_t *scn = NULL;
     world_t *w = NULL;
-    world_options_t opts = { 0 };
+    static const char *const per_request[] = { "requests=all" };   /* reads /requests */
+    world_options_t opts = { .output = per_request, .noutput = 1 };
     int rc;
 
     memset(r, 0, sizeof *r);

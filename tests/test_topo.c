@@ -556,6 +556,98 @@ static void test_read_errors(void)
     CU_ASSERT_EQUAL(remove(bad), 0);
 }
 
+/* ------------------------------------------------------------ generators */
+
+static topo_gen_params_t geometric(size_t n, double radius, uint64_t seed, bool largest)
+{
+    return (topo_gen_params_t){ .model = TOPO_GEOMETRIC, .nodes = n, .radius = radius,
+                                .seed = seed, .largest = largest };
+}
+
+/* Every pair closer than the radius is an edge, and no other (closed
+ * form of the random geometric graph), on all nodes (largest = false). */
+static void test_generate_geometric(void)
+{
+    const topo_gen_params_t p = geometric(300, 0.1, 42, false);
+    topo_generated_t g, h;
+    sim_err_t err;
+    size_t close = 0;
+
+    CU_ASSERT_EQUAL_FATAL(topo_generate(&p, &g, &err), SIM_OK);
+    CU_ASSERT_EQUAL(g.nnodes, 300);
+    CU_ASSERT_EQUAL(g.dropped, 0);
+    for (size_t i = 0; i < g.nnodes; i++) {
+        CU_ASSERT(g.x[i] >= 0 && g.x[i] <= 1 && g.y[i] >= 0 && g.y[i] <= 1);
+        for (size_t j = i + 1; j < g.nnodes; j++)
+            close += hypot(g.x[i] - g.x[j], g.y[i] - g.y[j]) < 0.1;
+    }
+    CU_ASSERT_EQUAL(g.nedges, close);
+    for (size_t e = 0; e < g.nedges; e++) {
+        CU_ASSERT(g.edge_a[e] < g.edge_b[e]);
+        CU_ASSERT(hypot(g.x[g.edge_a[e]] - g.x[g.edge_b[e]],
+                        g.y[g.edge_a[e]] - g.y[g.edge_b[e]]) < 0.1);
+    }
+    /* The same seed draws the same graph; another seed another one. */
+    CU_ASSERT_EQUAL_FATAL(topo_generate(&p, &h, &err), SIM_OK);
+    CU_ASSERT(h.nedges == g.nedges && memcmp(h.x, g.x, g.nnodes * sizeof *g.x) == 0 &&
+              memcmp(h.edge_b, g.edge_b, g.nedges * sizeof *g.edge_b) == 0);
+    topo_generated_free(&h);
+    const topo_gen_params_t q = geometric(300, 0.1, 43, false);
+    CU_ASSERT_EQUAL_FATAL(topo_generate(&q, &h, &err), SIM_OK);
+    CU_ASSERT(memcmp(h.x, g.x, g.nnodes * sizeof *g.x) != 0);
+    topo_generated_free(&h);
+    topo_generated_free(&g);
+}
+
+/* largest: one component is left, every node reachable from node 0. */
+static void test_generate_largest(void)
+{
+    const topo_gen_params_t p = geometric(200, 0.06, 7, true);
+    topo_generated_t g;
+    sim_err_t err;
+
+    CU_ASSERT_EQUAL_FATAL(topo_generate(&p, &g, &err), SIM_OK);
+    CU_ASSERT(g.components > 1);   /* this draw is disconnected */
+    CU_ASSERT(g.dropped > 0);
+    CU_ASSERT_EQUAL(g.nnodes + g.dropped, 200);
+    topo_t *t = topo_create(g.nnodes, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    for (size_t e = 0; e < g.nedges; e++)
+        CU_ASSERT_EQUAL(topo_add_edge(t, g.edge_a[e], g.edge_b[e], 1.0, NULL, &err), SIM_OK);
+    for (size_t i = 1; i < g.nnodes; i++) {
+        size_t *path = NULL, n = 0;
+        CU_ASSERT_EQUAL(topo_shortest_path(t, 0, i, false, &path, &n, &err), SIM_OK);
+        CU_ASSERT(n >= 2);
+        free(path);
+    }
+    topo_destroy(t);
+    topo_generated_free(&g);
+}
+
+static void test_generate_lattice(void)
+{
+    const topo_gen_params_t p = { .model = TOPO_LATTICE, .rows = 4, .cols = 6, .largest = true };
+    topo_gen_params_t bad = geometric(10, 0.0, 1, true);
+    topo_generated_t g;
+    sim_err_t err;
+
+    CU_ASSERT_EQUAL_FATAL(topo_generate(&p, &g, &err), SIM_OK);
+    CU_ASSERT_EQUAL(g.nnodes, 24);
+    CU_ASSERT_EQUAL(g.nedges, 4 * 5 + 6 * 3);
+    CU_ASSERT_EQUAL(g.components, 1);
+    for (size_t e = 0; e < g.nedges; e++)   /* neighbours: 1/5 or 1/3 apart */
+        CU_ASSERT(fabs(hypot(g.x[g.edge_a[e]] - g.x[g.edge_b[e]],
+                             g.y[g.edge_a[e]] - g.y[g.edge_b[e]]) - 0.2) < 1e-12 ||
+                  fabs(hypot(g.x[g.edge_a[e]] - g.x[g.edge_b[e]],
+                             g.y[g.edge_a[e]] - g.y[g.edge_b[e]]) - 1.0 / 3) < 1e-12);
+    topo_generated_free(&g);
+    CU_ASSERT_EQUAL(topo_generate(&bad, &g, &err), SIM_ERR_INPUT);
+    bad.radius = 1.5;
+    CU_ASSERT_EQUAL(topo_generate(&bad, &g, &err), SIM_ERR_INPUT);
+    bad = (topo_gen_params_t){ .model = TOPO_LATTICE, .rows = 0, .cols = 3 };
+    CU_ASSERT_EQUAL(topo_generate(&bad, &g, &err), SIM_ERR_INPUT);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -572,6 +664,9 @@ int main(void)
         CU_add_test(graph, "neighbours", test_neighbors) == NULL ||
         CU_add_test(graph, "edge between", test_edge_between) == NULL ||
         CU_add_test(graph, "errors", test_errors) == NULL ||
+        CU_add_test(graph, "geometric graph", test_generate_geometric) == NULL ||
+        CU_add_test(graph, "largest component", test_generate_largest) == NULL ||
+        CU_add_test(graph, "lattice and bad parameters", test_generate_lattice) == NULL ||
         CU_add_test(graphml, "ring.graphml", test_read_ring) == NULL ||
         CU_add_test(graphml, "string attribute", test_read_string_attribute) == NULL ||
         CU_add_test(graphml, "missing and malformed files", test_read_errors) == NULL) {
