@@ -754,9 +754,20 @@ static const trace_field_t etsi014_sum_fields[] = {
 };
 
 /* The kind's network counters (summary hook, net[]). */
-enum { ETSI014_NET_SLAVE_FAILED };
+enum {
+    ETSI014_NET_SLAVE_FAILED,
+    ETSI014_NET_UNAUTHORIZED,
+    ETSI014_NET_RETRIES,
+    ETSI014_NET_FALLBACK,
+};
 static const model_counter_t etsi014_counters[] = {
     [ETSI014_NET_SLAVE_FAILED] = { .name = "slave_failed", .network = true },
+    [ETSI014_NET_UNAUTHORIZED] = { .name = "unauthorized", .network = true,
+                                   .report = "requests answered 401 (not addressed)" },
+    [ETSI014_NET_RETRIES] = { .name = "retries", .network = true,
+                              .report = "GET_KEY retries after 503" },
+    [ETSI014_NET_FALLBACK] = { .name = "fallback", .network = true,
+                               .report = "requests served a non-ITS fallback key" },
     { .name = NULL },
 };
 
@@ -882,6 +893,9 @@ static int etsi014_summary(trace_t *trace, client_t *const *clients, size_t n, i
         };
         etsi014_sum_more((etsi014_t *)clients[i], end, &row);
         net[ETSI014_NET_SLAVE_FAILED] += s->slave_failed;
+        net[ETSI014_NET_UNAUTHORIZED] += s->unauthorized;
+        net[ETSI014_NET_RETRIES] += s->retries;
+        net[ETSI014_NET_FALLBACK] += s->fallback;
         if (trace_append(t, &row, err) != SIM_OK)
             return SIM_ERR_RUN;
     }

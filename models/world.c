@@ -122,7 +122,7 @@ static void world_mix_link_ends(const void *world, size_t link, size_t *a, size_
 }
 
 /* A <mix>: its pairs, each made by its kind like a written client. */
-static int world_read_mix(world_t *w, const client_env_t *env, const scn_elem_t *e,
+static int world_read_mix(world_t *w, client_env_t *env, const scn_elem_t *e,
                           sim_err_t *err)
 {
     const mix_env_t menv = { .seed = w->ctx.seed, .run = w->ctx.run, .nnodes = w->nnodes,
