@@ -194,3 +194,17 @@ void client_agg_free(client_t *c)
     free(a);
     c->agg = NULL;
 }
+
+bool client_log_keeps(const client_output_t *out, uint64_t k)
+{
+    switch (out->requests) {
+    case CLIENT_LOG_ALL:
+        return true;
+    case CLIENT_LOG_SAMPLED:
+        return k % out->every == 0;
+    case CLIENT_LOG_OFF:
+    case CLIENT_LOG_AGGREGATE:
+        break;
+    }
+    return false;
+}

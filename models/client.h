@@ -22,6 +22,7 @@
 #ifndef QKM_MODELS_CLIENT_H
 #define QKM_MODELS_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,12 @@ typedef struct client_output {
     uint64_t every;             /* SAMPLED: the 1st, (every+1)-th, ... request of a client */
     int64_t interval;           /* AGGREGATE: ns per window */
 } client_output_t;
+
+/* Whether the k-th row (from 0) offered to a per-row log (a kind's
+ * request table, the relay's /relays) is kept under out: every row (ALL),
+ * the 1st, (every+1)-th, ... (SAMPLED), none (OFF, and AGGREGATE, whose
+ * rows are /request_stats' instead). */
+bool client_log_keeps(const client_output_t *out, uint64_t k);
 
 /* A client's aggregates of the current window (client.c). */
 typedef struct client_agg client_agg_t;

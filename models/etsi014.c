@@ -781,9 +781,7 @@ static void etsi014_log(etsi014_t *app, const etsi014_record_t *rec)
     const uint64_t k = app->logged++;
     client_record(&app->base, rec->kind, rec->status, rec->t_request,
                   rec->t_response - rec->t_request, rec->bits);
-    if (app->log == NULL ||
-        (app->out.requests != CLIENT_LOG_ALL && app->out.requests != CLIENT_LOG_SAMPLED) ||
-        (app->out.requests == CLIENT_LOG_SAMPLED && k % app->out.every != 0))
+    if (app->log == NULL || !client_log_keeps(&app->out, k))
         return;
     if (trace_append(app->log, rec, &err) != SIM_OK)
         model_fail(app->base.ctx, &err);

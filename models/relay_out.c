@@ -101,8 +101,7 @@ int relay_log_job(relay_t *r, const relay_job_t *j, relay_outcome_t o, int64_t n
                   sim_err_t *err)
 {
     relay_rec_t rec;
-    if (r->t_relays == NULL || r->log.requests == CLIENT_LOG_OFF ||
-        (r->log.requests == CLIENT_LOG_SAMPLED && j->seq % r->log.every != 0))
+    if (r->t_relays == NULL || !client_log_keeps(&r->log, j->seq))
         return SIM_OK;
     rec = (relay_rec_t){ .job = j->id, .flow = j->flow->index, .src = j->flow->src,
                          .dst = j->flow->dst, .bits = j->bits,

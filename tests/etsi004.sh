@@ -13,21 +13,21 @@ fail=0
 scn="$SRCDIR/scenarios/etsi004.xml"
 check="$SRCDIR/tests/check_etsi004.py"
 
-"$QKMSIM" run "$scn" -o "$tmp/e.h5" --quiet || { echo "FAIL: run exited $?"; exit 1; }
+"$QKMSIM" run "$scn" -o "$tmp/e.h5" --quiet -O requests=all || { echo "FAIL: run exited $?"; exit 1; }
 "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/e.h5" "$scn" || fail=1
 "$PYTHON3" "$SRCDIR/tests/check_codes.py" "$tmp/e.h5" --etsi004 > /dev/null || fail=1
 "$PYTHON3" "$check" "$tmp/e.h5" 1000 --expect 0 1 2 6 7 8 || fail=1
 
-"$QKMSIM" run "$scn" -o "$tmp/fixed.h5" --quiet -p "//etsi004[@id='video']/@key-stream-id=fixed" ||
+"$QKMSIM" run "$scn" -o "$tmp/fixed.h5" --quiet -O requests=all -p "//etsi004[@id='video']/@key-stream-id=fixed" ||
     { echo "FAIL: run with a fixed key stream ID exited $?"; exit 1; }
 "$PYTHON3" "$check" "$tmp/fixed.h5" 1000 --expect 5 || fail=1
 
-"$QKMSIM" run "$scn" -o "$tmp/slow.h5" --quiet -p "//etsi004[@id='bulk']/@peer-delay=5s" ||
+"$QKMSIM" run "$scn" -o "$tmp/slow.h5" --quiet -O requests=all -p "//etsi004[@id='bulk']/@peer-delay=5s" ||
     { echo "FAIL: run with a slow peer exited $?"; exit 1; }
 "$PYTHON3" "$check" "$tmp/slow.h5" 1000 --expect 3 || fail=1
 
 # Same scenario, seed and run: identical datasets.
-"$QKMSIM" run "$scn" -o "$tmp/again.h5" --quiet || { echo "FAIL: second run exited $?"; exit 1; }
+"$QKMSIM" run "$scn" -o "$tmp/again.h5" --quiet -O requests=all || { echo "FAIL: second run exited $?"; exit 1; }
 "$PYTHON3" "$SRCDIR/tests/check_trace.py" same "$tmp/e.h5" "$tmp/again.h5" > /dev/null ||
     { echo "FAIL: two runs differ"; fail=1; }
 [ $fail -eq 0 ] && echo "ok: etsi004"

@@ -18,7 +18,7 @@ check="$SRCDIR/tests/check_etsi014.py"
 
 run() {   # run NAME SCENARIO [ARGS...]
     n=$1; s=$2; shift 2
-    "$QKMSIM" run "$s" -o "$tmp/$n.h5" --quiet "$@" 2> "$tmp/$n.err" ||
+    "$QKMSIM" run "$s" -o "$tmp/$n.h5" --quiet -O requests=all "$@" 2> "$tmp/$n.err" ||
         { echo "FAIL: run $n exited $?"; cat "$tmp/$n.err"; fail=1; return 1; }
 }
 

@@ -23,7 +23,7 @@
 #define NET(dur, gen, store, apps)                                                            \
     "<scenario name='t' duration='" dur "' seed='3'><nodes><node id='A'/><node id='B'/>"   \
     "<node id='C'/></nodes><links><link id='AB' a='A' b='B'>" gen store "</link>"            \
-    "<link id='AC' a='A' b='C'>" gen store "</link></links><apps>" apps "</apps></scenario>"
+    "<link id='AC' a='A' b='C'>" gen store "</link></links><apps>" apps "</apps><trace requests='all'/></scenario>"
 
 #define GEN_10K "<generation model='constant' rate='10kbps' block='1s'/>"
 #define STORE_BIG "<store capacity='1Gb' min='0' threshold='0' initial='1Mb'/>"
