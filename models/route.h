@@ -122,8 +122,9 @@ void route_destroy(route_t *r);
 int route_check(route_t *r, uint32_t src, uint32_t dst, sim_err_t *err);
 
 /* The path to use at `now` (rules above). *found = false (out zeroed)
- * when every path is cut. Returns SIM_ERR_RUN only on igraph/memory
- * failure. */
+ * when every path is cut. SIM_ERR_INPUT for an unknown node or src == dst
+ * (a caller's bug: route_check refuses them), SIM_ERR_RUN on an igraph or
+ * memory failure. */
 int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t *out,
                bool *found, sim_err_t *err);
 
