@@ -160,37 +160,39 @@ static void paths_free(route_path_t *paths, size_t n)
     free(paths);
 }
 
+/* Arrays for a path of n hops, p->nhops = n. */
+static int path_alloc(route_path_t *p, size_t n, sim_err_t *err)
+{
+    p->nodes = malloc((n + 1) * sizeof *p->nodes);
+    p->links = malloc((n ? n : 1) * sizeof *p->links);
+    if (p->nodes == NULL || p->links == NULL) {
+        route_path_free(p);
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    }
+    p->nhops = (uint32_t)n;
+    return SIM_OK;
+}
+
 /* dst := src (uint32 copies). */
 static int path_from_topo(const topo_path_t *src, route_path_t *dst, sim_err_t *err)
 {
     size_t n = src->nedges;
-    dst->nodes = malloc((n + 1) * sizeof *dst->nodes);
-    dst->links = malloc((n ? n : 1) * sizeof *dst->links);
-    if (dst->nodes == NULL || dst->links == NULL) {
-        route_path_free(dst);
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    }
-    dst->nhops = (uint32_t)n;
-    for (size_t i = 0; i <= n; i++)
+    int rc = path_alloc(dst, n, err);
+    for (size_t i = 0; rc == SIM_OK && i <= n; i++)
         dst->nodes[i] = (uint32_t)src->nodes[i];
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; rc == SIM_OK && i < n; i++)
         dst->links[i] = (uint32_t)src->edges[i];
-    return SIM_OK;
+    return rc;
 }
 
 static int path_copy(const route_path_t *src, route_path_t *dst, sim_err_t *err)
 {
-    size_t n = src->nhops;
-    dst->nodes = malloc((n + 1) * sizeof *dst->nodes);
-    dst->links = malloc((n ? n : 1) * sizeof *dst->links);
-    if (dst->nodes == NULL || dst->links == NULL) {
-        route_path_free(dst);
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    int rc = path_alloc(dst, src->nhops, err);
+    if (rc == SIM_OK) {
+        memcpy(dst->nodes, src->nodes, ((size_t)src->nhops + 1) * sizeof *dst->nodes);
+        memcpy(dst->links, src->links, src->nhops * sizeof *dst->links);
     }
-    dst->nhops = src->nhops;
-    memcpy(dst->nodes, src->nodes, (n + 1) * sizeof *dst->nodes);
-    memcpy(dst->links, src->links, n * sizeof *dst->links);
-    return SIM_OK;
+    return rc;
 }
 
 /* The first path (k == 1) or the k candidates under weights w, as a
@@ -352,22 +354,17 @@ static int entry_search_all(route_t *r, uint32_t src, route_entry_t *e, sim_err_
 /* The path from the tree's root to dst (r->tree), into p. */
 static int path_from_tree(const route_t *r, uint32_t dst, route_path_t *p, sim_err_t *err)
 {
-    uint32_t n = 0;
-    size_t v = dst, a, b;
+    size_t n = 0, v = dst, a, b;
+    int rc;
 
     for (size_t at = dst; r->tree[at] != SIZE_MAX; n++) {
         topo_edge_ends(r->topo, r->tree[at], &a, &b);
         at = (a == at) ? b : a;
     }
-    p->nodes = malloc(((size_t)n + 1) * sizeof *p->nodes);
-    p->links = malloc((n ? n : 1) * sizeof *p->links);
-    if (p->nodes == NULL || p->links == NULL) {
-        route_path_free(p);
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    }
-    p->nhops = n;
+    if ((rc = path_alloc(p, n, err)) != SIM_OK)
+        return rc;
     p->nodes[n] = dst;
-    for (uint32_t i = n; i > 0; i--) {
+    for (size_t i = n; i > 0; i--) {
         p->links[i - 1] = (uint32_t)r->tree[v];
         topo_edge_ends(r->topo, r->tree[v], &a, &b);
         v = (a == v) ? b : a;
@@ -531,8 +528,9 @@ int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t
     memset(out, 0, sizeof *out);
     *found = false;
     r->stats.finds++;
-    if (src >= r->nnodes || dst >= r->nnodes)
-        return sim_err_set(err, SIM_ERR_INPUT, "route %u -> %u: unknown node", src, dst);
+    if (src >= r->nnodes || dst >= r->nnodes || src == dst)
+        return sim_err_set(err, SIM_ERR_INPUT, "route %u -> %u: %s", src, dst,
+                           src == dst ? "both ends are the same node" : "unknown node");
     key_refresh(r, now);
     if ((rc = cache_get(r, src, dst, &e, err)) != SIM_OK)
         return rc;

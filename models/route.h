@@ -2,8 +2,8 @@
 /*
  * route.h - routing of relayed key over the QKD network (issue 9).
  *
- * Links are the topology's edges: link id == topo edge id (the order of
- * <link> in the scenario). Nodes are topo node indices. The graph work
+ * Links are the topology's edges: link id == topo edge id (the world's
+ * link order). Nodes are topo node indices. The graph work
  * (Dijkstra, k shortest paths by Yen's algorithm) is igraph's, in
  * sim/topo.c; this module only chooses the edge weights and the path.
  *
@@ -35,9 +35,10 @@
  * whose every link stores at least balance_threshold_bits (view->link_key)
  * at now, else the first that is up (the relay then waits for key on it).
  * Re-routing: when every candidate has a link down, the same rule on the k
- * shortest paths of the graph without the down links (found afresh, not
- * cached). *found = false only when no path of links that are up joins
- * src and dst: the caller counts it.
+ * shortest paths of the graph without the down links (kept per pair while
+ * the weights and the set of down links stay the same, searched again
+ * when either changes). *found = false only when no path of links that
+ * are up joins src and dst: the caller counts it.
  *
  * Ties: paths of equal cost keep igraph's order, which depends only on the
  * graph and the order of its links: the same scenario gives the same
@@ -122,8 +123,9 @@ void route_destroy(route_t *r);
 int route_check(route_t *r, uint32_t src, uint32_t dst, sim_err_t *err);
 
 /* The path to use at `now` (rules above). *found = false (out zeroed)
- * when every path is cut. Returns SIM_ERR_RUN only on igraph/memory
- * failure. */
+ * when every path is cut. SIM_ERR_INPUT for an unknown node or src == dst
+ * (a caller's bug: route_check refuses them), SIM_ERR_RUN on an igraph or
+ * memory failure. */
 int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t *out,
                bool *found, sim_err_t *err);
 

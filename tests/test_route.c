@@ -337,6 +337,11 @@ static void test_check(void)
         memset(f.down, 0, sizeof f.down);
         /* An isolated node is not found during the run either. */
         expect_path(r, 0, 6, 0, NULL, 0);
+        route_path_t p;
+        bool found = true;
+        CU_ASSERT_EQUAL(route_find(r, 3, 3, 0, &p, &found, &err), SIM_ERR_INPUT);
+        CU_ASSERT_EQUAL(route_find(r, 3, 7, 0, &p, &found, &err), SIM_ERR_INPUT);
+        CU_ASSERT_FALSE(found);
         route_destroy(r);
     }
     topo_destroy(t);
