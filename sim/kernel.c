@@ -90,10 +90,14 @@
 /* heap[0] sits this many entries past a line boundary, so that heap[1]
  * (and so every group of four siblings) starts one. */
 #define SIM_HEAP_SKEW (SIM_LINE / sizeof(sim_entry_t) - 1)
+/* Entries past the end of the heap, up to heap_cap + SIM_ARITY, hold this:
+ * greater than every entry (no sequence number is SIM_SEQ_FREE), so a node
+ * always has four children to compare. */
+#define SIM_ENTRY_PAD ((sim_entry_t){ .time = SIM_TIME_MAX, .key = UINT64_MAX })
 
 typedef struct sim_entry {
-    sim_time_t time;
     uint64_t key;           /* (seq << 32) | slot */
+    sim_time_t time;
 } sim_entry_t;
 
 typedef struct sim_body {
@@ -127,10 +131,22 @@ struct sim {
  * run loop reads one flag per event without a NULL test. */
 static const volatile sig_atomic_t sim_no_interrupt = 0;
 
+#if defined(__SIZEOF_INT128__)
+typedef __int128 sim_order_t;
+static inline sim_order_t sim_entry_order(sim_entry_t e)
+{
+    return (sim_order_t)((unsigned __int128)(uint64_t)e.time << 64 | e.key);
+}
+static inline bool sim_entry_less(sim_entry_t a, sim_entry_t b)
+{
+    return sim_entry_order(a) < sim_entry_order(b);
+}
+#else
 static inline bool sim_entry_less(sim_entry_t a, sim_entry_t b)
 {
     return a.time < b.time || (a.time == b.time && a.key < b.key);
 }
+#endif
 
 static inline uint32_t sim_entry_slot(sim_entry_t e)
 {
@@ -163,6 +179,14 @@ static inline size_t sim_dead(const sim_t *sim)
 #define SIM_ALWAYS_INLINE
 #endif
 
+/* An empty asm statement: GCC does not turn a conditional block holding
+ * one into a conditional move. */
+#if defined(__GNUC__)
+#define SIM_KEEP_BRANCH() __asm__ volatile("")
+#else
+#define SIM_KEEP_BRANCH() ((void)0)
+#endif
+
 static inline void sim_prefetch(const void *p)
 {
 #if defined(__GNUC__)
@@ -188,14 +212,28 @@ static inline void sim_sift_up(sim_t *sim, size_t i, sim_entry_t e)
     h[i] = e;
 }
 
-/* The least of the children c .. c+3 (fewer when the heap ends first). */
-static inline size_t sim_min_child(const sim_entry_t *h, size_t c, size_t n)
+/* The least of the children c .. c+3. Entries past the end are
+ * SIM_ENTRY_PAD, greater than every entry, so no bound is tested. Each
+ * choice stays a branch (SIM_KEEP_BRANCH): the CPU then guesses the child
+ * and starts loading the next level's line while this one is still on its
+ * way; as a conditional move (what GCC makes of the last choice otherwise)
+ * every level waits for its line, and the hold model ran about 20% slower
+ * (docs/performance.md). */
+static inline size_t sim_min_child(const sim_entry_t *h, size_t c)
 {
-    size_t end = c + SIM_ARITY < n ? c + SIM_ARITY : n;
     size_t m = c;
-    for (size_t k = c + 1; k < end; k++)
-        if (sim_entry_less(h[k], h[m]))
-            m = k;
+    if (sim_entry_less(h[c + 1], h[m])) {
+        m = c + 1;
+        SIM_KEEP_BRANCH();
+    }
+    if (sim_entry_less(h[c + 2], h[m])) {
+        m = c + 2;
+        SIM_KEEP_BRANCH();
+    }
+    if (sim_entry_less(h[c + 3], h[m])) {
+        m = c + 3;
+        SIM_KEEP_BRANCH();
+    }
     return m;
 }
 
@@ -207,7 +245,7 @@ static inline size_t sim_sift_step(sim_entry_t *h, size_t n, size_t i, sim_entry
     size_t c = SIM_ARITY * i + 1;
     if (c >= n)
         return i;
-    size_t m = sim_min_child(h, c, n);
+    size_t m = sim_min_child(h, c);
     if (!sim_entry_less(h[m], e))
         return i;
     h[i] = h[m];
@@ -236,10 +274,19 @@ SIM_ALWAYS_INLINE static inline void sim_sift_down(sim_t *sim, size_t i, sim_ent
     h[i] = e;
 }
 
+/* Shortens the heap to n entries, padding the positions given up. */
+static inline void sim_heap_truncate(sim_t *sim, size_t n)
+{
+    for (size_t i = n; i < sim->n; i++)
+        sim->heap[i] = SIM_ENTRY_PAD;
+    sim->n = n;
+}
+
 /* Removes the root: the last entry fills the hole and sinks. */
 static inline void sim_heap_pop(sim_t *sim)
 {
     sim_entry_t last = sim->heap[--sim->n];
+    sim->heap[sim->n] = SIM_ENTRY_PAD;
     if (sim->n > 0)
         sim_sift_down(sim, 0, last);
 }
@@ -260,7 +307,7 @@ static size_t sim_compact(sim_t *sim)
  * The spent root is the least entry, so it stays at index 0. */
 static void sim_rebuild(sim_t *sim)
 {
-    sim->n = sim_compact(sim);
+    sim_heap_truncate(sim, sim_compact(sim));
     if (sim->n < 2)
         return;
     for (size_t i = (sim->n - 2) / SIM_ARITY + 1; i-- > 0;)
@@ -280,7 +327,7 @@ static int sim_entry_cmp(const void *pa, const void *pb)
  * that. */
 static int sim_renumber(sim_t *sim)
 {
-    sim->n = sim_compact(sim);
+    sim_heap_truncate(sim, sim_compact(sim));
     qsort(sim->heap, sim->n, sizeof *sim->heap, sim_entry_cmp);
     for (size_t i = 0; i < sim->n; i++) {
         uint32_t s = sim_entry_slot(sim->heap[i]);
@@ -311,13 +358,15 @@ static int sim_grow_heap(sim_t *sim, size_t cap)
     size_t bytes;
     if (cap > SIZE_MAX / sizeof(sim_entry_t) - SIM_LINE)
         goto out;
-    bytes = (cap + SIM_HEAP_SKEW) * sizeof(sim_entry_t);
+    bytes = (cap + SIM_HEAP_SKEW + SIM_ARITY) * sizeof(sim_entry_t);
     bytes = (bytes + SIM_LINE - 1) / SIM_LINE * SIM_LINE;   /* aligned_alloc wants a multiple */
     sim_entry_t *base = aligned_alloc(SIM_LINE, bytes);
     if (base == NULL)
         goto out;
     if (sim->n > 0)
         memcpy(base + SIM_HEAP_SKEW, sim->heap, sim->n * sizeof *sim->heap);
+    for (size_t i = sim->n; i < cap + SIM_ARITY; i++)
+        base[SIM_HEAP_SKEW + i] = SIM_ENTRY_PAD;
     free(sim->heap_base);
     sim->heap_base = base;
     sim->heap = base + SIM_HEAP_SKEW;
@@ -467,13 +516,13 @@ sim_handle_t sim_schedule_at(sim_t *sim, sim_time_t when, sim_handler_fn handler
          * root (one sift instead of a pop and a push). */
         sim->root_spent = false;
         uint32_t s = sim_slot_fill(sim, seq, handler, object, arg);
-        sim_sift_down(sim, 0, (sim_entry_t){ when, (seq << SIM_SLOT_BITS) | s });
+        sim_sift_down(sim, 0, (sim_entry_t){ .time = when, .key = (seq << SIM_SLOT_BITS) | s });
         return sim_handle_make(sim, s);
     }
     if (sim_reserve(sim) != 0)
         return 0;
     uint32_t s = sim_slot_fill(sim, seq, handler, object, arg);
-    sim_sift_up(sim, sim->n++, (sim_entry_t){ when, (seq << SIM_SLOT_BITS) | s });
+    sim_sift_up(sim, sim->n++, (sim_entry_t){ .time = when, .key = (seq << SIM_SLOT_BITS) | s });
     return sim_handle_make(sim, s);
 }
 
@@ -512,7 +561,7 @@ sim_run_result_t sim_run(sim_t *sim, sim_time_t until)
     for (;;) {
         if (sim->live == 0) {
             /* What is left is dead: drop it all at once. */
-            sim->n = 0;
+            sim_heap_truncate(sim, 0);
             rr = SIM_RUN_EMPTY;
             break;
         }
