@@ -237,40 +237,48 @@ static inline size_t sim_min_child(const sim_entry_t *h, size_t c)
     return m;
 }
 
-/* One level of a sift down from hole i: moves the least child up into the
- * hole and returns the child's index (the new hole), or returns i when e
- * belongs at i. */
-static inline size_t sim_sift_step(sim_entry_t *h, size_t n, size_t i, sim_entry_t e)
+/* One level of a sift down from hole *i: if the least child is less than
+ * e, moves it up into the hole, makes its place the hole and returns true;
+ * returns false when e belongs at *i. */
+static inline bool sim_sift_step(sim_entry_t *h, size_t n, size_t *i, sim_entry_t e)
 {
-    size_t c = SIM_ARITY * i + 1;
+    size_t c = SIM_ARITY * *i + 1;
     if (c >= n)
-        return i;
+        return false;
     size_t m = sim_min_child(h, c);
     if (!sim_entry_less(h[m], e))
-        return i;
-    h[i] = h[m];
-    return m;
+        return false;
+    h[*i] = h[m];
+    *i = m;
+    return true;
 }
 
-/* Places e at hole i or below it, moving smaller children up. An entry
- * that moves up among the root's children (hole index 1 .. 4) will run
- * within a few events: its body is prefetched then, so that the run loop
- * finds it in the cache instead of waiting for memory. Only the first two
- * levels below the root can do that, so they are taken apart from the
- * rest, which then runs without a test per level. */
-SIM_ALWAYS_INLINE static inline void sim_sift_down(sim_t *sim, size_t i, sim_entry_t e)
+/* Places e at hole i or below it, moving smaller children up. */
+static void sim_sift_down(sim_t *sim, size_t i, sim_entry_t e)
+{
+    while (sim_sift_step(sim->heap, sim->n, &i, e))
+        continue;
+    sim->heap[i] = e;
+}
+
+/* The same from the root, the hot path of both scheduling and running. An
+ * entry that moves up among the root's children (hole index 1 .. 4, the
+ * second level of the sift) will run within a few events: its body is
+ * prefetched then, so that the run loop finds it in the cache instead of
+ * waiting for memory. */
+SIM_ALWAYS_INLINE static inline void sim_sift_down_root(sim_t *sim, sim_entry_t e)
 {
     sim_entry_t *h = sim->heap;
     size_t n = sim->n;
-    size_t j;
-    while (i <= SIM_ARITY && (j = sim_sift_step(h, n, i, e)) != i) {
-        if (i > 0)
-            sim_prefetch(&sim->body[sim_entry_slot(h[i])]);
-        i = j;
+    size_t i = 0;
+    if (sim_sift_step(h, n, &i, e)) {
+        size_t child = i;
+        if (sim_sift_step(h, n, &i, e)) {
+            sim_prefetch(&sim->body[sim_entry_slot(h[child])]);
+            while (sim_sift_step(h, n, &i, e))
+                continue;
+        }
     }
-    if (i > SIM_ARITY)
-        while ((j = sim_sift_step(h, n, i, e)) != i)
-            i = j;
     h[i] = e;
 }
 
@@ -288,7 +296,7 @@ static inline void sim_heap_pop(sim_t *sim)
     sim_entry_t last = sim->heap[--sim->n];
     sim->heap[sim->n] = SIM_ENTRY_PAD;
     if (sim->n > 0)
-        sim_sift_down(sim, 0, last);
+        sim_sift_down_root(sim, last);
 }
 
 /* Moves the live entries (and the spent root, kept at index 0) to the front
@@ -421,15 +429,26 @@ static inline uint32_t sim_slot_take(sim_t *sim)
     return s;
 }
 
-/* Returns a slot to the free list: its handles become stale and its heap
- * entry, if still there, dead. */
-static inline void sim_slot_release(sim_t *sim, uint32_t s)
+/* Ends the slot's event: its handles become stale and its heap entry, if
+ * still there, dead. The slot is not yet on the free list. */
+static inline void sim_slot_retire(sim_t *sim, uint32_t s)
 {
     sim_body_t *b = &sim->body[s];
     b->gen++;
     b->seq = SIM_SEQ_FREE;
-    b->arg = sim->free_head;
+}
+
+/* Puts a retired slot on the free list. */
+static inline void sim_slot_free(sim_t *sim, uint32_t s)
+{
+    sim->body[s].arg = sim->free_head;
     sim->free_head = s;
+}
+
+static inline void sim_slot_release(sim_t *sim, uint32_t s)
+{
+    sim_slot_retire(sim, s);
+    sim_slot_free(sim, s);
 }
 
 /* The slot named by handle if that event is pending, else SIM_NO_SLOT.
@@ -447,19 +466,16 @@ static uint32_t sim_handle_slot(const sim_t *sim, sim_handle_t handle)
     return s;
 }
 
-/* Takes a slot for the event with sequence number seq and fills its body;
- * returns the slot. */
-static inline uint32_t sim_slot_fill(sim_t *sim, uint64_t seq, sim_handler_fn handler,
-                                     void *object, uint64_t arg)
+/* Fills slot s with the event that has sequence number seq. */
+static inline void sim_slot_fill(sim_t *sim, uint32_t s, uint64_t seq, sim_handler_fn handler,
+                                 void *object, uint64_t arg)
 {
-    uint32_t s = sim_slot_take(sim);
     sim_body_t *b = &sim->body[s];
     b->handler = handler;
     b->object = object;
     b->arg = arg;
     b->seq = (uint32_t)seq;
     sim->live++;
-    return s;
 }
 
 static inline sim_handle_t sim_handle_make(const sim_t *sim, uint32_t s)
@@ -467,12 +483,13 @@ static inline sim_handle_t sim_handle_make(const sim_t *sim, uint32_t s)
     return ((uint64_t)sim->body[s].gen << 32) | ((uint64_t)s + 1);
 }
 
-/* Removes the entry of the event that just ran if its handler scheduled
- * nothing to take its place. */
+/* Removes the entry of the event that just ran, and frees its slot, if
+ * its handler scheduled nothing to take their place. */
 static inline void sim_drop_spent_root(sim_t *sim)
 {
     if (sim->root_spent) {
         sim->root_spent = false;
+        sim_slot_free(sim, sim_entry_slot(sim->heap[0]));
         sim_heap_pop(sim);
     }
 }
@@ -511,17 +528,20 @@ sim_handle_t sim_schedule_at(sim_t *sim, sim_time_t when, sim_handler_fn handler
     if (when < sim->now || sim_next_seq(sim, &seq) != 0)
         return 0;
     if (sim->root_spent) {
-        /* The running event's slot is on the free list and its entry still
-         * holds the root: take both over, and sink the new entry from the
-         * root (one sift instead of a pop and a push). */
+        /* The running event's entry still holds the root and its retired
+         * slot is kept for it: take both over, and sink the new entry from
+         * the root (one sift instead of a pop and a push). */
         sim->root_spent = false;
-        uint32_t s = sim_slot_fill(sim, seq, handler, object, arg);
-        sim_sift_down(sim, 0, (sim_entry_t){ .time = when, .key = (seq << SIM_SLOT_BITS) | s });
-        return sim_handle_make(sim, s);
+        uint32_t s = sim_entry_slot(sim->heap[0]);
+        sim_slot_fill(sim, s, seq, handler, object, arg);
+        sim_handle_t handle = sim_handle_make(sim, s);
+        sim_sift_down_root(sim, (sim_entry_t){ .time = when, .key = (seq << SIM_SLOT_BITS) | s });
+        return handle;
     }
     if (sim_reserve(sim) != 0)
         return 0;
-    uint32_t s = sim_slot_fill(sim, seq, handler, object, arg);
+    uint32_t s = sim_slot_take(sim);
+    sim_slot_fill(sim, s, seq, handler, object, arg);
     sim_sift_up(sim, sim->n++, (sim_entry_t){ .time = when, .key = (seq << SIM_SLOT_BITS) | s });
     return sim_handle_make(sim, s);
 }
@@ -579,12 +599,13 @@ sim_run_result_t sim_run(sim_t *sim, sim_time_t until)
             rr = SIM_RUN_UNTIL;
             break;
         }
-        /* Copy the body out and free the slot before the handler runs, so
-         * the handler may reuse it and sees its own handle as not pending.
-         * The entry stays at the root, below every other entry in
-         * (time, seq) order, until the handler schedules a successor. */
+        /* Copy the body out and retire the slot before the handler runs,
+         * so that it sees its own handle as not pending. The entry stays
+         * at the root, below every other entry in (time, seq) order, and
+         * the slot stays with it, until the handler schedules a successor,
+         * which takes both over. */
         sim_body_t b = *bp;
-        sim_slot_release(sim, s);
+        sim_slot_retire(sim, s);
         sim->live--;
         sim->root_spent = true;
         sim->now = top.time;
