@@ -4,13 +4,18 @@
  *
  * Layout, chosen for the hot path (run one event, schedule its successor;
  * measurements in docs/performance.md):
- *  - heap[]: 4-ary min-heap of 16-byte entries {time, key}, where
+ *  - heap[]: 4-ary min-heap of 16-byte entries {key, time}, where
  *    key = (seq << 32) | slot. Since seq is unique, comparing (time, key)
  *    is comparing (time, seq): the slot in the low bits never decides. The
+ *    pair compares as one signed 128-bit number (time high, key low: a
+ *    compare and a subtract-with-borrow) where the compiler has one. The
  *    array is placed so that the four children of a node (4i+1 .. 4i+4)
  *    fill exactly one 64-byte cache line: a level of a sift costs one line.
- *    Sifting moves a hole instead of swapping, and writes nothing but the
- *    heap: no map from slots to heap positions is kept (see cancellation).
+ *    Past the last entry the array holds SIM_ENTRY_PAD up to its end (and
+ *    SIM_ARITY beyond), greater than every entry, so the least child is
+ *    found by three compares with no bound to test. Sifting moves a hole
+ *    instead of swapping, and writes nothing but the heap: no map from
+ *    slots to heap positions is kept (see cancellation).
  *  - body[]: handler, object, argument, generation and sequence number of
  *    each slot, read once when the event runs. With 10^5 pending events the
  *    bodies (32 bytes each) do not stay in the cache, and waiting for one
@@ -18,11 +23,12 @@
  *    entry up among the root's children (indices 1 .. 4), its body is
  *    prefetched: that event runs within a few events, and by then its body
  *    has arrived. While a slot is free, its `arg` holds the next free slot
- *    (the free list, last in first out, so a handler's successor reuses the
- *    slot its event just left and finds its body in the cache) and its
- *    `seq` holds SIM_SEQ_FREE.
+ *    (the free list, last in first out) and its `seq` holds SIM_SEQ_FREE.
+ *    A handler's first successor takes the slot its event just left (see
+ *    the spent root) and finds its body in the cache.
  * A handle is (generation << 32) | (slot + 1): never 0, and stale once the
- * slot's generation moved on (it is bumped whenever the slot is released).
+ * slot's generation moved on (it is bumped whenever the slot's event
+ * ends: when it runs or is cancelled).
  * Generations wrap after 2^32 reuses of one slot; a handle kept that long
  * could then alias a newer event.
  *
@@ -51,22 +57,26 @@
  * events pending, which the slot limit (2^32 - 2) already rules out.
  *
  * The spent root: while a handler runs, its event's entry stays at heap[0]
- * (its slot already released, root_spent set). It is smaller than every
- * other entry, so sifting elsewhere never passes it. The first event the
- * handler schedules takes over the root and sinks from there: one sift
- * instead of a pop and a push. If the handler schedules nothing, the entry
- * is removed after it returns. Only the live count, the rebuild and the
- * renumbering need to know (its slot is free, so the entry looks dead, but
- * it must stay at the root). Kept because one sift from the root was at
- * least as fast as a pop and a push in a stand-alone test of the same
- * heap (docs/performance.md), and it saves moving the last entry.
+ * and root_spent is set; its slot is retired (generation bumped, seq
+ * SIM_SEQ_FREE: its handles are stale, the entry looks dead) but kept off
+ * the free list. The entry is smaller than every other entry, so sifting
+ * elsewhere never passes it. The first event the handler schedules takes
+ * over both the root entry and the slot, and sinks from the root: one sift
+ * instead of a pop and a push, and no free-list traffic. If the handler
+ * schedules nothing, the slot goes to the free list and the entry is
+ * popped after it returns. Only the live count, the rebuild and the
+ * renumbering need to know (the entry looks dead but must stay at the
+ * root).
  *
- * Measured and kept out (docs/performance.md): a tournament choice of the
- * least child (two pairs, then their winners), a single unsigned __int128
- * key compare (GCC builds both halves first: more instructions), an
- * unrolled full-group sift, prefetching the grandchildren's lines, and a
- * prefetch of the root's least child just before its handler runs (too
- * late to hide the miss).
+ * The sift's branches are kept as branches on purpose (SIM_KEEP_BRANCH):
+ * deep levels of a heap of 10^5 entries wait for memory, and a predicted
+ * branch lets the CPU start on the next level's line before this one has
+ * arrived, which a conditional move does not (docs/performance.md).
+ *
+ * Measured and kept out (docs/performance.md): a branch-free choice of the
+ * least child (a tournament of two pairs, or masks), prefetching the
+ * grandchildren's lines, and a prefetch of the root's least child just
+ * before its handler runs (too late to hide the miss).
  */
 #include "sim/kernel.h"
 
@@ -217,7 +227,7 @@ static inline void sim_sift_up(sim_t *sim, size_t i, sim_entry_t e)
  * choice stays a branch (SIM_KEEP_BRANCH): the CPU then guesses the child
  * and starts loading the next level's line while this one is still on its
  * way; as a conditional move (what GCC makes of the last choice otherwise)
- * every level waits for its line, and the hold model ran about 20% slower
+ * every level waits for its line, and the hold model ran markedly slower
  * (docs/performance.md). */
 static inline size_t sim_min_child(const sim_entry_t *h, size_t c)
 {
