@@ -455,6 +455,7 @@ static inline void sim_slot_free(sim_t *sim, uint32_t s)
     sim->free_head = s;
 }
 
+/* Ends the slot's event and frees the slot (a cancellation). */
 static inline void sim_slot_release(sim_t *sim, uint32_t s)
 {
     sim_slot_retire(sim, s);
@@ -462,7 +463,7 @@ static inline void sim_slot_release(sim_t *sim, uint32_t s)
 }
 
 /* The slot named by handle if that event is pending, else SIM_NO_SLOT.
- * The generation changes whenever a slot is released, so a matching
+ * The generation changes whenever a slot's event ends, so a matching
  * generation on a slot in use names the event now in it. */
 static uint32_t sim_handle_slot(const sim_t *sim, sim_handle_t handle)
 {

@@ -253,7 +253,8 @@ static void test_own_handle_in_handler(void)
     CU_ASSERT_EQUAL(sc.runs, 2);
     CU_ASSERT_FALSE(sc.own_pending);
     CU_ASSERT(sc.next != 0 && sc.next != first);
-    /* The slot was released before the handler ran, so it was reused. */
+    /* The slot was retired before the handler ran (the handle is stale)
+     * and handed to the handler's first successor. */
     CU_ASSERT_EQUAL(sc.next & UINT32_MAX, first & UINT32_MAX);
     CU_ASSERT_EQUAL(sim_now(sim), 2);
     sim_destroy(sim);
