@@ -4,13 +4,18 @@
  *
  * Layout, chosen for the hot path (run one event, schedule its successor;
  * measurements in docs/performance.md):
- *  - heap[]: 4-ary min-heap of 16-byte entries {time, key}, where
+ *  - heap[]: 4-ary min-heap of 16-byte entries {key, time}, where
  *    key = (seq << 32) | slot. Since seq is unique, comparing (time, key)
  *    is comparing (time, seq): the slot in the low bits never decides. The
+ *    pair compares as one signed 128-bit number (time high, key low: a
+ *    compare and a subtract-with-borrow) where the compiler has one. The
  *    array is placed so that the four children of a node (4i+1 .. 4i+4)
  *    fill exactly one 64-byte cache line: a level of a sift costs one line.
- *    Sifting moves a hole instead of swapping, and writes nothing but the
- *    heap: no map from slots to heap positions is kept (see cancellation).
+ *    Past the last entry the array holds SIM_ENTRY_PAD up to its end (and
+ *    SIM_ARITY beyond), greater than every entry, so the least child is
+ *    found by three compares with no bound to test. Sifting moves a hole
+ *    instead of swapping, and writes nothing but the heap: no map from
+ *    slots to heap positions is kept (see cancellation).
  *  - body[]: handler, object, argument, generation and sequence number of
  *    each slot, read once when the event runs. With 10^5 pending events the
  *    bodies (32 bytes each) do not stay in the cache, and waiting for one
@@ -18,11 +23,12 @@
  *    entry up among the root's children (indices 1 .. 4), its body is
  *    prefetched: that event runs within a few events, and by then its body
  *    has arrived. While a slot is free, its `arg` holds the next free slot
- *    (the free list, last in first out, so a handler's successor reuses the
- *    slot its event just left and finds its body in the cache) and its
- *    `seq` holds SIM_SEQ_FREE.
+ *    (the free list, last in first out) and its `seq` holds SIM_SEQ_FREE.
+ *    A handler's first successor takes the slot its event just left (see
+ *    the spent root) and finds its body in the cache.
  * A handle is (generation << 32) | (slot + 1): never 0, and stale once the
- * slot's generation moved on (it is bumped whenever the slot is released).
+ * slot's generation moved on (it is bumped whenever the slot's event
+ * ends: when it runs or is cancelled).
  * Generations wrap after 2^32 reuses of one slot; a handle kept that long
  * could then alias a newer event.
  *
@@ -51,22 +57,26 @@
  * events pending, which the slot limit (2^32 - 2) already rules out.
  *
  * The spent root: while a handler runs, its event's entry stays at heap[0]
- * (its slot already released, root_spent set). It is smaller than every
- * other entry, so sifting elsewhere never passes it. The first event the
- * handler schedules takes over the root and sinks from there: one sift
- * instead of a pop and a push. If the handler schedules nothing, the entry
- * is removed after it returns. Only the live count, the rebuild and the
- * renumbering need to know (its slot is free, so the entry looks dead, but
- * it must stay at the root). Kept because one sift from the root was at
- * least as fast as a pop and a push in a stand-alone test of the same
- * heap (docs/performance.md), and it saves moving the last entry.
+ * and root_spent is set; its slot is retired (generation bumped, seq
+ * SIM_SEQ_FREE: its handles are stale, the entry looks dead) but kept off
+ * the free list. The entry is smaller than every other entry, so sifting
+ * elsewhere never passes it. The first event the handler schedules takes
+ * over both the root entry and the slot, and sinks from the root: one sift
+ * instead of a pop and a push, and no free-list traffic. If the handler
+ * schedules nothing, the slot goes to the free list and the entry is
+ * popped after it returns. Only the live count, the rebuild and the
+ * renumbering need to know (the entry looks dead but must stay at the
+ * root).
  *
- * Measured and kept out (docs/performance.md): a tournament choice of the
- * least child (two pairs, then their winners), a single unsigned __int128
- * key compare (GCC builds both halves first: more instructions), an
- * unrolled full-group sift, prefetching the grandchildren's lines, and a
- * prefetch of the root's least child just before its handler runs (too
- * late to hide the miss).
+ * The sift's branches are kept as branches on purpose (SIM_KEEP_BRANCH):
+ * deep levels of a heap of 10^5 entries wait for memory, and a predicted
+ * branch lets the CPU start on the next level's line before this one has
+ * arrived, which a conditional move does not (docs/performance.md).
+ *
+ * Measured and kept out (docs/performance.md): a branch-free choice of the
+ * least child (a tournament of two pairs, or masks), prefetching the
+ * grandchildren's lines, and a prefetch of the root's least child just
+ * before its handler runs (too late to hide the miss).
  */
 #include "sim/kernel.h"
 
@@ -90,10 +100,14 @@
 /* heap[0] sits this many entries past a line boundary, so that heap[1]
  * (and so every group of four siblings) starts one. */
 #define SIM_HEAP_SKEW (SIM_LINE / sizeof(sim_entry_t) - 1)
+/* Entries past the end of the heap, up to heap_cap + SIM_ARITY, hold this:
+ * greater than every entry (no sequence number is SIM_SEQ_FREE), so a node
+ * always has four children to compare. */
+#define SIM_ENTRY_PAD ((sim_entry_t){ .time = SIM_TIME_MAX, .key = UINT64_MAX })
 
 typedef struct sim_entry {
-    sim_time_t time;
     uint64_t key;           /* (seq << 32) | slot */
+    sim_time_t time;
 } sim_entry_t;
 
 typedef struct sim_body {
@@ -127,10 +141,22 @@ struct sim {
  * run loop reads one flag per event without a NULL test. */
 static const volatile sig_atomic_t sim_no_interrupt = 0;
 
+#if defined(__SIZEOF_INT128__)
+typedef __int128 sim_order_t;
+static inline sim_order_t sim_entry_order(sim_entry_t e)
+{
+    return (sim_order_t)((unsigned __int128)(uint64_t)e.time << 64 | e.key);
+}
+static inline bool sim_entry_less(sim_entry_t a, sim_entry_t b)
+{
+    return sim_entry_order(a) < sim_entry_order(b);
+}
+#else
 static inline bool sim_entry_less(sim_entry_t a, sim_entry_t b)
 {
     return a.time < b.time || (a.time == b.time && a.key < b.key);
 }
+#endif
 
 static inline uint32_t sim_entry_slot(sim_entry_t e)
 {
@@ -163,6 +189,14 @@ static inline size_t sim_dead(const sim_t *sim)
 #define SIM_ALWAYS_INLINE
 #endif
 
+/* An empty asm statement: GCC does not turn a conditional block holding
+ * one into a conditional move. */
+#if defined(__GNUC__)
+#define SIM_KEEP_BRANCH() __asm__ volatile("")
+#else
+#define SIM_KEEP_BRANCH() ((void)0)
+#endif
+
 static inline void sim_prefetch(const void *p)
 {
 #if defined(__GNUC__)
@@ -188,60 +222,91 @@ static inline void sim_sift_up(sim_t *sim, size_t i, sim_entry_t e)
     h[i] = e;
 }
 
-/* The least of the children c .. c+3 (fewer when the heap ends first). */
-static inline size_t sim_min_child(const sim_entry_t *h, size_t c, size_t n)
+/* The least of the children c .. c+3. Entries past the end are
+ * SIM_ENTRY_PAD, greater than every entry, so no bound is tested. Each
+ * choice stays a branch (SIM_KEEP_BRANCH): the CPU then guesses the child
+ * and starts loading the next level's line while this one is still on its
+ * way; as a conditional move (what GCC makes of the last choice otherwise)
+ * every level waits for its line, and the hold model ran markedly slower
+ * (docs/performance.md). */
+static inline size_t sim_min_child(const sim_entry_t *h, size_t c)
 {
-    size_t end = c + SIM_ARITY < n ? c + SIM_ARITY : n;
     size_t m = c;
-    for (size_t k = c + 1; k < end; k++)
-        if (sim_entry_less(h[k], h[m]))
-            m = k;
+    if (sim_entry_less(h[c + 1], h[m])) {
+        m = c + 1;
+        SIM_KEEP_BRANCH();
+    }
+    if (sim_entry_less(h[c + 2], h[m])) {
+        m = c + 2;
+        SIM_KEEP_BRANCH();
+    }
+    if (sim_entry_less(h[c + 3], h[m])) {
+        m = c + 3;
+        SIM_KEEP_BRANCH();
+    }
     return m;
 }
 
-/* One level of a sift down from hole i: moves the least child up into the
- * hole and returns the child's index (the new hole), or returns i when e
- * belongs at i. */
-static inline size_t sim_sift_step(sim_entry_t *h, size_t n, size_t i, sim_entry_t e)
+/* One level of a sift down from hole *i: if the least child is less than
+ * e, moves it up into the hole, makes its place the hole and returns true;
+ * returns false when e belongs at *i. */
+static inline bool sim_sift_step(sim_entry_t *h, size_t n, size_t *i, sim_entry_t e)
 {
-    size_t c = SIM_ARITY * i + 1;
+    size_t c = SIM_ARITY * *i + 1;
     if (c >= n)
-        return i;
-    size_t m = sim_min_child(h, c, n);
+        return false;
+    size_t m = sim_min_child(h, c);
     if (!sim_entry_less(h[m], e))
-        return i;
-    h[i] = h[m];
-    return m;
+        return false;
+    h[*i] = h[m];
+    *i = m;
+    return true;
 }
 
-/* Places e at hole i or below it, moving smaller children up. An entry
- * that moves up among the root's children (hole index 1 .. 4) will run
- * within a few events: its body is prefetched then, so that the run loop
- * finds it in the cache instead of waiting for memory. Only the first two
- * levels below the root can do that, so they are taken apart from the
- * rest, which then runs without a test per level. */
-SIM_ALWAYS_INLINE static inline void sim_sift_down(sim_t *sim, size_t i, sim_entry_t e)
+/* Places e at hole i or below it, moving smaller children up. */
+static void sim_sift_down(sim_t *sim, size_t i, sim_entry_t e)
+{
+    while (sim_sift_step(sim->heap, sim->n, &i, e))
+        continue;
+    sim->heap[i] = e;
+}
+
+/* The same from the root, the hot path of both scheduling and running. An
+ * entry that moves up among the root's children (hole index 1 .. 4, the
+ * second level of the sift) will run within a few events: its body is
+ * prefetched then, so that the run loop finds it in the cache instead of
+ * waiting for memory. */
+SIM_ALWAYS_INLINE static inline void sim_sift_down_root(sim_t *sim, sim_entry_t e)
 {
     sim_entry_t *h = sim->heap;
     size_t n = sim->n;
-    size_t j;
-    while (i <= SIM_ARITY && (j = sim_sift_step(h, n, i, e)) != i) {
-        if (i > 0)
-            sim_prefetch(&sim->body[sim_entry_slot(h[i])]);
-        i = j;
+    size_t i = 0;
+    if (sim_sift_step(h, n, &i, e)) {
+        size_t child = i;
+        if (sim_sift_step(h, n, &i, e)) {
+            sim_prefetch(&sim->body[sim_entry_slot(h[child])]);
+            while (sim_sift_step(h, n, &i, e))
+                continue;
+        }
     }
-    if (i > SIM_ARITY)
-        while ((j = sim_sift_step(h, n, i, e)) != i)
-            i = j;
     h[i] = e;
+}
+
+/* Shortens the heap to n entries, padding the positions given up. */
+static inline void sim_heap_truncate(sim_t *sim, size_t n)
+{
+    for (size_t i = n; i < sim->n; i++)
+        sim->heap[i] = SIM_ENTRY_PAD;
+    sim->n = n;
 }
 
 /* Removes the root: the last entry fills the hole and sinks. */
 static inline void sim_heap_pop(sim_t *sim)
 {
     sim_entry_t last = sim->heap[--sim->n];
+    sim->heap[sim->n] = SIM_ENTRY_PAD;
     if (sim->n > 0)
-        sim_sift_down(sim, 0, last);
+        sim_sift_down_root(sim, last);
 }
 
 /* Moves the live entries (and the spent root, kept at index 0) to the front
@@ -260,7 +325,7 @@ static size_t sim_compact(sim_t *sim)
  * The spent root is the least entry, so it stays at index 0. */
 static void sim_rebuild(sim_t *sim)
 {
-    sim->n = sim_compact(sim);
+    sim_heap_truncate(sim, sim_compact(sim));
     if (sim->n < 2)
         return;
     for (size_t i = (sim->n - 2) / SIM_ARITY + 1; i-- > 0;)
@@ -280,7 +345,7 @@ static int sim_entry_cmp(const void *pa, const void *pb)
  * that. */
 static int sim_renumber(sim_t *sim)
 {
-    sim->n = sim_compact(sim);
+    sim_heap_truncate(sim, sim_compact(sim));
     qsort(sim->heap, sim->n, sizeof *sim->heap, sim_entry_cmp);
     for (size_t i = 0; i < sim->n; i++) {
         uint32_t s = sim_entry_slot(sim->heap[i]);
@@ -311,13 +376,15 @@ static int sim_grow_heap(sim_t *sim, size_t cap)
     size_t bytes;
     if (cap > SIZE_MAX / sizeof(sim_entry_t) - SIM_LINE)
         goto out;
-    bytes = (cap + SIM_HEAP_SKEW) * sizeof(sim_entry_t);
+    bytes = (cap + SIM_HEAP_SKEW + SIM_ARITY) * sizeof(sim_entry_t);
     bytes = (bytes + SIM_LINE - 1) / SIM_LINE * SIM_LINE;   /* aligned_alloc wants a multiple */
     sim_entry_t *base = aligned_alloc(SIM_LINE, bytes);
     if (base == NULL)
         goto out;
     if (sim->n > 0)
         memcpy(base + SIM_HEAP_SKEW, sim->heap, sim->n * sizeof *sim->heap);
+    for (size_t i = sim->n; i < cap + SIM_ARITY; i++)
+        base[SIM_HEAP_SKEW + i] = SIM_ENTRY_PAD;
     free(sim->heap_base);
     sim->heap_base = base;
     sim->heap = base + SIM_HEAP_SKEW;
@@ -372,19 +439,31 @@ static inline uint32_t sim_slot_take(sim_t *sim)
     return s;
 }
 
-/* Returns a slot to the free list: its handles become stale and its heap
- * entry, if still there, dead. */
-static inline void sim_slot_release(sim_t *sim, uint32_t s)
+/* Ends the slot's event: its handles become stale and its heap entry, if
+ * still there, dead. The slot is not yet on the free list. */
+static inline void sim_slot_retire(sim_t *sim, uint32_t s)
 {
     sim_body_t *b = &sim->body[s];
     b->gen++;
     b->seq = SIM_SEQ_FREE;
-    b->arg = sim->free_head;
+}
+
+/* Puts a retired slot on the free list. */
+static inline void sim_slot_free(sim_t *sim, uint32_t s)
+{
+    sim->body[s].arg = sim->free_head;
     sim->free_head = s;
 }
 
+/* Ends the slot's event and frees the slot (a cancellation). */
+static inline void sim_slot_release(sim_t *sim, uint32_t s)
+{
+    sim_slot_retire(sim, s);
+    sim_slot_free(sim, s);
+}
+
 /* The slot named by handle if that event is pending, else SIM_NO_SLOT.
- * The generation changes whenever a slot is released, so a matching
+ * The generation changes whenever a slot's event ends, so a matching
  * generation on a slot in use names the event now in it. */
 static uint32_t sim_handle_slot(const sim_t *sim, sim_handle_t handle)
 {
@@ -398,19 +477,16 @@ static uint32_t sim_handle_slot(const sim_t *sim, sim_handle_t handle)
     return s;
 }
 
-/* Takes a slot for the event with sequence number seq and fills its body;
- * returns the slot. */
-static inline uint32_t sim_slot_fill(sim_t *sim, uint64_t seq, sim_handler_fn handler,
-                                     void *object, uint64_t arg)
+/* Fills slot s with the event that has sequence number seq. */
+static inline void sim_slot_fill(sim_t *sim, uint32_t s, uint64_t seq, sim_handler_fn handler,
+                                 void *object, uint64_t arg)
 {
-    uint32_t s = sim_slot_take(sim);
     sim_body_t *b = &sim->body[s];
     b->handler = handler;
     b->object = object;
     b->arg = arg;
     b->seq = (uint32_t)seq;
     sim->live++;
-    return s;
 }
 
 static inline sim_handle_t sim_handle_make(const sim_t *sim, uint32_t s)
@@ -418,12 +494,13 @@ static inline sim_handle_t sim_handle_make(const sim_t *sim, uint32_t s)
     return ((uint64_t)sim->body[s].gen << 32) | ((uint64_t)s + 1);
 }
 
-/* Removes the entry of the event that just ran if its handler scheduled
- * nothing to take its place. */
+/* Removes the entry of the event that just ran, and frees its slot, if
+ * its handler scheduled nothing to take their place. */
 static inline void sim_drop_spent_root(sim_t *sim)
 {
     if (sim->root_spent) {
         sim->root_spent = false;
+        sim_slot_free(sim, sim_entry_slot(sim->heap[0]));
         sim_heap_pop(sim);
     }
 }
@@ -462,18 +539,21 @@ sim_handle_t sim_schedule_at(sim_t *sim, sim_time_t when, sim_handler_fn handler
     if (when < sim->now || sim_next_seq(sim, &seq) != 0)
         return 0;
     if (sim->root_spent) {
-        /* The running event's slot is on the free list and its entry still
-         * holds the root: take both over, and sink the new entry from the
-         * root (one sift instead of a pop and a push). */
+        /* The running event's entry still holds the root and its retired
+         * slot is kept for it: take both over, and sink the new entry from
+         * the root (one sift instead of a pop and a push). */
         sim->root_spent = false;
-        uint32_t s = sim_slot_fill(sim, seq, handler, object, arg);
-        sim_sift_down(sim, 0, (sim_entry_t){ when, (seq << SIM_SLOT_BITS) | s });
-        return sim_handle_make(sim, s);
+        uint32_t s = sim_entry_slot(sim->heap[0]);
+        sim_slot_fill(sim, s, seq, handler, object, arg);
+        sim_handle_t handle = sim_handle_make(sim, s);
+        sim_sift_down_root(sim, (sim_entry_t){ .time = when, .key = (seq << SIM_SLOT_BITS) | s });
+        return handle;
     }
     if (sim_reserve(sim) != 0)
         return 0;
-    uint32_t s = sim_slot_fill(sim, seq, handler, object, arg);
-    sim_sift_up(sim, sim->n++, (sim_entry_t){ when, (seq << SIM_SLOT_BITS) | s });
+    uint32_t s = sim_slot_take(sim);
+    sim_slot_fill(sim, s, seq, handler, object, arg);
+    sim_sift_up(sim, sim->n++, (sim_entry_t){ .time = when, .key = (seq << SIM_SLOT_BITS) | s });
     return sim_handle_make(sim, s);
 }
 
@@ -512,7 +592,7 @@ sim_run_result_t sim_run(sim_t *sim, sim_time_t until)
     for (;;) {
         if (sim->live == 0) {
             /* What is left is dead: drop it all at once. */
-            sim->n = 0;
+            sim_heap_truncate(sim, 0);
             rr = SIM_RUN_EMPTY;
             break;
         }
@@ -530,12 +610,13 @@ sim_run_result_t sim_run(sim_t *sim, sim_time_t until)
             rr = SIM_RUN_UNTIL;
             break;
         }
-        /* Copy the body out and free the slot before the handler runs, so
-         * the handler may reuse it and sees its own handle as not pending.
-         * The entry stays at the root, below every other entry in
-         * (time, seq) order, until the handler schedules a successor. */
+        /* Copy the body out and retire the slot before the handler runs,
+         * so that it sees its own handle as not pending. The entry stays
+         * at the root, below every other entry in (time, seq) order, and
+         * the slot stays with it, until the handler schedules a successor,
+         * which takes both over. */
         sim_body_t b = *bp;
-        sim_slot_release(sim, s);
+        sim_slot_retire(sim, s);
         sim->live--;
         sim->root_spent = true;
         sim->now = top.time;

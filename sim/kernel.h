@@ -7,7 +7,9 @@
  * future-event set is a 4-ary min-heap whose array holds the key
  * (time, sequence) inline, 16 bytes per entry with four siblings to a cache
  * line, so sifting compares integers in one contiguous array and never
- * follows a pointer. The sequence is a global insertion counter: events
+ * follows a pointer. While a handler runs, its event keeps the root; the
+ * first event the handler schedules replaces it there and sinks (one sift
+ * per event in the common "handle one, schedule the next" pattern). The sequence is a global insertion counter: events
  * with equal times run in the order they were scheduled (FIFO). It has 32
  * bits in the key; when they run out the pending events are renumbered in
  * order (kernel.c), so FIFO order holds however long a run lasts. Event

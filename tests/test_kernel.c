@@ -253,7 +253,8 @@ static void test_own_handle_in_handler(void)
     CU_ASSERT_EQUAL(sc.runs, 2);
     CU_ASSERT_FALSE(sc.own_pending);
     CU_ASSERT(sc.next != 0 && sc.next != first);
-    /* The slot was released before the handler ran, so it was reused. */
+    /* The slot was retired before the handler ran (the handle is stale)
+     * and handed to the handler's first successor. */
     CU_ASSERT_EQUAL(sc.next & UINT32_MAX, first & UINT32_MAX);
     CU_ASSERT_EQUAL(sim_now(sim), 2);
     sim_destroy(sim);
@@ -1358,6 +1359,131 @@ static void test_hold_pending_constant(void)
     sim_destroy(sim);
 }
 
+/* ------------------------------------------------ handlers against a model
+ *
+ * The running event's entry stays at the root while its handler runs; the
+ * first event the handler schedules takes over that entry and slot, further
+ * ones are pushed, and a handler that schedules nothing has its entry popped
+ * (and the heap shrinks, leaving padded positions behind). Here every
+ * handler checks that it is the least pending (time, schedule order) event
+ * of a model, that its own handle is no longer pending, then schedules 0 to
+ * 3 successors at now + 0 .. 3 (ties with pending events are common, also
+ * at the running time), sometimes cancels another pending event, sometimes
+ * stops the run. Small heaps of every size drain and grow again. */
+
+typedef struct hmodel {
+    sim_t *sim;
+    model_ev_t *pend;
+    size_t np, cap;
+    uint64_t seq;           /* the model's schedule counter */
+    uint64_t rnd;
+    uint64_t budget;        /* successors still allowed */
+    size_t mismatches;
+    uint64_t ran;
+} hmodel_t;
+
+static void on_hmodel(sim_t *sim, void *object, uint64_t arg);
+
+static void hmodel_schedule(hmodel_t *m, sim_time_t t)
+{
+    CU_ASSERT_FATAL(m->np < m->cap);
+    sim_handle_t h = sim_schedule_at(m->sim, t, on_hmodel, m, m->seq);
+    m->mismatches += h == 0;
+    m->pend[m->np++] = (model_ev_t){ t, m->seq, m->seq, h };
+    m->seq++;
+}
+
+/* Index of the least pending event of the model. */
+static size_t hmodel_least(const hmodel_t *m)
+{
+    size_t k = 0;
+    for (size_t i = 1; i < m->np; i++)
+        if (model_cmp(&m->pend[i], &m->pend[k]) < 0)
+            k = i;
+    return k;
+}
+
+static void on_hmodel(sim_t *sim, void *object, uint64_t arg)
+{
+    hmodel_t *m = object;
+    m->ran++;
+    if (m->np == 0) {
+        m->mismatches++;
+        return;
+    }
+    size_t k = hmodel_least(m);
+    model_ev_t me = m->pend[k];
+    m->mismatches += me.id != arg || me.time != sim_now(sim);
+    m->pend[k] = m->pend[--m->np];
+    /* Its own handle: no longer pending, cannot be cancelled. */
+    m->mismatches += sim_is_pending(sim, me.handle) || sim_cancel(sim, me.handle);
+    uint64_t r = next_rand(&m->rnd);
+    if (r % 5 == 0 && m->np > 0) {
+        /* Cancel another pending event, before or after scheduling. */
+        size_t c = (size_t)((r >> 8) % m->np);
+        m->mismatches += !sim_cancel(sim, m->pend[c].handle);
+        m->pend[c] = m->pend[--m->np];
+    }
+    static const int successors[] = { 0, 1, 1, 1, 1, 2, 2, 3 };
+    int ns = successors[(r >> 16) % 8];
+    for (int i = 0; i < ns && m->budget > 0; i++, m->budget--) {
+        hmodel_schedule(m, sim_now(sim) + (sim_time_t)((r >> (24 + 2 * i)) % 4));
+        /* The new event is pending at once; the old handle stays stale. */
+        m->mismatches += !sim_is_pending(sim, m->pend[m->np - 1].handle);
+        m->mismatches += sim_is_pending(sim, me.handle);
+    }
+    m->mismatches += sim_pending(sim) != m->np;
+    if ((r >> 40) % 16 == 0)
+        sim_stop(sim);
+}
+
+static void test_handlers_against_model(void)
+{
+    enum { TRIALS = 300, CAP = 4096 };
+    hmodel_t m = { 0 };
+    m.cap = CAP;
+    m.pend = malloc(CAP * sizeof *m.pend);
+    CU_ASSERT_FATAL(m.pend != NULL);
+    m.rnd = 12345;
+    uint64_t scheduled = 0, ran = 0, stops = 0;
+    for (int trial = 0; trial < TRIALS; trial++) {
+        m.sim = new_sim();
+        m.np = 0;
+        m.seq = 0;
+        m.ran = 0;
+        m.budget = 200 + next_rand(&m.rnd) % 400;
+        size_t n0 = 1 + (size_t)(next_rand(&m.rnd) % 64);
+        for (size_t i = 0; i < n0; i++)
+            hmodel_schedule(&m, (sim_time_t)(next_rand(&m.rnd) % 8));
+        sim_run_result_t rr;
+        do {
+            /* Stretches of run-until as well as runs to the end. */
+            sim_time_t until = next_rand(&m.rnd) % 3 == 0
+                ? sim_now(m.sim) + (sim_time_t)(next_rand(&m.rnd) % 5) : SIM_TIME_MAX;
+            rr = sim_run(m.sim, until);
+            stops += rr == SIM_RUN_STOPPED;
+            if (rr == SIM_RUN_UNTIL) {
+                /* Nothing due is left and the clock stands at until. */
+                for (size_t i = 0; i < m.np; i++)
+                    m.mismatches += m.pend[i].time <= until;
+                m.mismatches += sim_now(m.sim) != until;
+            }
+            m.mismatches += rr == SIM_RUN_EMPTY && m.np != 0;
+            m.mismatches += sim_pending(m.sim) != m.np;
+        } while (rr != SIM_RUN_EMPTY);
+        m.mismatches += sim_executed(m.sim) != m.ran || m.ran > m.seq;
+        scheduled += m.seq;
+        ran += m.ran;
+        sim_destroy(m.sim);
+    }
+    CU_ASSERT_EQUAL(m.mismatches, 0);
+    /* The program did what it is meant to: many events, stops included. */
+    CU_ASSERT(ran > 100000);
+    CU_ASSERT(stops > 1000);
+    CU_ASSERT(scheduled >= ran);
+    free(m.pend);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -1395,7 +1521,8 @@ int main(void)
         || !CU_add_test(s, "renumbering drops dead entries", test_renumber_drops_dead)
         || !CU_add_test(s, "sim_run from a handler", test_nested_run)
         || !CU_add_test(s, "bench hold", test_bench_hold)
-        || !CU_add_test(s, "hold model keeps pending constant", test_hold_pending_constant)) {
+        || !CU_add_test(s, "hold model keeps pending constant", test_hold_pending_constant)
+        || !CU_add_test(s, "handlers scheduling 0-3 events against a model", test_handlers_against_model)) {
         CU_cleanup_registry();
         return 1;
     }

@@ -4,7 +4,9 @@
 #
 # Runs `qkmsim bench kernel` at a few (pending, events) sizes and prints
 # what it reports (the kernel and the bare 4-ary heap timed in the same
-# process, and their ratio), then, when valgrind is installed, callgrind's
+# process, and their ratio), then the same at 100,000 pending again and
+# again (wall ratios move from run to run on a shared machine) with the
+# median and range of the ratio, then, when valgrind is installed, callgrind's
 # instruction count per event for each side alone (`--only kernel`,
 # `--only bare`). Instruction counts are deterministic and so
 # comparable between commits on any machine; wall rates are not (they move
@@ -14,6 +16,7 @@
 #   QKMSIM=path/to/qkmsim   the program (default ./qkmsim)
 #   BENCH_SIZES="P:E ..."   pending:events pairs (default below)
 #   BENCH_SEED=S            the stream seed (default 1)
+#   BENCH_RUNS=N            repeated runs at 100000:5000000 (default 9; 0 skips)
 #   BENCH_CALLGRIND=0       skip the callgrind count
 set -eu
 
@@ -34,6 +37,21 @@ for size in $SIZES; do
     events=${size#*:}
     "$QKMSIM" bench kernel --pending "$pending" --events "$events" --seed "$SEED"
 done
+
+RUNS=${BENCH_RUNS:-9}
+if [ "$RUNS" -gt 0 ]; then
+    echo "== $RUNS runs at pending=100000, 5000000 events: ratio of each, then median and range"
+    i=0
+    while [ "$i" -lt "$RUNS" ]; do
+        "$QKMSIM" bench kernel --pending 100000 --events 5000000 --seed "$SEED"
+        i=$((i + 1))
+    done | tee /dev/stderr | sed -n 's/.*ratio=\([0-9.]*\).*/\1/p' | sort -n |
+        awk '{ r[NR] = $1 } END {
+            if (NR == 0) exit 1
+            m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+            printf "ratio over %d runs: median %.3f, range %.3f-%.3f\n", NR, m, r[1], r[NR]
+        }'
+fi
 
 if [ "${BENCH_CALLGRIND:-1}" = 0 ]; then
     exit 0
