@@ -9,6 +9,10 @@
  * found with the weights of one epoch. HOPS and LENGTH have one epoch for
  * the whole run; ROUTE_KEY starts a new one at every weight refresh, and
  * an entry of an older epoch is searched again when it is next asked for.
+ * First paths come from one shortest-path tree per source (igraph's
+ * Dijkstra to every node, sim/topo.h), which refreshes every stale entry
+ * of that source at once: one search per source and epoch, not one per
+ * pair. The k lists (Yen) are per pair and only found when needed.
  */
 #include "models/route.h"
 
@@ -22,6 +26,13 @@ typedef struct route_entry {
     uint64_t epoch;     /* the weights' epoch the candidates were found with */
     size_t npaths;      /* 0: src and dst are not connected */
     route_path_t *paths;
+    bool alt_found;     /* ROUTE_KEY: the hop-count alternatives are found */
+    size_t nalt;
+    route_path_t *alt;  /* ROUTE_KEY: the k shortest paths by hop count */
+    bool has_detour;    /* the re-routing candidates below are valid for: */
+    uint64_t detour_epoch, detour_down;   /* these weights and this down set */
+    size_t ndetour;
+    route_path_t *detour;
 } route_entry_t;
 
 typedef struct route_source {
@@ -36,6 +47,11 @@ struct route {
     size_t nnodes, nlinks;
     double *weights;          /* the metric's weights of the current epoch */
     double *scratch;          /* the same with the links that are down excluded */
+    size_t *component;        /* nnodes: connected component of each node */
+    size_t *tree;             /* nnodes: scratch, inbound link of a shortest-path tree */
+    bool *down_seen;          /* nlinks: the links down at the last re-routing */
+    uint64_t down_version;    /* changes when that set changes */
+    route_stats_t stats;
     uint64_t epoch;           /* 0 before the first KEY refresh */
     int64_t next_refresh;     /* KEY: re-read the weights at or after this time */
     route_source_t *sources;  /* nnodes */
@@ -144,37 +160,39 @@ static void paths_free(route_path_t *paths, size_t n)
     free(paths);
 }
 
+/* Arrays for a path of n hops, p->nhops = n. */
+static int path_alloc(route_path_t *p, size_t n, sim_err_t *err)
+{
+    p->nodes = malloc((n + 1) * sizeof *p->nodes);
+    p->links = malloc((n ? n : 1) * sizeof *p->links);
+    if (p->nodes == NULL || p->links == NULL) {
+        route_path_free(p);
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    }
+    p->nhops = (uint32_t)n;
+    return SIM_OK;
+}
+
 /* dst := src (uint32 copies). */
 static int path_from_topo(const topo_path_t *src, route_path_t *dst, sim_err_t *err)
 {
     size_t n = src->nedges;
-    dst->nodes = malloc((n + 1) * sizeof *dst->nodes);
-    dst->links = malloc((n ? n : 1) * sizeof *dst->links);
-    if (dst->nodes == NULL || dst->links == NULL) {
-        route_path_free(dst);
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    }
-    dst->nhops = (uint32_t)n;
-    for (size_t i = 0; i <= n; i++)
+    int rc = path_alloc(dst, n, err);
+    for (size_t i = 0; rc == SIM_OK && i <= n; i++)
         dst->nodes[i] = (uint32_t)src->nodes[i];
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; rc == SIM_OK && i < n; i++)
         dst->links[i] = (uint32_t)src->edges[i];
-    return SIM_OK;
+    return rc;
 }
 
 static int path_copy(const route_path_t *src, route_path_t *dst, sim_err_t *err)
 {
-    size_t n = src->nhops;
-    dst->nodes = malloc((n + 1) * sizeof *dst->nodes);
-    dst->links = malloc((n ? n : 1) * sizeof *dst->links);
-    if (dst->nodes == NULL || dst->links == NULL) {
-        route_path_free(dst);
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    int rc = path_alloc(dst, src->nhops, err);
+    if (rc == SIM_OK) {
+        memcpy(dst->nodes, src->nodes, ((size_t)src->nhops + 1) * sizeof *dst->nodes);
+        memcpy(dst->links, src->links, src->nhops * sizeof *dst->links);
     }
-    dst->nhops = src->nhops;
-    memcpy(dst->nodes, src->nodes, (n + 1) * sizeof *dst->nodes);
-    memcpy(dst->links, src->links, n * sizeof *dst->links);
-    return SIM_OK;
+    return rc;
 }
 
 /* The first path (k == 1) or the k candidates under weights w, as a
@@ -252,34 +270,167 @@ static route_entry_t *cache_insert(route_source_t *s, uint32_t dst, size_t at, s
     return &s->entries[at];
 }
 
-/* Replaces the entry's candidates by a search with the current weights:
- * the first path only, or all k when `full`. */
-static int entry_search(route_t *r, uint32_t src, route_entry_t *e, bool full, sim_err_t *err)
+static bool same_path(const route_path_t *a, const route_path_t *b)
+{
+    return a->nhops == b->nhops && memcmp(a->links, b->links, a->nhops * sizeof *a->links) == 0;
+}
+
+static double path_cost(const route_t *r, const route_path_t *p)
+{
+    double c = 0;
+    for (uint32_t i = 0; i < p->nhops; i++)
+        c += r->weights[p->links[i]];
+    return c;
+}
+
+/* ROUTE_KEY's candidates: the key-shortest path of the epoch (paths[0])
+ * and the k - 1 cheapest, by the epoch's key cost, of the pair's k
+ * shortest paths by hop count (found once), ascending; equal costs keep
+ * the hop order. Replaces e->paths, which holds the first path only
+ * (route_find calls this once per epoch, for a connected pair). */
+static int key_candidates(route_t *r, uint32_t src, route_entry_t *e, sim_err_t *err)
+{
+    route_path_t *c;
+    double cost[ROUTE_MAX_K + 1];
+    size_t n = 1;
+    int rc = SIM_OK;
+
+    if (!e->alt_found) {
+        r->stats.k_searches++;
+        if ((rc = search(r, src, e->dst, NULL, r->cfg.k, &e->alt, &e->nalt, err)) != SIM_OK)
+            return rc;
+        e->alt_found = true;
+    }
+    if ((c = calloc(e->nalt + 1, sizeof *c)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    c[0] = e->paths[0];   /* moved, not copied */
+    cost[0] = -INFINITY;  /* first whatever its cost: the least of all paths */
+    for (size_t i = 0; i < e->nalt && rc == SIM_OK; i++) {
+        if (same_path(&e->alt[i], &c[0]))
+            continue;
+        double ci = path_cost(r, &e->alt[i]);
+        size_t at = n;
+        while (at > 1 && cost[at - 1] > ci) {   /* stable insertion, k <= 100 */
+            c[at] = c[at - 1];
+            cost[at] = cost[at - 1];
+            at--;
+        }
+        if ((rc = path_copy(&e->alt[i], &c[at], err)) == SIM_OK) {
+            cost[at] = ci;
+            n++;
+        } else {
+            memmove(&c[at], &c[at + 1], (n - at) * sizeof *c);   /* undo the shift */
+        }
+    }
+    for (size_t i = r->cfg.k; i < n; i++)
+        route_path_free(&c[i]);
+    free(e->paths);
+    e->paths = c;
+    e->npaths = n < r->cfg.k ? n : r->cfg.k;
+    e->full = true;
+    return rc;
+}
+
+/* Replaces the entry's candidates by all k, found with the current
+ * weights (the first stays the same, sim/topo.h). */
+static int entry_search_all(route_t *r, uint32_t src, route_entry_t *e, sim_err_t *err)
 {
     route_path_t *paths;
     size_t n;
-    int rc = search(r, src, e->dst, r->weights, full ? r->cfg.k : 1, &paths, &n, err);
-    if (rc != SIM_OK)
+    int rc;
+
+    if (r->cfg.metric == ROUTE_KEY)
+        return key_candidates(r, src, e, err);
+    r->stats.k_searches++;
+    if ((rc = search(r, src, e->dst, r->weights, r->cfg.k, &paths, &n, err)) != SIM_OK)
         return rc;
     paths_free(e->paths, e->npaths);
     e->paths = paths;
     e->npaths = n;
-    e->full = full || r->cfg.k == 1;
-    e->epoch = r->epoch;
+    e->full = true;
     return SIM_OK;
 }
 
-/* The pair's entry, searched with the current epoch's weights. */
-static int cache_get(route_t *r, uint32_t src, uint32_t dst, route_entry_t **out, sim_err_t *err)
+/* The path from the tree's root to dst (r->tree), into p. */
+static int path_from_tree(const route_t *r, uint32_t dst, route_path_t *p, sim_err_t *err)
+{
+    size_t n = 0, v = dst, a, b;
+    int rc;
+
+    for (size_t at = dst; r->tree[at] != SIZE_MAX; n++) {
+        topo_edge_ends(r->topo, r->tree[at], &a, &b);
+        at = (a == at) ? b : a;
+    }
+    if ((rc = path_alloc(p, n, err)) != SIM_OK)
+        return rc;
+    p->nodes[n] = dst;
+    for (size_t i = n; i > 0; i--) {
+        p->links[i - 1] = (uint32_t)r->tree[v];
+        topo_edge_ends(r->topo, r->tree[v], &a, &b);
+        v = (a == v) ? b : a;
+        p->nodes[i - 1] = (uint32_t)v;
+    }
+    return SIM_OK;
+}
+
+/* Gives every entry of src that is not of the current epoch its first
+ * path, from one shortest-path tree. */
+static int source_refresh(route_t *r, uint32_t src, sim_err_t *err)
+{
+    route_source_t *s = &r->sources[src];
+    int rc = topo_shortest_tree(r->topo, src, r->weights, r->tree, err);
+
+    r->stats.trees++;
+    for (size_t i = 0; rc == SIM_OK && i < s->n; i++) {
+        route_entry_t *e = &s->entries[i];
+        route_path_t p = { 0 };
+        if (e->epoch == r->epoch)
+            continue;
+        bool reached = e->dst != src && r->tree[e->dst] != SIZE_MAX;
+        if (reached && (rc = path_from_tree(r, e->dst, &p, err)) != SIM_OK)
+            break;
+        paths_free(e->paths, e->npaths);
+        e->paths = NULL;
+        e->npaths = 0;
+        if (reached && (e->paths = malloc(sizeof *e->paths)) == NULL) {
+            route_path_free(&p);
+            rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+            break;
+        }
+        if (reached) {
+            e->paths[0] = p;
+            e->npaths = 1;
+        }
+        e->full = r->cfg.k == 1;
+        e->epoch = r->epoch;
+    }
+    return rc;
+}
+
+/* The pair's entry (added when new), without a search. */
+static route_entry_t *cache_entry(route_t *r, uint32_t src, uint32_t dst, sim_err_t *err)
 {
     route_source_t *s = &r->sources[src];
     size_t at;
     route_entry_t *e = cache_lookup(s, dst, &at);
+    return e != NULL ? e : cache_insert(s, dst, at, err);
+}
 
-    if (e == NULL && (e = cache_insert(s, dst, at, err)) == NULL)
+/* The pair's entry, with its first path of the current epoch. */
+static int cache_get(route_t *r, uint32_t src, uint32_t dst, route_entry_t **out, sim_err_t *err)
+{
+    route_entry_t *e = cache_entry(r, src, dst, err);
+    int rc = SIM_OK;
+
+    if (e == NULL)
         return SIM_ERR_RUN;
+    if (e->epoch != r->epoch) {
+        if ((rc = source_refresh(r, src, err)) != SIM_OK)
+            return rc;
+        e = cache_entry(r, src, dst, err);   /* the refresh adds no entry: same place */
+    }
     *out = e;
-    return e->epoch == r->epoch ? SIM_OK : entry_search(r, src, e, false, err);
+    return rc;
 }
 
 /* ------------------------------------------------------------- choice */
@@ -320,23 +471,49 @@ static route_pick_t choose(const route_t *r, const route_path_t *paths, size_t n
     return result;
 }
 
-/* Re-routing: the k shortest paths without the links that are down. */
-static int reroute(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t *out,
+/* The weights without the links that are down (r->scratch); notes
+ * whether the set of down links changed since the last call. */
+static void exclude_down(route_t *r, int64_t now)
+{
+    bool changed = false;
+    for (size_t l = 0; l < r->nlinks; l++) {
+        bool down = !link_is_up(r, (uint32_t)l, now);
+        changed |= down != r->down_seen[l];
+        r->down_seen[l] = down;
+        r->scratch[l] = down ? INFINITY : r->weights[l];
+    }
+    r->down_version += changed;
+}
+
+/* Re-routing: the k shortest paths without the links that are down. They
+ * depend only on the weights and the down set, so the entry keeps them
+ * while both stay the same (a search costs a Dijkstra or a Yen, the check
+ * one pass over the links). */
+static int reroute(route_t *r, uint32_t src, route_entry_t *e, int64_t now, route_path_t *out,
                    bool *found, sim_err_t *err)
 {
-    route_path_t *paths;
-    size_t n, pick = 0;
-    int rc;
+    size_t pick = 0;
+    int rc = SIM_OK;
 
-    for (size_t l = 0; l < r->nlinks; l++)
-        r->scratch[l] = link_is_up(r, (uint32_t)l, now) ? r->weights[l] : INFINITY;
-    if ((rc = search(r, src, dst, r->scratch, r->cfg.k, &paths, &n, err)) != SIM_OK)
-        return rc;
-    if (choose(r, paths, n, now, &pick) != PICK_NONE) {
-        rc = path_copy(&paths[pick], out, err);
+    exclude_down(r, now);
+    r->stats.reroutes++;
+    if (!e->has_detour || e->detour_epoch != r->epoch || e->detour_down != r->down_version) {
+        paths_free(e->detour, e->ndetour);
+        e->detour = NULL;
+        e->ndetour = 0;
+        e->has_detour = false;
+        r->stats.reroute_searches++;
+        if ((rc = search(r, src, e->dst, r->scratch, r->cfg.k, &e->detour, &e->ndetour, err)) !=
+            SIM_OK)
+            return rc;
+        e->has_detour = true;
+        e->detour_epoch = r->epoch;
+        e->detour_down = r->down_version;
+    }
+    if (choose(r, e->detour, e->ndetour, now, &pick) != PICK_NONE) {
+        rc = path_copy(&e->detour[pick], out, err);
         *found = rc == SIM_OK;
     }
-    paths_free(paths, n);
     return rc;
 }
 
@@ -350,52 +527,50 @@ int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t
 
     memset(out, 0, sizeof *out);
     *found = false;
-    if (src >= r->nnodes || dst >= r->nnodes)
-        return sim_err_set(err, SIM_ERR_INPUT, "route %u -> %u: unknown node", src, dst);
+    r->stats.finds++;
+    if (src >= r->nnodes || dst >= r->nnodes || src == dst)
+        return sim_err_set(err, SIM_ERR_INPUT, "route %u -> %u: %s", src, dst,
+                           src == dst ? "both ends are the same node" : "unknown node");
     key_refresh(r, now);
     if ((rc = cache_get(r, src, dst, &e, err)) != SIM_OK)
         return rc;
-    if (e->npaths == 0)
+    if (e->npaths == 0) {
+        r->stats.cut++;
         return SIM_OK;   /* not connected at all */
+    }
     how = choose(r, e->paths, e->npaths, now, &pick);
     if (how != PICK_OK && !e->full) {
-        if ((rc = entry_search(r, src, e, true, err)) != SIM_OK)
+        if ((rc = entry_search_all(r, src, e, err)) != SIM_OK)
             return rc;
         how = choose(r, e->paths, e->npaths, now, &pick);
     }
-    if (how == PICK_NONE)
-        return reroute(r, src, dst, now, out, found, err);
+    if (how == PICK_NONE) {
+        rc = reroute(r, src, e, now, out, found, err);
+        r->stats.cut += rc == SIM_OK && !*found;
+        return rc;
+    }
     rc = path_copy(&e->paths[pick], out, err);
     *found = rc == SIM_OK;
     return rc;
 }
 
+void route_get_stats(const route_t *r, route_stats_t *out)
+{
+    *out = r->stats;
+}
+
 int route_check(route_t *r, uint32_t src, uint32_t dst, sim_err_t *err)
 {
-    route_entry_t *e;
-    topo_path_t p;
-    bool found = false;
-    int rc;
-
     if (src >= r->nnodes || dst >= r->nnodes)
         return sim_err_set(err, SIM_ERR_INPUT, "route %u -> %u: unknown node", src, dst);
     if (src == dst)
         return sim_err_set(err, SIM_ERR_INPUT, "route %u -> %u: both ends are the same node",
                            src, dst);
-    if (r->cfg.metric == ROUTE_KEY) {
-        /* No weights before the run: connectivity by hop count. */
-        if ((rc = topo_path_weighted(r->topo, src, dst, NULL, &p, &found, err)) != SIM_OK)
-            return rc;
-        topo_path_free(&p);
-    } else {
-        if ((rc = cache_get(r, src, dst, &e, err)) != SIM_OK)
-            return rc;
-        found = e->npaths > 0;
-    }
-    if (!found)
+    if (r->component[src] != r->component[dst])
         return sim_err_set(err, SIM_ERR_INPUT,
                            "no path of QKD links joins node %u and node %u", src, dst);
-    return SIM_OK;
+    /* Registered now, searched at the source's first route_find. */
+    return cache_entry(r, src, dst, err) != NULL ? SIM_OK : SIM_ERR_RUN;
 }
 
 /* ------------------------------------------------------------- life */
@@ -433,9 +608,14 @@ route_t *route_create(const topo_t *topo, const route_config_t *cfg, const route
     r->weights = malloc((r->nlinks ? r->nlinks : 1) * sizeof *r->weights);
     r->scratch = malloc((r->nlinks ? r->nlinks : 1) * sizeof *r->scratch);
     r->sources = calloc(r->nnodes ? r->nnodes : 1, sizeof *r->sources);
-    if (r->weights == NULL || r->scratch == NULL || r->sources == NULL)
+    r->component = malloc((r->nnodes ? r->nnodes : 1) * sizeof *r->component);
+    r->tree = malloc((r->nnodes ? r->nnodes : 1) * sizeof *r->tree);
+    r->down_seen = calloc(r->nlinks ? r->nlinks : 1, sizeof *r->down_seen);
+    if (r->weights == NULL || r->scratch == NULL || r->sources == NULL || r->component == NULL ||
+        r->tree == NULL || r->down_seen == NULL)
         goto oom;
-    if (cfg->metric != ROUTE_KEY && static_weights(r, err) != SIM_OK)
+    if (topo_components(topo, r->component, err) != SIM_OK ||
+        (cfg->metric != ROUTE_KEY && static_weights(r, err) != SIM_OK))
         goto fail;
     return r;
 oom:
@@ -451,12 +631,18 @@ void route_destroy(route_t *r)
         return;
     for (size_t i = 0; r->sources != NULL && i < r->nnodes; i++) {
         route_source_t *s = &r->sources[i];
-        for (size_t j = 0; j < s->n; j++)
+        for (size_t j = 0; j < s->n; j++) {
             paths_free(s->entries[j].paths, s->entries[j].npaths);
+            paths_free(s->entries[j].alt, s->entries[j].nalt);
+            paths_free(s->entries[j].detour, s->entries[j].ndetour);
+        }
         free(s->entries);
     }
     free(r->sources);
     free(r->weights);
     free(r->scratch);
+    free(r->component);
+    free(r->tree);
+    free(r->down_seen);
     free(r);
 }

@@ -2,8 +2,8 @@
 /*
  * route.h - routing of relayed key over the QKD network (issue 9).
  *
- * Links are the topology's edges: link id == topo edge id (the order of
- * <link> in the scenario). Nodes are topo node indices. The graph work
+ * Links are the topology's edges: link id == topo edge id (the world's
+ * link order). Nodes are topo node indices. The graph work
  * (Dijkstra, k shortest paths by Yen's algorithm) is igraph's, in
  * sim/topo.c; this module only chooses the edge weights and the path.
  *
@@ -21,18 +21,24 @@
  *
  * Candidates: the k (>= 1) loopless shortest paths of the metric in
  * ascending cost (igraph, Yen), cached per (src, dst): the topology is
- * static, so HOPS and LENGTH paths are found once; KEY paths once per key
- * period. Only the first path is found until another is needed (its first
- * path is the same either way, sim/topo.h).
+ * static, so HOPS and LENGTH paths are found once. Only the first path is
+ * found until another is needed (its first path is the same either way,
+ * sim/topo.h); first paths come from one shortest-path tree per source.
+ * ROUTE_KEY: the first candidate is the key-shortest path of the period
+ * (found again each period); the others are the pair's k shortest paths
+ * by hop count (found once), ranked by their key cost of the period,
+ * without the first: Yen on every period's weights would cost too much
+ * (docs/performance.md, "Routing").
  *
  * route_find(now) returns the first candidate whose links are all up at
  * now (view->link_up); with balancing (SECOQC), the first that is up and
  * whose every link stores at least balance_threshold_bits (view->link_key)
  * at now, else the first that is up (the relay then waits for key on it).
  * Re-routing: when every candidate has a link down, the same rule on the k
- * shortest paths of the graph without the down links (found afresh, not
- * cached). *found = false only when no path of links that are up joins
- * src and dst: the caller counts it.
+ * shortest paths of the graph without the down links (kept per pair while
+ * the weights and the set of down links stay the same, searched again
+ * when either changes). *found = false only when no path of links that
+ * are up joins src and dst: the caller counts it.
  *
  * Ties: paths of equal cost keep igraph's order, which depends only on the
  * graph and the order of its links: the same scenario gives the same
@@ -117,11 +123,25 @@ void route_destroy(route_t *r);
 int route_check(route_t *r, uint32_t src, uint32_t dst, sim_err_t *err);
 
 /* The path to use at `now` (rules above). *found = false (out zeroed)
- * when every path is cut. Returns SIM_ERR_RUN only on igraph/memory
- * failure. */
+ * when every path is cut. SIM_ERR_INPUT for an unknown node or src == dst
+ * (a caller's bug: route_check refuses them), SIM_ERR_RUN on an igraph or
+ * memory failure. */
 int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t *out,
                bool *found, sim_err_t *err);
 
 void route_path_free(route_path_t *p);
+
+/* What routing did so far (counts; for benchmarks and summaries). */
+typedef struct route_stats {
+    uint64_t finds;            /* route_find calls */
+    uint64_t trees;            /* shortest-path trees (one igraph Dijkstra each) */
+    uint64_t k_searches;       /* k-path searches for candidates (igraph Yen, or a
+                                  Dijkstra when k == 1) */
+    uint64_t reroutes;         /* finds whose candidates were all cut */
+    uint64_t reroute_searches; /* searches those needed (the rest reused one) */
+    uint64_t cut;              /* finds that found no path */
+} route_stats_t;
+
+void route_get_stats(const route_t *r, route_stats_t *out);
 
 #endif

@@ -536,6 +536,79 @@ out:
     return rc;
 }
 
+int topo_shortest_tree(const topo_t *topo, size_t from, const double *weights, size_t *inbound,
+                       sim_err_t *err)
+{
+    topo_guard_t guard;
+    const igraph_t *graph;
+    const igraph_vector_t *w = NULL;
+    igraph_vector_t wbuf;
+    igraph_vector_int_t in;
+    bool w_owned = false, in_init = false;
+    int rc;
+
+    guard_enter(&guard);
+    if ((rc = path_query_begin(topo, from, from, &graph, err)) != SIM_OK ||
+        (rc = weights_view(topo, weights, &wbuf, &w, &w_owned, err)) != SIM_OK)
+        goto out;
+    if (igraph_vector_int_init(&in, 0) != IGRAPH_SUCCESS) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    in_init = true;
+    igraph_error_t irc = igraph_get_shortest_paths_dijkstra(graph, NULL, NULL,
+                                                            (igraph_integer_t)from,
+                                                            igraph_vss_all(), w, IGRAPH_ALL,
+                                                            NULL, &in);
+    if (irc != IGRAPH_SUCCESS) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "shortest paths from %zu: %s", from,
+                         igraph_strerror(irc));
+        goto out;
+    }
+    /* igraph marks the root and unreached nodes with a negative edge. */
+    for (size_t v = 0; v < topo->nnodes; v++) {
+        igraph_integer_t e = VECTOR(in)[v];
+        inbound[v] = (e < 0 || isinf(VECTOR(*w)[e])) ? SIZE_MAX : (size_t)e;
+    }
+out:
+    if (in_init)
+        igraph_vector_int_destroy(&in);
+    if (w_owned)
+        igraph_vector_destroy(&wbuf);
+    guard_leave(&guard);
+    return rc;
+}
+
+int topo_components(const topo_t *topo, size_t *component, sim_err_t *err)
+{
+    topo_guard_t guard;
+    const igraph_t *graph;
+    igraph_vector_int_t membership;
+    bool init = false;
+    int rc;
+
+    guard_enter(&guard);
+    if ((rc = topo_graph(topo, &graph, err)) != SIM_OK)
+        goto out;
+    if (igraph_vector_int_init(&membership, 0) != IGRAPH_SUCCESS) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    init = true;
+    igraph_error_t irc = igraph_connected_components(graph, &membership, NULL, NULL, IGRAPH_WEAK);
+    if (irc != IGRAPH_SUCCESS) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "connected components: %s", igraph_strerror(irc));
+        goto out;
+    }
+    for (size_t v = 0; v < topo->nnodes; v++)
+        component[v] = (size_t)VECTOR(membership)[v];
+out:
+    if (init)
+        igraph_vector_int_destroy(&membership);
+    guard_leave(&guard);
+    return rc;
+}
+
 /* ------------------------------------------------------------- GraphML */
 
 /* The type igraph gave edge attribute `name`: 0, -1 when the graph has no

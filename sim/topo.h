@@ -76,6 +76,20 @@ int topo_path_weighted(const topo_t *topo, size_t from, size_t to, const double 
 int topo_k_shortest_paths(const topo_t *topo, size_t from, size_t to, const double *weights,
                           size_t k, topo_path_t **paths, size_t *npaths, sim_err_t *err);
 
+/* The shortest-path tree from `from` under weights (as above): inbound[v]
+ * (one per node) is the edge by which igraph's shortest path from `from`
+ * enters v, SIZE_MAX for `from` itself and for nodes it cannot reach.
+ * Following inbound back from `to` gives the same path as
+ * topo_path_weighted(from, to) (igraph stops that search early, which
+ * changes no settled node's edge), for every `to` at the cost of one
+ * search. */
+int topo_shortest_tree(const topo_t *topo, size_t from, const double *weights, size_t *inbound,
+                       sim_err_t *err);
+
+/* The connected component of every node (component[v], numbered from 0),
+ * counting every edge whatever its weight. */
+int topo_components(const topo_t *topo, size_t *component, sim_err_t *err);
+
 void topo_path_free(topo_path_t *path);              /* the arrays; *path zeroed */
 void topo_paths_free(topo_path_t *paths, size_t n);  /* each path and the array */
 

@@ -12,6 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +244,77 @@ static void test_down_links(void)
     topo_destroy(t);
 }
 
+/* The re-routing result is kept only while the set of down links is the
+ * same: each change (down or back up) is seen at the next request. */
+static void test_detour_follows_down_set(void)
+{
+    topo_t *t = test_graph();
+    fake_t f = { 0 };
+    route_t *r = make(t, ROUTE_LENGTH, 1, 0, &f);
+
+    f.down[3] = true;                 /* B cut: C */
+    expect_path(r, 0, 4, 0, path_c, 2);
+    expect_path(r, 0, 4, 1, path_c, 2);
+    f.down[6] = true;                 /* C cut too: A */
+    expect_path(r, 0, 4, 2, path_a, 2);
+    f.down[6] = false;                /* C back: C again */
+    expect_path(r, 0, 4, 3, path_c, 2);
+    f.down[0] = true;                 /* a link of no path used: still C */
+    expect_path(r, 0, 4, 4, path_c, 2);
+    f.down[5] = true;                 /* A and C cut, B cut: none */
+    expect_path(r, 0, 4, 5, NULL, 0);
+    f.down[0] = false;                /* A back */
+    expect_path(r, 0, 4, 6, path_a, 2);
+    /* Another pair re-routed under the same down set. */
+    expect_path(r, 2, 4, 7, (const uint32_t[]){ 2, 0, 1 }, 3);
+    f.down[3] = false;
+    expect_path(r, 0, 4, 8, path_b, 3);
+    expect_path(r, 2, 4, 8, (const uint32_t[]){ 3, 4 }, 2);
+    /* A search at each change of the down set and for the new pair; the
+     * second request under the first set reused it. */
+    route_stats_t st;
+    route_get_stats(r, &st);
+    CU_ASSERT_EQUAL(st.finds, 10);
+    CU_ASSERT_EQUAL(st.reroutes, 8);
+    CU_ASSERT_EQUAL(st.reroute_searches, 7);
+    CU_ASSERT_EQUAL(st.cut, 1);
+    CU_ASSERT_EQUAL(st.trees, 2);        /* sources 0 and 2 */
+    CU_ASSERT_EQUAL(st.k_searches, 0);   /* k = 1: the tree's path is all */
+    route_destroy(r);
+    topo_destroy(t);
+}
+
+/* One tree per source serves all its pairs; a k search only for a pair
+ * that needs a second candidate, once. */
+static void test_search_counts(void)
+{
+    topo_t *t = test_graph();
+    fake_t f = { 0 };
+    route_t *r = make(t, ROUTE_LENGTH, 3, 0, &f);
+    sim_err_t err = { 0 };
+    route_stats_t st;
+
+    for (uint32_t d = 1; d <= 5; d++)
+        CU_ASSERT_EQUAL(route_check(r, 0, d, &err), SIM_OK);
+    route_get_stats(r, &st);
+    CU_ASSERT_EQUAL(st.trees, 0);        /* checks search nothing */
+    expect_path(r, 0, 4, 0, path_b, 3);
+    expect_path(r, 0, 3, 0, (const uint32_t[]){ 2, 3 }, 2);
+    expect_path(r, 0, 5, 0, (const uint32_t[]){ 5 }, 1);
+    expect_path(r, 0, 1, 0, (const uint32_t[]){ 0 }, 1);
+    route_get_stats(r, &st);
+    CU_ASSERT_EQUAL(st.trees, 1);
+    CU_ASSERT_EQUAL(st.k_searches, 0);
+    f.down[3] = true;
+    expect_path(r, 0, 4, 0, path_c, 2);
+    expect_path(r, 0, 4, 1, path_c, 2);
+    route_get_stats(r, &st);
+    CU_ASSERT_EQUAL(st.k_searches, 1);
+    CU_ASSERT_EQUAL(st.reroutes, 0);
+    route_destroy(r);
+    topo_destroy(t);
+}
+
 static void test_check(void)
 {
     topo_t *t = test_graph();
@@ -265,6 +337,11 @@ static void test_check(void)
         memset(f.down, 0, sizeof f.down);
         /* An isolated node is not found during the run either. */
         expect_path(r, 0, 6, 0, NULL, 0);
+        route_path_t p;
+        bool found = true;
+        CU_ASSERT_EQUAL(route_find(r, 3, 3, 0, &p, &found, &err), SIM_ERR_INPUT);
+        CU_ASSERT_EQUAL(route_find(r, 3, 7, 0, &p, &found, &err), SIM_ERR_INPUT);
+        CU_ASSERT_FALSE(found);
         route_destroy(r);
     }
     topo_destroy(t);
@@ -360,6 +437,38 @@ static void test_key_metric(void)
     f.rate[5] = f.rate[6] = 80;
     expect_cheapest(r, &f, 15 * s);
     expect_path(r, 0, 4, 15 * s, path_c, 2);
+    route_destroy(r);
+    topo_destroy(t);
+}
+
+/* Key metric with k = 3 and balancing: the candidates are the
+ * key-shortest path, then the pair's hop-shortest paths (A, C, B) ranked
+ * by their key cost of the period. */
+static void test_key_balancing(void)
+{
+    topo_t *t = test_graph();
+    fake_t f = { 0 };
+    route_t *r = make(t, ROUTE_KEY, 3, 500, &f);
+
+    f.key[0] = f.key[1] = 1000;
+    f.key[2] = f.key[3] = f.key[4] = 100;
+    f.key[5] = f.key[6] = 400;
+    f.rate[5] = f.rate[6] = 200;
+    /* By C = K + r T: C (1400 a link) < A (1000) < B (100). */
+    CU_ASSERT(key_cost(&f, path_c, 2, 5) < key_cost(&f, path_a, 2, 5));
+    CU_ASSERT(key_cost(&f, path_a, 2, 5) < key_cost(&f, path_b, 3, 5));
+    /* C is key-shortest but stores 400 < 500 bits: the next, A. */
+    expect_path(r, 0, 4, 0, path_a, 2);
+    /* A below too (read at once, the weights are not): B is also below,
+     * so the first that is up, C. */
+    f.key[0] = 450;
+    expect_path(r, 0, 4, 1, path_c, 2);
+    /* B filled: the first that holds the threshold, B. */
+    f.key[2] = f.key[3] = f.key[4] = 600;
+    expect_path(r, 0, 4, 2, path_b, 3);
+    /* C down: A and B remain, ranked A, B; A is still below: B. */
+    f.down[5] = true;
+    expect_path(r, 0, 4, 3, path_b, 3);
     route_destroy(r);
     topo_destroy(t);
 }
@@ -469,6 +578,45 @@ static void test_config_read(void)
     CU_ASSERT_EQUAL(read_attrs(k5, v5, 1, &cfg, &err), SIM_ERR_INPUT);
 }
 
+/* The element in a scenario: the schema accepts it after <storage> and
+ * refuses a bad metric; route_config_read reads what was loaded. */
+static void test_config_in_scenario(void)
+{
+    static const char head[] =
+        "<scenario name=\"r\" duration=\"1s\"><nodes><node id=\"A\"/><node id=\"B\"/></nodes>"
+        "<links><link id=\"AB\" a=\"A\" b=\"B\" length=\"1km\">"
+        "<generation model=\"constant\" rate=\"1kbps\"/>"
+        "<store capacity=\"1Mb\" min=\"0\" threshold=\"0\" initial=\"0\"/></link></links>"
+        "<storage design=\"shared\"/>";
+    char text[1024];
+    scn_t *scn = NULL;
+    sim_err_t err = { 0 };
+    route_config_t cfg;
+
+    snprintf(text, sizeof text, "%s%s</scenario>", head,
+             "<routing metric=\"length\" k=\"2\" balance-threshold=\"1kb\"/><trace/>");
+    CU_ASSERT_EQUAL_FATAL(scn_load_text("r.xml", text, strlen(text), NULL, 0, &scn, &err), SIM_OK);
+    CU_ASSERT_EQUAL(route_config_read(scn_child(scn->root, "routing"), &cfg, &err), SIM_OK);
+    CU_ASSERT_EQUAL(cfg.metric, ROUTE_LENGTH);
+    CU_ASSERT_EQUAL(cfg.k, 2);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.balance_threshold_bits, 1000, 0);
+    scn_free(scn);
+    scn = NULL;
+
+    snprintf(text, sizeof text, "%s%s</scenario>", head, "<routing metric=\"widest\"/>");
+    CU_ASSERT_EQUAL(scn_load_text("r.xml", text, strlen(text), NULL, 0, &scn, &err),
+                    SIM_ERR_INPUT);
+    CU_ASSERT_PTR_NULL(scn);
+    /* Out of place: before <storage>. */
+    snprintf(text, sizeof text, "%s</scenario>", head);
+    char *at = strstr(text, "<storage");
+    char moved[1024];
+    snprintf(moved, sizeof moved, "%.*s<routing/>%s", (int)(at - text), text, at);
+    CU_ASSERT_EQUAL(scn_load_text("r.xml", moved, strlen(moved), NULL, 0, &scn, &err),
+                    SIM_ERR_INPUT);
+    scn_library_cleanup();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -479,12 +627,16 @@ int main(void)
         CU_add_test(s, "k candidates in ascending cost", test_k_in_cost_order) == NULL ||
         CU_add_test(s, "SECOQC balancing", test_balancing) == NULL ||
         CU_add_test(s, "links down: re-routing, cut", test_down_links) == NULL ||
+        CU_add_test(s, "re-routing follows the down set", test_detour_follows_down_set) == NULL ||
+        CU_add_test(s, "searches: a tree per source, k lists on demand", test_search_counts) == NULL ||
         CU_add_test(s, "load-time check", test_check) == NULL ||
         CU_add_test(s, "ties are deterministic", test_ties) == NULL ||
         CU_add_test(s, "key metric ranks by its formula", test_key_metric) == NULL ||
+        CU_add_test(s, "key metric, k = 3, balancing", test_key_balancing) == NULL ||
         CU_add_test(s, "key period 0", test_key_period_zero) == NULL ||
         CU_add_test(s, "create errors", test_create_errors) == NULL ||
-        CU_add_test(s, "<routing> reader", test_config_read) == NULL) {
+        CU_add_test(s, "<routing> reader", test_config_read) == NULL ||
+        CU_add_test(s, "<routing> in a scenario", test_config_in_scenario) == NULL) {
         CU_cleanup_registry();
         return 1;
     }

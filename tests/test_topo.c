@@ -250,6 +250,84 @@ static void test_k_first_is_shortest(void)
     topo_destroy(t);
 }
 
+/* Walks a tree's inbound edges back from `to`: the edges from `from`, in
+ * order, into e (at most max); returns their number, or SIZE_MAX when
+ * `to` is not reached. */
+static size_t tree_walk(const topo_t *t, const size_t *inbound, size_t from, size_t to,
+                        size_t *e, size_t max)
+{
+    size_t n = 0, v = to;
+    while (v != from) {
+        size_t a, b;
+        if (inbound[v] == SIZE_MAX || n == max)
+            return SIZE_MAX;
+        e[n++] = inbound[v];
+        topo_edge_ends(t, inbound[v], &a, &b);
+        v = (a == v) ? b : a;
+    }
+    for (size_t i = 0; i < n / 2; i++) {
+        size_t x = e[i];
+        e[i] = e[n - 1 - i];
+        e[n - 1 - i] = x;
+    }
+    return n;
+}
+
+/* One tree search gives, for every destination, the path of the search
+ * for that destination alone: on a grid full of ties (hops), with
+ * weights, and with excluded edges. */
+static void test_tree_matches_paths(void)
+{
+    enum { side = 6, nn = side * side };
+    sim_err_t err = { 0 };
+    topo_t *t = topo_create(nn + 1, &err);   /* node nn: isolated */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    for (size_t r = 0; r < side; r++)
+        for (size_t c = 0; c < side; c++) {
+            if (c + 1 < side)
+                topo_add_edge(t, r * side + c, r * side + c + 1, 1, NULL, &err);
+            if (r + 1 < side)
+                topo_add_edge(t, r * side + c, (r + 1) * side + c, 1, NULL, &err);
+        }
+    size_t m = topo_edge_count(t);
+    double *w = malloc(m * sizeof *w), *wx = malloc(m * sizeof *wx);
+    CU_ASSERT_FATAL(w != NULL && wx != NULL);
+    for (size_t e = 0; e < m; e++) {
+        w[e] = (double)(1 + (e * 7) % 3);               /* 1, 2, 3: ties remain */
+        wx[e] = (e % 5 == 0 || e < 3) ? INFINITY : w[e];
+    }
+    const double *cases[3] = { NULL, w, wx };
+    size_t inbound[nn + 1], e[nn];
+    for (size_t c = 0; c < 3; c++)
+        for (size_t from = 0; from < nn; from += 3) {
+            CU_ASSERT_EQUAL_FATAL(topo_shortest_tree(t, from, cases[c], inbound, &err), SIM_OK);
+            CU_ASSERT_EQUAL(inbound[from], SIZE_MAX);
+            CU_ASSERT_EQUAL(inbound[nn], SIZE_MAX);
+            for (size_t to = 0; to <= nn; to++) {
+                topo_path_t p;
+                bool found = false;
+                CU_ASSERT_EQUAL_FATAL(topo_path_weighted(t, from, to, cases[c], &p, &found, &err),
+                                      SIM_OK);
+                size_t n = tree_walk(t, inbound, from, to, e, nn);
+                CU_ASSERT_EQUAL(n != SIZE_MAX, found);
+                if (found) {
+                    CU_ASSERT_EQUAL_FATAL(n, p.nedges);
+                    CU_ASSERT_EQUAL(memcmp(e, p.edges, n * sizeof *e), 0);
+                }
+                topo_path_free(&p);
+            }
+        }
+    /* Components: the grid, and the isolated node. */
+    size_t comp[nn + 1];
+    CU_ASSERT_EQUAL(topo_components(t, comp, &err), SIM_OK);
+    for (size_t v = 1; v < nn; v++)
+        CU_ASSERT_EQUAL(comp[v], comp[0]);
+    CU_ASSERT_NOT_EQUAL(comp[nn], comp[0]);
+    free(w);
+    free(wx);
+    topo_destroy(t);
+}
+
 static void test_neighbors(void)
 {
     topo_t *t = small_graph();
@@ -490,6 +568,7 @@ int main(void)
         CU_add_test(graph, "weighted paths, exclusion", test_weighted_paths) == NULL ||
         CU_add_test(graph, "k shortest paths", test_k_shortest) == NULL ||
         CU_add_test(graph, "k list starts with the shortest", test_k_first_is_shortest) == NULL ||
+        CU_add_test(graph, "a tree gives each single search's path", test_tree_matches_paths) == NULL ||
         CU_add_test(graph, "neighbours", test_neighbors) == NULL ||
         CU_add_test(graph, "edge between", test_edge_between) == NULL ||
         CU_add_test(graph, "errors", test_errors) == NULL ||
