@@ -389,6 +389,35 @@ static void test_dwrr_waits_for_key(void)
     sch_close(&s);
 }
 
+/* Removing the last job of the flow being visited ends its visit and
+ * drops its deficit (D = 0 when a queue empties): back later, it starts
+ * from zero behind the others. */
+static void test_dwrr_remove_in_visit(void)
+{
+    sched_job_t a1, a2, a3, b1, b2;
+    sched_params_t p;
+    sch_t s;
+    sched_params_default(&p);
+    p.quantum = 1000;
+    sch_open(&s, "dwrr", &p);
+    sch_flows(&s, 2, NULL, NULL);     /* quanta 1000 and 1000 */
+    sch_put(&s, &a1, 0, 400);
+    sch_put(&s, &a2, 0, 500);
+    sch_put(&s, &b1, 1, 1000);
+    sch_put(&s, &b2, 1, 1000);
+    CU_ASSERT_PTR_EQUAL(s.pol->next(s.st, UINT64_MAX, 0), &a1);   /* D_0 = 1000 - 400 */
+    s.pol->remove(s.st, &a2);                                     /* flow 0 empty: D_0 = 0 */
+    CU_ASSERT_EQUAL(s.pol->pending(s.st), 2);
+    sch_put(&s, &a3, 0, 1500);        /* flow 0 back, behind flow 1 */
+    CU_ASSERT_PTR_EQUAL(s.pol->next(s.st, UINT64_MAX, 0), &b1);   /* D_1 = 1000 - 1000 */
+    /* Flow 0's visit: D_0 = 0 + 1000 < 1500 (had it kept 600: 1600, served
+     * now); so flow 1's next visit comes first. */
+    CU_ASSERT_PTR_EQUAL(s.pol->next(s.st, UINT64_MAX, 0), &b2);
+    CU_ASSERT_PTR_EQUAL(s.pol->next(s.st, UINT64_MAX, 0), &a3);   /* D_0 = 2000 */
+    CU_ASSERT_EQUAL(s.pol->pending(s.st), 0);
+    sch_close(&s);
+}
+
 /* ------------------------------------------------------------ priority */
 
 static void test_prio_strict(void)
@@ -730,6 +759,7 @@ int main(void)
         { "dwrr: quanta from demanded rates", test_dwrr_rate_quanta },
         { "dwrr: same service order as a plain DRR", test_dwrr_exact },
         { "dwrr: a job waits for key", test_dwrr_waits_for_key },
+        { "dwrr: remove during a visit", test_dwrr_remove_in_visit },
         { "prio: strict classes, FIFO within", test_prio_strict },
         { "ddka: ascending est(K), ties FIFO", test_ddka_order },
         { "toshiba: allocation closed form", test_toshiba_allocate },
