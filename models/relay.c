@@ -403,6 +403,13 @@ static int relay_job_commit(relay_t *r, relay_job_t *j, int64_t now, sim_err_t *
                                err);
 }
 
+/* Which hop of j the scheduler job sj is (sj is a relay_hop_t's first
+ * member). */
+static uint32_t relay_hop_index(const relay_job_t *j, const sched_job_t *sj)
+{
+    return (uint32_t)((const relay_hop_t *)(const void *)sj - j->hops);
+}
+
 /* Link l can serve: its scheduler picks jobs while its key allows. */
 static int relay_serve_link(relay_t *r, uint32_t l, int64_t now, sim_err_t *err)
 {
@@ -420,7 +427,7 @@ static int relay_serve_link(relay_t *r, uint32_t l, int64_t now, sim_err_t *err)
         if (sj == NULL)
             break;
         j = sj->owner;
-        i = (uint32_t)(((char *)sj - (char *)j->hops) / (ptrdiff_t)sizeof(relay_hop_t));
+        i = relay_hop_index(j, sj);
         if (j->e2e) {
             j->hops[i].state = RELAY_HOP_RESERVED;
             lk->reserved += sj->bits;

@@ -61,8 +61,10 @@ static int summary_design(trace_reader_t *r, summary_row_t *row, sim_err_t *err)
 /* Network totals; a column missing from an older trace reads as 0. */
 static int summary_network(trace_reader_t *r, summary_row_t *row, sim_err_t *err)
 {
-    static const char *const columns[] = { "ok", "bad_request", "unavailable", "supplied",
-                                           "wasted", "expired", "internal", "slave_failed" };
+    static const char *const columns[] = { "ok",       "bad_request", "unavailable",
+                                           "supplied", "wasted",      "expired",
+                                           "internal", "slave_failed", "relayed",
+                                           "stranded" };
     enum { NCOLUMNS = sizeof columns / sizeof columns[0] };
     double v[NCOLUMNS] = { 0 };
     int rc = SIM_OK;
@@ -78,6 +80,25 @@ static int summary_network(trace_reader_t *r, summary_row_t *row, sim_err_t *err
     row->wasted = (uint64_t)v[4];
     row->expired = (uint64_t)v[5];
     row->internal = (uint64_t)v[6];
+    row->relayed = (uint64_t)v[8];
+    row->stranded = (uint64_t)v[9];
+    return rc;
+}
+
+/* Jain's fairness over the relayed flows (/summary/relay); NaN for a
+ * trace written before key relay. */
+static int summary_fairness(trace_reader_t *r, summary_row_t *row, sim_err_t *err)
+{
+    double *v = NULL;
+    size_t n = 0;
+    int rc = SIM_OK;
+    row->fairness = NAN;
+    if (!trace_reader_has(r, "/summary/relay", "fairness"))
+        return SIM_OK;
+    if ((rc = trace_read_column(r, "/summary/relay", "fairness", &v, &n, err)) == SIM_OK &&
+        n > 0)
+        row->fairness = v[0];
+    free(v);
     return rc;
 }
 
@@ -149,7 +170,8 @@ int summary_read(const char *path, summary_row_t *row, sim_err_t *err)
         (rc = summary_provenance(r, row, err)) != SIM_OK ||
         (rc = summary_design(r, row, err)) != SIM_OK ||
         (rc = summary_network(r, row, err)) != SIM_OK ||
-        (rc = summary_latency(r, row, err)) != SIM_OK)
+        (rc = summary_latency(r, row, err)) != SIM_OK ||
+        (rc = summary_fairness(r, row, err)) != SIM_OK)
         goto out;
     if ((row->trace = summary_strdup(path)) == NULL)
         rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
@@ -175,16 +197,17 @@ void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out)
 
     if (csv) {
         fputs("name,seed,run,design,served,refused,lost,mean_latency_s,wasted_bits,"
-              "expired_bits,internal_bits,overrides,trace\n", out);
+              "expired_bits,internal_bits,relayed_bits,stranded_bits,relay_fairness,"
+              "overrides,trace\n", out);
         for (size_t i = 0; i < n; i++) {
             const summary_row_t *r = &rows[i];
             textio_csv_field(out, r->name);
             fprintf(out, ",%" PRIu64 ",%" PRIu64 ",", r->seed, r->run);
             textio_csv_field(out, r->design);
             fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9g,%" PRIu64 ",%" PRIu64
-                         ",%" PRIu64 ",",
+                         ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9g,",
                     r->served, r->refused, r->lost, r->mean_latency_s, r->wasted, r->expired,
-                    r->internal);
+                    r->internal, r->relayed, r->stranded, r->fairness);
             textio_csv_field(out, r->overrides);
             fputc(',', out);
             textio_csv_field(out, r->trace);
@@ -197,16 +220,18 @@ void summary_print(const summary_row_t *rows, size_t n, bool csv, FILE *out)
         width = len > width ? (len < 40 ? len : 40) : width;
         dwidth = dlen > dwidth ? (dlen < 40 ? dlen : 40) : dwidth;
     }
-    fprintf(out, "%-*s %10s %4s %-*s %9s %9s %9s %15s %14s %14s %14s  %s  %s\n", width,
-            "name", "seed", "run", dwidth, "design", "served", "refused", "lost",
-            "mean_latency_s", "wasted_bits", "expired_bits", "internal_bits", "trace",
-            "overrides");
+    fprintf(out, "%-*s %10s %4s %-*s %9s %9s %9s %15s %14s %14s %14s %14s %14s %14s  %s  %s\n",
+            width, "name", "seed", "run", dwidth, "design", "served", "refused", "lost",
+            "mean_latency_s", "wasted_bits", "expired_bits", "internal_bits", "relayed_bits",
+            "stranded_bits", "relay_fairness", "trace", "overrides");
     for (size_t i = 0; i < n; i++) {
         const summary_row_t *r = &rows[i];
         fprintf(out, "%-*s %10" PRIu64 " %4" PRIu64 " %-*s %9" PRIu64 " %9" PRIu64 " %9" PRIu64
-                     " %15.6f %14" PRIu64 " %14" PRIu64 " %14" PRIu64 "  %s  %s\n",
+                     " %15.6f %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64
+                     " %14" PRIu64 " %14.6f  %s  %s\n",
                 width, r->name, r->seed, r->run, dwidth, r->design, r->served, r->refused,
-                r->lost, r->mean_latency_s, r->wasted, r->expired, r->internal, r->trace,
+                r->lost, r->mean_latency_s, r->wasted, r->expired, r->internal, r->relayed,
+                r->stranded, r->fairness, r->trace,
                 r->overrides[0] != '\0' ? r->overrides : "-");
     }
 }

@@ -21,6 +21,12 @@
  *                  key of a link counts at both of its ends, as supplied
  *                  does); wasted is format waste plus key lost to
  *                  collisions (0 for traces written before key formats)
+ *   relayed, stranded
+ *                  /summary/network: link key spent on relay jobs that
+ *                  arrived, and on jobs that never did (both ends; 0 in
+ *                  traces written before key relay)
+ *   fairness       /summary/relay: Jain's index over the relayed flows
+ *                  (NaN before key relay)
  * The name is /metadata@scenario_name, or the file's base name when the
  * trace has none; seed, run and overrides (the -p settings, "; " between
  * them) come from /metadata, so a row says which run made it.
@@ -45,6 +51,8 @@ typedef struct summary_row {
     uint64_t requests, served, refused, lost;
     double mean_latency_s;
     uint64_t supplied, wasted, expired, internal;
+    uint64_t relayed, stranded;   /* /summary/network (0 before key relay) */
+    double fairness;              /* /summary/relay: Jain's index (NaN before key relay) */
 } summary_row_t;
 
 /* Reads one trace. SIM_ERR_INPUT when the file is not a complete qkmsim

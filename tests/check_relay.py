@@ -13,7 +13,11 @@ scenarios/relay-schedulers.xml) must show, from its CSV and its traces:
   within a tolerance derived from the run: two quanta of the largest
   flow over the bits the smallest flow got, plus 1 %.
 
-  check_relay.py CSV TRACE_DIR SCENARIO
+  - `qkmsim summarize` (SUMMARIZE, its CSV of the same traces): relayed_bits
+    + stranded_bits is twice the relay's spent key, stranded_bits twice its
+    stranded key, relay_fairness its fairness.
+
+  check_relay.py CSV TRACE_DIR SCENARIO SUMMARIZE
 """
 import csv
 import sys
@@ -30,7 +34,21 @@ def expect(cond, what):
         fails.append(what)
 
 
-def main(path, tracedir, scenario):
+def check_summarize(path, tracedir):
+    for r in csv.DictReader(open(path)):
+        with h5py.File(r["trace"], "r") as f:
+            rel = f["summary/relay"][()][0]
+        s = r["name"]
+        expect(int(r["relayed_bits"]) + int(r["stranded_bits"]) == 2 * int(rel["spent"]),
+               f"summarize {s}: relayed + stranded is not twice the relay's spent key")
+        expect(int(r["stranded_bits"]) == 2 * int(rel["stranded"]),
+               f"summarize {s}: stranded_bits is not twice the relay's stranded key")
+        expect(abs(float(r["relay_fairness"]) - float(rel["fairness"])) <= 1e-8,
+               f"summarize {s}: relay_fairness {r['relay_fairness']}")
+
+
+def main(path, tracedir, scenario, summarize):
+    check_summarize(summarize, tracedir)
     rows = {r["scheduler"]: r for r in csv.DictReader(open(path))}
     expect(sorted(rows) == ["dwrr", "fifo", "prio", "toshiba"], f"schedulers: {sorted(rows)}")
     quantum = float(ET.parse(scenario).getroot().find("relay").get("quantum"))
@@ -73,4 +91,4 @@ def main(path, tracedir, scenario):
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(main(*sys.argv[1:5]))

@@ -5,7 +5,7 @@
 # under FIFO, DWRR, priority classes and Toshiba allocation; each trace
 # passes the general checks, the CSV has one row per scheduler, and
 # tests/check_relay.py checks the shares against the weights, classes and
-# demands.
+# demands, and the relay columns of `qkmsim summarize` against the traces.
 set -u
 : "${QKMSIM:?}" "${SRCDIR:?}" "${PYTHON3:?}"
 tmp=$(mktemp -d) || exit 1
@@ -20,5 +20,8 @@ for t in "$tmp"/out/*.h5; do
     "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$t" "$scn" > "$tmp/check.log" ||
         { echo "FAIL: $t"; cat "$tmp/check.log"; fail=1; }
 done
-"$PYTHON3" "$SRCDIR/tests/check_relay.py" "$tmp/table.csv" "$tmp/out" "$scn" || fail=1
+"$QKMSIM" summarize --csv "$tmp"/out/*.h5 > "$tmp/summarize.csv" ||
+    { echo "FAIL: summarize exited $?"; fail=1; }
+"$PYTHON3" "$SRCDIR/tests/check_relay.py" "$tmp/table.csv" "$tmp/out" "$scn" \
+    "$tmp/summarize.csv" || fail=1
 exit $fail

@@ -25,7 +25,7 @@ check="$SRCDIR/tests/check_storage.py"
     { echo "FAIL: summarize exited $?"; fail=1; }
 "$PYTHON3" "$check" summarize "$tmp/summary.csv" "$tmp/reserve.h5" "$tmp/open.h5" || fail=1
 "$QKMSIM" summarize "$tmp/reserve.h5" > "$tmp/summary.txt" || { echo "FAIL: summarize"; fail=1; }
-grep -q '^name  *seed  *run  *design  *served  *refused  *lost  *mean_latency_s  *wasted_bits  *expired_bits  *internal_bits  *trace  *overrides$' \
+grep -q '^name  *seed  *run  *design  *served  *refused  *lost  *mean_latency_s  *wasted_bits  *expired_bits  *internal_bits  *relayed_bits  *stranded_bits  *relay_fairness  *trace  *overrides$' \
     "$tmp/summary.txt" || { echo "FAIL: summarize header: $(head -1 "$tmp/summary.txt")"; fail=1; }
 grep -q '^storage-options ' "$tmp/summary.txt" || { echo "FAIL: summarize row"; fail=1; }
 "$QKMSIM" summarize "$tmp/none.h5" > /dev/null 2>&1
