@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * etsi004.h - an ETSI GS QKD 004 application pair (source SAE, destination
- * SAE) on the two ends of one QKD link: key-stream sessions with QoS, as a
- * load generator (docs/models.md, "ETSI GS QKD 004").
+ * SAE): key-stream sessions with QoS, as a load generator (docs/models.md,
+ * "ETSI GS QKD 004").
  *
  * Model. Session openings arrive by an arrival process (arrival.h:
  * Poisson, periodic, on/off or a CSV trace; at most `count`), or `count`
- * openings come at once. Each opening is the
- * source's OPEN_CONNECT(source, destination, QoS, key_stream_id), decided
- * when it reaches the KME and answered kme_delay later:
+ * openings come at once. Each opening is the source's
+ * OPEN_CONNECT(source, destination, QoS, key_stream_id), decided when it
+ * reaches the KME and answered kme_delay later:
  *   4  no QKD connection available: the link's mean rate is 0, or every
  *      one of its QKD devices is in a scheduled outage at that instant;
  *   5  key_stream_id in use: the application asks a fixed key stream ID
@@ -31,7 +31,8 @@
  *      service (keysvc_get_key); the destination calls GET_KEY for the
  *      same index peer_delay after the source's answer and receives the
  *      same key (keysvc_fetch; 2 when the design cannot deliver it);
- *   2  not enough key and timeout = 0 (a call that does not wait);
+ *   2  not enough key and timeout = 0 (a call that does not wait), or a
+ *      held call when the session closes;
  *   6  not enough key during `timeout`: the KME holds the call and tries
  *      again every `poll` until it can serve it (0) or timeout has passed
  *      since the call (6, TIMEOUT_ERROR: a GET_KEY timeout).
@@ -42,11 +43,20 @@
  * delivered / (closed - opened), jitter = standard deviation of the times
  * between successive deliveries (GSL running statistics), GET_KEY
  * timeouts; QoS met when rate >= min_bps and, when a jitter is asked,
- * jitter <= the asked jitter.
+ * jitter <= the asked jitter. Per client: the statuses of all calls, and
+ * the mean and p50/p95/p99 of the source's GET_KEY latencies (GSL).
+ *
+ * The pair is bound by the key service; status 4 and admission need its
+ * one link (a pair served by key relay has none: never 4, and admission
+ * is an input error). The link's mean rate and scheduled outages are read
+ * from its <link> element with the link module's reader (link_parse).
  *
  * Admission bookkeeping (etsi004_admit_t) is per link, keyed by the link
  * index the key service bound the pair to, shared by every etsi004 client
- * of the run, so that a path (several links) can reserve on each.
+ * of the run, so that a path (several links) can reserve on each. The
+ * kind's trace_open, the one hook that sees all its clients before any
+ * starts, hands them the shared table; a client started without it (no
+ * trace) keeps a table of its own.
  *
  * Random numbers: openings draw from the stream "app/<id>/sessions" (and
  * "app/<id>/sessions/phase" for on/off).
