@@ -72,5 +72,13 @@ if run closed "$dir/closed.xml"; then
     "$PYTHON3" "$check" little "$tmp/closed.h5" over-retry || fail=1
     "$PYTHON3" "$check" little "$tmp/closed.h5" burst-retry || fail=1
 fi
+# The same closed form on relayed paths (hop-by-hop relay, N = 4096 bits
+# per job, T = 128-bit tags: a link of rate R carries R N / (N + T) of
+# end-to-end key), with and without retries.
+if run relayed "$dir/relayed.xml"; then
+    path() { awk -v r="$1" 'BEGIN { printf "%.6f", r * 4096 / (4096 + 128) }'; }
+    "$PYTHON3" "$check" throughput "$tmp/relayed.h5" r-over "$(path 10000)" 25600 || fail=1
+    "$PYTHON3" "$check" throughput "$tmp/relayed.h5" r-under "$(path 25000)" 12800 || fail=1
+fi
 [ $fail -eq 0 ] && echo "ok: etsi014"
 exit $fail
