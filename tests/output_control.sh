@@ -90,6 +90,13 @@ for m in bad:
     print("FAIL:", m)
 sys.exit(1 if bad else 0)
 PY
+# The schema takes the settings in <trace> too (not only through -O).
+sed 's|<trace levels="on-change"/>|<trace levels="on-change" requests="aggregate" request-interval="30s"/>|' \
+    "$scn" > "$tmp/agg.xml"
+grep -q 'request-interval="30s"' "$tmp/agg.xml" &&
+    "$QKMSIM" run "$tmp/agg.xml" --until 2min -q -o "$tmp/agg30.h5" &&
+    "$PYTHON3" -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r'); sys.exit(int(f['request_stats'].attrs['interval_ns']) != 30e9)" "$tmp/agg30.h5" ||
+    { echo "FAIL: <trace requests=\"aggregate\" request-interval=\"30s\">"; fail=1; }
 "$QKMSIM" run "$scn" -q -o "$tmp/x.h5" -O levels=sometimes 2> "$tmp/err"
 [ $? -eq 2 ] && grep -q "levels" "$tmp/err" && [ ! -e "$tmp/x.h5" ] || { echo "FAIL: a bad -O value"; fail=1; }
 "$QKMSIM" validate "$scn" -q -O nothing=1 2> "$tmp/err"
