@@ -153,6 +153,10 @@ static int relay_hop_enqueue(relay_t *r, relay_job_t *j, uint32_t i, int64_t now
                            .bits = relay_hop_cost(r->cfg.method, j->bits, r->cfg.tag, i),
                            .enqueued = now, .seq = lk->seq++, .owner = j };
     h->state = RELAY_HOP_QUEUED;
+    if (!h->queued) {
+        h->queued = true;
+        h->since = now;
+    }
     lk->pol->enqueue(lk->st, &h->sj, now);
     return SIM_OK;
 }
@@ -318,6 +322,17 @@ static void relay_qkdtl_halve(relay_t *r, relay_job_t *j)
     }
 }
 
+/* Counts one spent hop's wait (s) for its flow and its link. */
+static void relay_hop_waited(relay_flow_t *f, relay_link_t *lk, double wait)
+{
+    f->hop_waits++;
+    f->hop_wait_sum += wait;
+    if (wait > f->hop_wait_max)
+        f->hop_wait_max = wait;
+    lk->hops++;
+    lk->wait_sum += wait;
+}
+
 /* Takes hop i's key now (its link already checked). */
 static int relay_hop_spend(relay_t *r, relay_job_t *j, uint32_t i, int64_t now, bool *granted,
                            sim_err_t *err)
@@ -339,6 +354,8 @@ static int relay_hop_spend(relay_t *r, relay_job_t *j, uint32_t i, int64_t now, 
     f->tags += cost - j->bits;
     r->tags += cost - j->bits;
     lk->spent += cost;
+    lk->tags += cost - j->bits;
+    relay_hop_waited(f, lk, (double)(now - h->since) / 1e9);
     if (lk->qkdtl && sched_qkdtl_congested(lk->st, relay_free_key(r, l, now)))
         relay_qkdtl_halve(r, j);
     return SIM_OK;

@@ -41,6 +41,8 @@ typedef struct relay_flow {
     uint64_t inflight;         /* GLOBAL: bits under way to the global store */
 
     uint32_t est_hops;         /* hops of its first path (the estimate) */
+    uint64_t hop_waits;        /* hops spent, each with its wait: */
+    double hop_wait_sum, hop_wait_max;   /* s, from first queued on the hop to spent */
     uint64_t jobs, done, cut, refused, halvings;
     uint64_t delivered, spent, tags, stranded;   /* bits; spent and stranded once per link */
     double *lat;               /* latencies of done jobs, s; grows by doubling */
@@ -54,6 +56,8 @@ typedef enum relay_hop_state {
 typedef struct relay_hop {
     sched_job_t sj;            /* bits: the hop's cost */
     relay_hop_state_t state;
+    bool queued;               /* queued on its link at least once */
+    int64_t since;             /* ns: when it was first queued (its wait starts) */
 } relay_hop_t;
 
 typedef struct relay_job {
@@ -85,6 +89,9 @@ typedef struct relay_link {
     uint64_t reserved;         /* bits reserved by end-to-end jobs */
     uint64_t seq;              /* arrival order on the link */
     uint64_t spent;            /* relay key spent on the link, bits */
+    uint64_t tags;             /* of spent, authentication tags, bits */
+    uint64_t hops;             /* relay hops spent on the link */
+    double wait_sum;           /* s, the waits of those hops */
     bool serving;
 } relay_link_t;
 

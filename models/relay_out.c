@@ -45,6 +45,8 @@ typedef struct flow_sum {
     uint64_t delivered, jobs, done, cut, refused, spent, tags, stranded, halvings;
     double latency_mean, latency_p50, latency_p95, latency_p99;
     uint64_t global_level, global_supplied, global_lower;
+    uint64_t hop_waits;
+    double hop_wait_mean, hop_wait_max;
 } flow_sum_t;
 
 static const trace_field_t flow_sum_fields[] = {
@@ -61,6 +63,21 @@ static const trace_field_t flow_sum_fields[] = {
     F(flow_sum_t, latency_p50, TRACE_F64),    F(flow_sum_t, latency_p95, TRACE_F64),
     F(flow_sum_t, latency_p99, TRACE_F64),    F(flow_sum_t, global_level, TRACE_U64),
     F(flow_sum_t, global_supplied, TRACE_U64), F(flow_sum_t, global_lower, TRACE_U64),
+    F(flow_sum_t, hop_waits, TRACE_U64),      F(flow_sum_t, hop_wait_mean, TRACE_F64),
+    F(flow_sum_t, hop_wait_max, TRACE_F64),
+};
+
+/* /summary/relay_links: one row per link, what relay spent there. */
+typedef struct relay_link_sum {
+    uint32_t link;
+    uint64_t hops, spent, tags;
+    double wait_mean;
+} relay_link_sum_t;
+
+static const trace_field_t relay_link_fields[] = {
+    F(relay_link_sum_t, link, TRACE_U32),     F(relay_link_sum_t, hops, TRACE_U64),
+    F(relay_link_sum_t, spent, TRACE_U64),    F(relay_link_sum_t, tags, TRACE_U64),
+    F(relay_link_sum_t, wait_mean, TRACE_F64),
 };
 
 typedef struct relay_sum {
@@ -208,6 +225,9 @@ static void relay_flow_row(relay_flow_t *f, int64_t end, flow_sum_t *row)
         .jobs = f->jobs, .done = f->done, .cut = f->cut, .refused = f->refused,
         .spent = f->spent, .tags = f->tags, .stranded = f->stranded, .halvings = f->halvings,
         .latency_mean = NAN, .latency_p50 = NAN, .latency_p95 = NAN, .latency_p99 = NAN,
+        .hop_waits = f->hop_waits,
+        .hop_wait_mean = f->hop_waits > 0 ? f->hop_wait_sum / (double)f->hop_waits : NAN,
+        .hop_wait_max = f->hop_waits > 0 ? f->hop_wait_max : NAN,
     };
     if (f->nlat > 0) {
         gsl_sort(f->lat, 1, f->nlat);
@@ -221,6 +241,27 @@ static void relay_flow_row(relay_flow_t *f, int64_t end, flow_sum_t *row)
         row->global_supplied = gstore_accounts(f->gs, 0)->supplied;
         row->global_lower = gstore_lower(f->gs);
     }
+}
+
+/* /summary/relay_links: every link's relay hops, key and tags spent and
+ * mean wait (NaN without hops). */
+static int relay_links_summary(const relay_t *r, trace_t *trace, sim_err_t *err)
+{
+    trace_table_t *t = trace_table_create(trace, "/summary/relay_links",
+                                          sizeof(relay_link_sum_t), relay_link_fields,
+                                          NFIELDS(relay_link_fields), err);
+    if (t == NULL)
+        return SIM_ERR_RUN;
+    for (size_t l = 0; l < r->env.nlinks; l++) {
+        const relay_link_t *lk = &r->lk[l];
+        const relay_link_sum_t row = {
+            .link = (uint32_t)l, .hops = lk->hops, .spent = lk->spent, .tags = lk->tags,
+            .wait_mean = lk->hops > 0 ? lk->wait_sum / (double)lk->hops : NAN,
+        };
+        if (trace_append(t, &row, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
 }
 
 int relay_trace_summary(relay_t *r, trace_t *trace, int64_t end, uint64_t *stranded,
@@ -257,6 +298,8 @@ int relay_trace_summary(relay_t *r, trace_t *trace, int64_t end, uint64_t *stran
         if (f->gs != NULL && !gstore_accounts_close(f->gs))
             sum.global_close = 0;
     }
+    if ((rc = relay_links_summary(r, trace, err)) != SIM_OK)
+        return rc;
     sum.spent = r->spent, sum.tags = r->tags, sum.stranded = r->stranded;
     sum.fairness = relay_fairness(r, end);
     if (trace_append(tr, &sum, err) != SIM_OK)

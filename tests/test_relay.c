@@ -98,6 +98,40 @@ static void check_accounts(const world_report_t *r, const char *path)
                     2 * column(path, "/summary/relay", "spent", 0));
 }
 
+/* Per link (/summary/relay_links): each of the h links of the line spent
+ * k (N + T) bits for k hops, k T of them tags. */
+static void check_links(const char *path, unsigned h, double k)
+{
+    for (unsigned l = 0; l < h; l++) {
+        CU_ASSERT_EQUAL(column(path, "/summary/relay_links", "hops", l), k);
+        CU_ASSERT_EQUAL(column(path, "/summary/relay_links", "spent", l), k * (JOB + TAG));
+        CU_ASSERT_EQUAL(column(path, "/summary/relay_links", "tags", l), k * TAG);
+    }
+}
+
+/* k jobs queued at t = 0 on one link that starts empty and gets `rate`
+ * bits at the end of every 1 s block: at t = 1, 2, ... s the FIFO serves
+ * as many whole jobs of N + T bits as the key allows, each having waited
+ * t. The flow's and the link's mean waits and the flow's max are those. */
+static void check_first_hop_waits(const char *path, unsigned k, double rate)
+{
+    double key = 0, sum = 0, max = 0;
+    unsigned served = 0;
+    for (unsigned t = 1; served < k; t++) {
+        key += rate;
+        while (served < k && key >= JOB + TAG) {
+            key -= JOB + TAG;
+            served++;
+            sum += t;
+            max = t;
+        }
+    }
+    CU_ASSERT_EQUAL(flow(path, "hop_waits", 0), k);
+    CU_ASSERT_DOUBLE_EQUAL(flow(path, "hop_wait_mean", 0), sum / k, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(flow(path, "hop_wait_max", 0), max, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(column(path, "/summary/relay_links", "wait_mean", 0), sum / k, 1e-9);
+}
+
 /* A one-time demand of k jobs over h hops, hop-by-hop: each done job
  * spent h (N + T) bits, of which h T tags; nothing is left or stranded. */
 static void test_hop_cost(void)
@@ -118,6 +152,9 @@ static void test_hop_cost(void)
         CU_ASSERT_EQUAL(flow(path, "tags", 0), 40.0 * h * TAG);
         CU_ASSERT_EQUAL(flow(path, "stranded", 0), 0);
         CU_ASSERT_EQUAL((double)r.relayed, 2 * 40.0 * h * (JOB + TAG));
+        check_links(path, h, 40);
+        if (h == 1)
+            check_first_hop_waits(path, 40, 20000.0);
         check_accounts(&r, path);
     }
 }
