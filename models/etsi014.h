@@ -188,6 +188,7 @@ typedef struct etsi014 {
     double *latencies;          /* s, of every master request's final answer */
     size_t nlat, latcap;
     struct etsi014_pending *pending;   /* slave requests and retries not yet made */
+    struct etsi014_pending *spare;     /* done with, kept for reuse (owned) */
 } etsi014_t;
 
 /* Reads the <etsi014> element's attributes and its <arrivals> child. */
