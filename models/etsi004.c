@@ -12,10 +12,9 @@
 #include <string.h>
 
 #include <gsl/gsl_rstat.h>
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 
 #include "models/link.h"
+#include "sim/qset.h"
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 #define F(type, member, kind) { #member, kind, offsetof(type, member) }
@@ -284,8 +283,7 @@ typedef struct etsi004 {
     etsi004_session_t **sessions;   /* owned; grows by doubling */
     size_t nsessions, cap;
     etsi004_peer_t *peers;      /* destination calls pending */
-    double *latency;            /* s, of every answered source GET_KEY; grows by doubling */
-    size_t nlatency, latency_cap;
+    qset_t latency;             /* s, of every answered source GET_KEY */
     trace_table_t *log;         /* /etsi004_calls, borrowed; NULL: no log */
     client_output_t out;
     uint64_t logged;
@@ -348,17 +346,10 @@ static void etsi004_call(etsi004_t *app, const etsi004_session_t *s, uint32_t no
  * latency (answer - when it reached the KME), ns. */
 static void etsi004_count(etsi004_t *app, uint32_t status, int64_t latency)
 {
-    if (app->nlatency == app->latency_cap) {
-        const size_t cap = app->latency_cap == 0 ? 256 : 2 * app->latency_cap;
-        double *v = realloc(app->latency, cap * sizeof *v);
-        if (v == NULL) {
-            etsi004_oom(app);
-            return;
-        }
-        app->latency = v;
-        app->latency_cap = cap;
+    if (qset_add(&app->latency, (double)latency / 1e9) != 0) {
+        etsi004_oom(app);
+        return;
     }
-    app->latency[app->nlatency++] = (double)latency / 1e9;
     app->stats.get_key++;
     client_count(&app->base, status == ETSI004_SUCCESSFUL                                ? 200
                              : status == ETSI004_INSUFFICIENT_KEY || status == ETSI004_TIMEOUT ? 503
@@ -827,7 +818,7 @@ static void etsi004_destroy(client_t *c)
         free(app->sessions[i]);
     }
     free(app->sessions);
-    free(app->latency);
+    qset_free(&app->latency);
     link_cleanup(&app->info);
     etsi004_admit_release(app->admit);
     arrival_free(app->openings);
@@ -985,17 +976,16 @@ static const trace_field_t etsi004_sum_fields[] = {
 
 /* Mean and percentiles of the source's GET_KEY latencies (GSL, linear
  * interpolation between order statistics); 0 when there were none. */
-static void etsi004_latency(etsi004_t *app, etsi004_sum_t *sum)
+static int etsi004_latency(etsi004_t *app, etsi004_sum_t *sum, sim_err_t *err)
 {
-    double *v = app->latency;
-    const size_t n = app->nlatency;
-    if (n == 0)
-        return;
-    gsl_sort(v, 1, n);
-    sum->mean_latency_s = gsl_stats_mean(v, 1, n);
-    sum->latency_p50_s = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.50);
-    sum->latency_p95_s = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.95);
-    sum->latency_p99_s = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.99);
+    qset_t *v = &app->latency;
+
+    if (qset_mean(v, &sum->mean_latency_s) != 0 ||
+        qset_quantile(v, 0.50, &sum->latency_p50_s) != 0 ||
+        qset_quantile(v, 0.95, &sum->latency_p95_s) != 0 ||
+        qset_quantile(v, 0.99, &sum->latency_p99_s) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    return SIM_OK;
 }
 
 enum { ETSI004_NET_REFUSED, ETSI004_NET_QOS_MET, ETSI004_NET_TIMEOUTS };
@@ -1106,7 +1096,8 @@ static int etsi004_summary(trace_t *trace, client_t *const *clients, size_t n, i
         sum.peer_bits = app->stats.peer_bits;
         sum.timeouts = app->stats.timeouts;
         sum.mean_rate_bps = sum.admitted > 0 ? rates / (double)sum.admitted : 0.0;
-        etsi004_latency(app, &sum);
+        if (etsi004_latency(app, &sum, err) != SIM_OK)
+            return SIM_ERR_RUN;
         net[ETSI004_NET_REFUSED] += sum.refused;
         net[ETSI004_NET_QOS_MET] += met;
         net[ETSI004_NET_TIMEOUTS] += sum.timeouts;

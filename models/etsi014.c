@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 #define F(type, member, kind) { #member, kind, offsetof(type, member) }
@@ -439,15 +437,8 @@ static bool etsi014_retry(etsi014_t *app, const etsi014_record_t *rec, uint64_t 
 
 static int etsi014_add_latency(etsi014_t *app, double seconds, sim_err_t *err)
 {
-    if (app->nlat == app->latcap) {
-        const size_t cap = app->latcap == 0 ? 256 : 2 * app->latcap;
-        double *v = realloc(app->latencies, cap * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        app->latencies = v;
-        app->latcap = cap;
-    }
-    app->latencies[app->nlat++] = seconds;
+    if (qset_add(&app->latencies, seconds) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     return SIM_OK;
 }
 
@@ -614,7 +605,7 @@ static void etsi014_destroy(client_t *c)
     arrival_config_free(&app->cfg.arrivals);
     arrival_config_free(&app->cfg.status);
     free(app->occ.departures);
-    free(app->latencies);
+    qset_free(&app->latencies);
     free(app);
 }
 
@@ -864,19 +855,16 @@ static int etsi014_trace_open(trace_t *trace, const client_output_t *out,
 
 /* The columns of statuses, retries, latency percentiles (GSL, over the
  * final answers of master requests), fallback and occupancy. */
-static void etsi014_sum_more(etsi014_t *app, int64_t end, etsi014_sum_t *row)
+static int etsi014_sum_more(etsi014_t *app, int64_t end, etsi014_sum_t *row, sim_err_t *err)
 {
     const etsi014_stats_t *s = &app->stats;
-    double *lat = app->latencies;
-    const size_t n = app->nlat;
+    qset_t *lat = &app->latencies;
 
     etsi014_occ_advance(&app->occ, end);
-    if (n > 0) {
-        gsl_sort(lat, 1, n);
-        row->latency_p50_s = gsl_stats_quantile_from_sorted_data(lat, 1, n, 0.50);
-        row->latency_p95_s = gsl_stats_quantile_from_sorted_data(lat, 1, n, 0.95);
-        row->latency_p99_s = gsl_stats_quantile_from_sorted_data(lat, 1, n, 0.99);
-    }
+    if (qset_quantile(lat, 0.50, &row->latency_p50_s) != 0 ||
+        qset_quantile(lat, 0.95, &row->latency_p95_s) != 0 ||
+        qset_quantile(lat, 0.99, &row->latency_p99_s) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     row->unauthorized = s->unauthorized;
     row->bad_size = s->bad_size;
     row->bad_number = s->bad_number;
@@ -890,6 +878,7 @@ static void etsi014_sum_more(etsi014_t *app, int64_t end, etsi014_sum_t *row)
     row->discarded_bits = s->discarded_bits;
     row->mean_in_system = end > 0 ? app->occ.area / (double)end : 0.0;
     row->in_system_at_end = app->occ.in_system;
+    return SIM_OK;
 }
 
 static int etsi014_summary(trace_t *trace, client_t *const *clients, size_t n, int64_t end,
@@ -913,7 +902,8 @@ static int etsi014_summary(trace_t *trace, client_t *const *clients, size_t n, i
             .served_fraction = o->requests > 0 ? (double)o->ok / (double)o->requests : 0.0,
             .wasted = s->wasted, .slave_failed = s->slave_failed,
         };
-        etsi014_sum_more((etsi014_t *)clients[i], end, &row);
+        if (etsi014_sum_more((etsi014_t *)clients[i], end, &row, err) != SIM_OK)
+            return SIM_ERR_RUN;
         net[ETSI014_NET_SLAVE_FAILED] += s->slave_failed;
         net[ETSI014_NET_UNAUTHORIZED] += s->unauthorized;
         net[ETSI014_NET_RETRIES] += s->retries;

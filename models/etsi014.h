@@ -51,6 +51,7 @@
 #include "models/arrival.h"
 #include "models/client.h"
 #include "models/model.h"
+#include "sim/qset.h"
 #include "sim/scenario.h"
 #include "sim/trace.h"
 
@@ -185,8 +186,7 @@ typedef struct etsi014 {
     uint64_t logged;            /* requests offered to the log (both kinds) */
     etsi014_stats_t stats;
     etsi014_occupancy_t occ;
-    double *latencies;          /* s, of every master request's final answer */
-    size_t nlat, latcap;
+    qset_t latencies;           /* s, of every master request's final answer */
     struct etsi014_pending *pending;   /* slave requests and retries not yet made */
     struct etsi014_pending *spare;     /* done with, kept for reuse (owned) */
 } etsi014_t;

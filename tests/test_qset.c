@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test_qset.c - sim/qset.h against GSL: the quantiles and the mean of a
+ * qset equal, bit for bit, gsl_stats_quantile_from_sorted_data and
+ * gsl_stats_mean on the sorted array of the same values, whether the set
+ * kept runs (values that repeat) or turned flat (values that do not), and
+ * across merges; runs take memory by distinct values, not by count.
+ */
+#include <CUnit/Basic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "sim/qset.h"
+#include "sim/rng.h"
+#include "tests/harness.h"
+
+static const double fs[] = { 0, 0.01, 0.25, 0.5, 0.95, 0.99, 0.999, 1 };
+
+/* Adds n draws to q (and to ref): `distinct` values spread over [0, 2)
+ * when distinct > 0, else continuous uniform values. */
+static void fill(qset_t *q, double *ref, size_t n, unsigned distinct, const char *stream)
+{
+    gsl_rng *r = rng_stream_create(7, 0, stream);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    for (size_t i = 0; i < n; i++) {
+        const double x = distinct > 0
+                             ? 0.001 * (double)gsl_rng_uniform_int(r, distinct) + 0.0137
+                             : 2 * gsl_rng_uniform(r);
+        ref[i] = x;
+        CU_ASSERT_EQUAL_FATAL(qset_add(q, x), 0);
+    }
+    rng_stream_free(r);
+}
+
+/* Every quantile of fs[] and the mean, against GSL on the sorted copy. */
+static void check_against_gsl(qset_t *q, double *ref, size_t n)
+{
+    double got, mean;
+
+    gsl_sort(ref, 1, n);
+    for (size_t k = 0; k < sizeof fs / sizeof fs[0]; k++) {
+        const double want = gsl_stats_quantile_from_sorted_data(ref, 1, n, fs[k]);
+        CU_ASSERT_EQUAL_FATAL(qset_quantile(q, fs[k], &got), 0);
+        CU_ASSERT(memcmp(&got, &want, sizeof got) == 0);
+    }
+    mean = gsl_stats_mean(ref, 1, n);
+    CU_ASSERT_EQUAL_FATAL(qset_mean(q, &got), 0);
+    CU_ASSERT(memcmp(&got, &mean, sizeof got) == 0);
+    CU_ASSERT_EQUAL(qset_count(q), n);
+}
+
+static void test_runs(void)
+{
+    /* Sizes around the buffer, so that 0, 1 and many merges happen. */
+    static const size_t sizes[] = { 1, 2, 5, QSET_BUFFER - 1, QSET_BUFFER, QSET_BUFFER + 1,
+                                    20000 };
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        const size_t n = sizes[s];
+        double *ref = malloc(n * sizeof *ref);
+        qset_t q = QSET_INIT;
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+        fill(&q, ref, n, n < 10 ? 1 : 37, "qset/runs");
+        check_against_gsl(&q, ref, n);
+        CU_ASSERT_FALSE(qset_is_flat(&q));
+        CU_ASSERT(qset_runs(&q) <= 37);
+        qset_free(&q);
+        free(ref);
+    }
+}
+
+static void test_flat(void)
+{
+    const size_t n = 5000;
+    double *ref = malloc(n * sizeof *ref);
+    qset_t q = QSET_INIT;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    fill(&q, ref, n, 0, "qset/flat");
+    check_against_gsl(&q, ref, n);
+    CU_ASSERT_TRUE(qset_is_flat(&q));
+    CU_ASSERT_EQUAL(qset_runs(&q), 0);
+    /* Adding after a read unsorts the flat array; the next read sorts. */
+    CU_ASSERT_EQUAL_FATAL(qset_add(&q, -1.0), 0);
+    double lo;
+    CU_ASSERT_EQUAL(qset_quantile(&q, 0, &lo), 0);
+    CU_ASSERT_EQUAL(lo, -1.0);
+    qset_free(&q);
+    free(ref);
+}
+
+/* A constant latency (a fixed KME delay) keeps one run however many. */
+static void test_constant(void)
+{
+    qset_t q;
+    double v;
+
+    qset_init(&q);
+    for (int i = 0; i < 100000; i++)
+        CU_ASSERT_EQUAL_FATAL(qset_add(&q, 0.005), 0);
+    CU_ASSERT_EQUAL(qset_quantile(&q, 0.99, &v), 0);
+    CU_ASSERT_EQUAL(v, 0.005);
+    CU_ASSERT_EQUAL(qset_runs(&q), 1);
+    CU_ASSERT(q.bufcap <= 2 * QSET_BUFFER);
+    qset_free(&q);
+    CU_ASSERT_EQUAL(qset_quantile(&q, 0.5, &v), 0);   /* empty after free */
+    CU_ASSERT_EQUAL(v, 0);
+    CU_ASSERT_EQUAL(qset_mean(&q, &v), 0);
+    CU_ASSERT_EQUAL(v, 0);
+}
+
+/* Reads between adds: merges with runs already there. */
+static void test_interleaved(void)
+{
+    const size_t n = 3 * QSET_BUFFER + 17;
+    double *ref = malloc(n * sizeof *ref);
+    qset_t q = QSET_INIT;
+    double v;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    fill(&q, ref, n / 2, 11, "qset/a");
+    CU_ASSERT_EQUAL(qset_quantile(&q, 0.5, &v), 0);
+    fill(&q, ref + n / 2, n - n / 2, 11, "qset/b");
+    check_against_gsl(&q, ref, n);
+    qset_free(&q);
+    free(ref);
+}
+
+int main(void)
+{
+    static const th_test_t tests[] = {
+        { "runs: quantiles and mean as GSL's, bit for bit", test_runs },
+        { "flat: continuous values, as GSL's", test_flat },
+        { "constant: one run, bounded memory", test_constant },
+        { "reads between adds", test_interleaved },
+        { NULL, NULL },
+    };
+    return th_main("qset", tests);
+}
