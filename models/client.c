@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
+#include "sim/qset.h"
 
 extern const client_kind_t etsi014_kind;
 extern const client_kind_t etsi004_kind;
@@ -44,14 +43,14 @@ typedef struct client_cell {
     uint32_t kind, status;
     uint64_t count, bits;
     double latency_sum_ns;
-    double *latency;        /* ns, one per request of the window; grows by doubling */
-    size_t cap;
+    qset_t latency;         /* ns, of the window's requests */
 } client_cell_t;
 
 struct client_agg {
     trace_table_t *table;   /* borrowed from the trace */
     int64_t interval;       /* ns */
     int64_t window;         /* index of the window being filled */
+    int64_t w_lo, w_hi;     /* its times [w_lo, w_hi), ns (saves a division a request) */
     client_cell_t *cells;   /* ncells used, grows by doubling */
     size_t ncells, cap;
 };
@@ -86,7 +85,7 @@ int client_agg_open(trace_t *trace, const client_output_t *out, client_t *const 
         client_agg_t *a = calloc(1, sizeof *a);
         if (a == NULL)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        *a = (client_agg_t){ .table = t, .interval = out->interval };
+        *a = (client_agg_t){ .table = t, .interval = out->interval, .w_hi = out->interval };
         clients[i]->agg = a;
     }
     return SIM_OK;
@@ -101,21 +100,26 @@ static int client_agg_flush(client_t *c, int64_t end, sim_err_t *err)
 
     for (size_t i = 0; i < a->ncells; i++) {
         client_cell_t *cell = &a->cells[i];
-        const size_t n = (size_t)cell->count;
-        if (n == 0)
-            continue;
-        gsl_sort(cell->latency, 1, n);
+        qset_t *lat = &cell->latency;
         client_stats_row_t row = {
             .t_start = start, .t_end = stop, .app = c->index, .kind = cell->kind,
             .status = cell->status, .count = cell->count, .bits = cell->bits,
-            .latency_mean_s = cell->latency_sum_ns / (double)n / 1e9,
-            .latency_p50_s = gsl_stats_quantile_from_sorted_data(cell->latency, 1, n, 0.50) / 1e9,
-            .latency_p95_s = gsl_stats_quantile_from_sorted_data(cell->latency, 1, n, 0.95) / 1e9,
-            .latency_p99_s = gsl_stats_quantile_from_sorted_data(cell->latency, 1, n, 0.99) / 1e9,
-            .latency_max_s = cell->latency[n - 1] / 1e9,
         };
+        if (cell->count == 0)
+            continue;
+        if (qset_quantile(lat, 0.50, &row.latency_p50_s) != 0 ||
+            qset_quantile(lat, 0.95, &row.latency_p95_s) != 0 ||
+            qset_quantile(lat, 0.99, &row.latency_p99_s) != 0 ||
+            qset_quantile(lat, 1.0, &row.latency_max_s) != 0)
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        row.latency_mean_s = cell->latency_sum_ns / (double)cell->count / 1e9;
+        row.latency_p50_s /= 1e9;
+        row.latency_p95_s /= 1e9;
+        row.latency_p99_s /= 1e9;
+        row.latency_max_s /= 1e9;
         cell->count = cell->bits = 0;
         cell->latency_sum_ns = 0;
+        qset_clear(lat);
         if (trace_append(a->table, &row, err) != SIM_OK)
             return SIM_ERR_RUN;
     }
@@ -144,23 +148,21 @@ static int client_agg_add(client_t *c, uint32_t kind, uint32_t status, int64_t t
                           int64_t latency_ns, uint64_t bits, sim_err_t *err)
 {
     client_agg_t *a = c->agg;
-    const int64_t window = t_request / a->interval;
     client_cell_t *cell;
 
-    if (window != a->window && client_agg_flush(c, t_request, err) != SIM_OK)
-        return SIM_ERR_RUN;
-    a->window = window;
+    if (t_request < a->w_lo || t_request >= a->w_hi) {
+        const int64_t window = t_request / a->interval;
+        if (window != a->window && client_agg_flush(c, t_request, err) != SIM_OK)
+            return SIM_ERR_RUN;
+        a->window = window;
+        a->w_lo = window * a->interval;
+        a->w_hi = a->w_lo + a->interval;
+    }
     if ((cell = client_cell(a, kind, status)) == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    if (cell->count == cell->cap) {
-        const size_t cap = cell->cap == 0 ? 16 : 2 * cell->cap;
-        double *v = realloc(cell->latency, cap * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        cell->latency = v;
-        cell->cap = cap;
-    }
-    cell->latency[cell->count++] = (double)latency_ns;
+    if (qset_add(&cell->latency, (double)latency_ns) != 0)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    cell->count++;
     cell->latency_sum_ns += (double)latency_ns;
     cell->bits += bits;
     return SIM_OK;
@@ -189,7 +191,7 @@ void client_agg_free(client_t *c)
     if (a == NULL)
         return;
     for (size_t i = 0; i < a->ncells; i++)
-        free(a->cells[i].latency);
+        qset_free(&a->cells[i].latency);
     free(a->cells);
     free(a);
     c->agg = NULL;

@@ -145,7 +145,7 @@ static void etsi014_occ_advance(etsi014_occupancy_t *o, int64_t now)
         o->area += (double)o->in_system * (double)(d - o->t_last);
         o->t_last = d;
         o->in_system--;
-        o->head = (o->head + 1) % o->cap;
+        o->head = o->head + 1 == o->cap ? 0 : o->head + 1;
         o->count--;
     }
     o->area += (double)o->in_system * (double)(now - o->t_last);
@@ -155,6 +155,8 @@ static void etsi014_occ_advance(etsi014_occupancy_t *o, int64_t now)
 /* A request leaves the system at `when` (ns; never before an earlier push). */
 static int etsi014_occ_depart(etsi014_occupancy_t *o, int64_t when, sim_err_t *err)
 {
+    size_t tail;
+
     if (o->count == o->cap) {
         const size_t cap = o->cap == 0 ? 16 : 2 * o->cap;
         int64_t *v = malloc(cap * sizeof *v);
@@ -167,7 +169,8 @@ static int etsi014_occ_depart(etsi014_occupancy_t *o, int64_t when, sim_err_t *e
         o->head = 0;
         o->cap = cap;
     }
-    o->departures[(o->head + o->count) % o->cap] = when;
+    tail = o->head + o->count;
+    o->departures[tail >= o->cap ? tail - o->cap : tail] = when;
     o->count++;
     return SIM_OK;
 }

@@ -16,98 +16,111 @@ void qset_init(qset_t *q)
 
 void qset_free(qset_t *q)
 {
-    free(q->buf);
-    free(q->val);
-    free(q->cnt);
+    free(q->pend);
+    free(q->run);
+    free(q->flat);
     qset_init(q);
 }
 
-/* Room for `want` values in buf. */
-static int qset_reserve(qset_t *q, size_t want)
+void qset_clear(qset_t *q)
 {
-    size_t cap = q->bufcap == 0 ? 64 : q->bufcap;
-    double *b;
+    free(q->flat);   /* the next window starts with runs again */
+    q->flat = NULL;
+    q->n = 0;
+    q->npend = q->nrun = q->nflat = q->flatcap = 0;
+    q->has_tail = q->sorted = false;
+}
 
-    if (want <= q->bufcap)
+/* Room for `want` elements of `size` bytes in *v (capacity *cap). */
+static int qset_reserve(void **v, size_t *cap, size_t want, size_t size)
+{
+    size_t c = *cap == 0 ? 64 : *cap;
+    void *p;
+
+    if (want <= *cap)
         return 0;
-    while (cap < want)
-        cap *= 2;
-    if ((b = realloc(q->buf, cap * sizeof *b)) == NULL)
+    while (c < want)
+        c *= 2;
+    if ((p = realloc(*v, c * size)) == NULL)
         return -1;
-    q->buf = b;
-    q->bufcap = cap;
+    *v = p;
+    *cap = c;
     return 0;
 }
 
-/* Every value into buf, the runs freed: merging stops for good. */
+static int qset_run_cmp(const void *a, const void *b)
+{
+    const double x = ((const qset_run_t *)a)->value, y = ((const qset_run_t *)b)->value;
+    return (x > y) - (x < y);
+}
+
+/* The buffer sorted and merged with the runs into a new array. */
+static int qset_merge(qset_t *q)
+{
+    const size_t cap = q->nrun + q->npend;
+    qset_run_t *out = malloc(cap * sizeof *out);
+    size_t i = 0, j = 0, k = 0;
+
+    if (out == NULL)
+        return -1;
+    qsort(q->pend, q->npend, sizeof *q->pend, qset_run_cmp);
+    while (i < q->nrun || j < q->npend) {
+        const bool old = j == q->npend || (i < q->nrun && q->run[i].value <= q->pend[j].value);
+        const qset_run_t r = old ? q->run[i++] : q->pend[j++];
+        if (k > 0 && out[k - 1].value == r.value)
+            out[k - 1].count += r.count;
+        else
+            out[k++] = r;
+    }
+    free(q->run);
+    q->run = out;
+    q->nrun = k;
+    q->runcap = cap;
+    q->npend = 0;
+    return 0;
+}
+
+/* Every value into one array, the runs freed: merging stops. */
 static int qset_flatten(qset_t *q)
 {
-    double *b = malloc((size_t)q->n * sizeof *b + sizeof *b);
+    double *v = malloc((size_t)q->n * sizeof *v);
     size_t k = 0;
 
-    if (b == NULL)
+    if (v == NULL)
         return -1;
     for (size_t i = 0; i < q->nrun; i++)
-        for (uint64_t c = 0; c < q->cnt[i]; c++)
-            b[k++] = q->val[i];
-    free(q->buf);
-    free(q->val);
-    free(q->cnt);
-    q->buf = b;
-    q->bufcap = (size_t)q->n + 1;
-    q->nbuf = k;
-    q->val = NULL;
-    q->cnt = NULL;
+        for (uint64_t c = 0; c < q->run[i].count; c++)
+            v[k++] = q->run[i].value;
+    free(q->run);
+    q->run = NULL;
     q->nrun = q->runcap = 0;
-    q->flat = true;
+    q->flat = v;
+    q->nflat = q->flatcap = k;
     q->sorted = true;
     return 0;
 }
 
-/* The sorted buffer merged with the runs into new arrays. */
-static int qset_merge(qset_t *q)
+/* The latest run into the buffer. */
+static int qset_push_tail(qset_t *q)
 {
-    const size_t cap = q->nrun + q->nbuf;
-    double *val = malloc(cap * sizeof *val);
-    uint64_t *cnt = malloc(cap * sizeof *cnt);
-    size_t i = 0, j = 0, k = 0;
-
-    if (val == NULL || cnt == NULL) {
-        free(val);
-        free(cnt);
+    if (!q->has_tail)
+        return 0;
+    if (qset_reserve((void **)&q->pend, &q->pendcap, q->npend + 1, sizeof *q->pend) != 0)
         return -1;
-    }
-    gsl_sort(q->buf, 1, q->nbuf);
-    while (i < q->nrun || j < q->nbuf) {
-        const bool from_run = j == q->nbuf || (i < q->nrun && q->val[i] <= q->buf[j]);
-        const double x = from_run ? q->val[i] : q->buf[j];
-        const uint64_t c = from_run ? q->cnt[i++] : (j++, 1);
-        if (k > 0 && val[k - 1] == x) {
-            cnt[k - 1] += c;
-        } else {
-            val[k] = x;
-            cnt[k++] = c;
-        }
-    }
-    free(q->val);
-    free(q->cnt);
-    q->val = val;
-    q->cnt = cnt;
-    q->nrun = k;
-    q->runcap = cap;
-    q->nbuf = 0;
+    q->pend[q->npend++] = q->tail;
+    q->has_tail = false;
     return 0;
 }
 
 int qset_settle(qset_t *q)
 {
-    if (q->flat) {
+    if (q->flat != NULL) {
         if (!q->sorted)
-            gsl_sort(q->buf, 1, q->nbuf);
+            gsl_sort(q->flat, 1, q->nflat);
         q->sorted = true;
         return 0;
     }
-    if (q->nbuf > 0 && qset_merge(q) != 0)
+    if (qset_push_tail(q) != 0 || (q->npend > 0 && qset_merge(q) != 0))
         return -1;
     /* Values that rarely repeat: runs would cost more than the array. */
     if (q->n >= QSET_BUFFER && 2 * (uint64_t)q->nrun > q->n && qset_flatten(q) != 0)
@@ -115,18 +128,37 @@ int qset_settle(qset_t *q)
     return 0;
 }
 
+static int qset_add_flat(qset_t *q, double x)
+{
+    if (qset_reserve((void **)&q->flat, &q->flatcap, q->nflat + 1, sizeof *q->flat) != 0)
+        return -1;
+    q->flat[q->nflat++] = x;
+    q->sorted = false;
+    q->n++;
+    return 0;
+}
+
 int qset_add(qset_t *q, double x)
 {
     const size_t limit = q->nrun > QSET_BUFFER ? q->nrun : QSET_BUFFER;
 
-    /* A failed merge is not an error: the value goes to the buffer. */
-    if (!q->flat && q->nbuf >= limit)
+    if (q->flat != NULL)
+        return qset_add_flat(q, x);
+    if (q->has_tail && q->tail.value == x) {   /* touches nothing but *q */
+        q->tail.count++;
+        q->n++;
+        return 0;
+    }
+    /* A failed merge is not an error: the runs wait in the buffer. */
+    if (q->npend >= limit)
         (void)qset_settle(q);
-    if (qset_reserve(q, q->nbuf + 1) != 0)
+    if (q->flat != NULL)
+        return qset_add_flat(q, x);
+    if (qset_push_tail(q) != 0)
         return -1;
-    q->buf[q->nbuf++] = x;
+    q->tail = (qset_run_t){ x, 1 };
+    q->has_tail = true;
     q->n++;
-    q->sorted = false;
     return 0;
 }
 
@@ -135,11 +167,9 @@ static double qset_rank(const qset_t *q, uint64_t r)
 {
     size_t i = 0;
 
-    while (r >= q->cnt[i]) {
-        r -= q->cnt[i];
-        i++;
-    }
-    return q->val[i];
+    while (r >= q->run[i].count)
+        r -= q->run[i++].count;
+    return q->run[i].value;
 }
 
 int qset_quantile(qset_t *q, double f, double *out)
@@ -148,8 +178,8 @@ int qset_quantile(qset_t *q, double f, double *out)
         return -1;
     if (q->n == 0) {
         *out = 0;
-    } else if (q->flat) {
-        *out = gsl_stats_quantile_from_sorted_data(q->buf, 1, q->nbuf, f);
+    } else if (q->flat != NULL) {
+        *out = gsl_stats_quantile_from_sorted_data(q->flat, 1, q->nflat, f);
     } else {
         /* gsl_stats_quantile_from_sorted_data, term for term. */
         const double index = f * (double)(q->n - 1);
@@ -170,15 +200,15 @@ int qset_mean(qset_t *q, double *out)
 
     if (qset_settle(q) != 0)
         return -1;
-    if (q->flat) {
-        *out = q->n == 0 ? 0 : gsl_stats_mean(q->buf, 1, q->nbuf);
+    if (q->flat != NULL) {
+        *out = q->n == 0 ? 0 : gsl_stats_mean(q->flat, 1, q->nflat);
         return 0;
     }
     /* gsl_stats_mean's recurrence (in long double, as GSL) over the
      * sorted values. */
     for (size_t r = 0; r < q->nrun; r++)
-        for (uint64_t c = 0; c < q->cnt[r]; c++, i++)
-            mean += (q->val[r] - mean) / (i + 1);
+        for (uint64_t c = 0; c < q->run[r].count; c++, i++)
+            mean += (q->run[r].value - mean) / (i + 1);
     *out = (double)mean;
     return 0;
 }

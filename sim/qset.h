@@ -8,14 +8,16 @@
  * value for the whole run (634 MB for the 79 million requests of an hour of
  * the 1,000-node study), although such latencies often take a few distinct
  * values (a constant KME delay, a few back-off steps). A qset keeps the
- * distinct values in order with their counts; it adds new values to a
- * buffer and merges the buffer in (gsl_sort, then one pass) when the buffer
- * holds as many values as there are runs, or QSET_BUFFER if more, so that
+ * distinct values in order with their counts (runs); it adds new values to
+ * a buffer of runs in order of arrival (a value equal to the one before it
+ * only counts) and merges the buffer in (qsort, then one pass) when it
+ * holds as many runs as are merged, or QSET_BUFFER if more, so that
  * merging costs O(log) per value amortised. When a merge leaves more runs
  * than half the values (values that rarely repeat, e.g. relayed latencies),
  * the set turns flat: every value in one array, as before, 8 bytes each,
  * and merges stop. So a qset never takes much more memory than the plain
- * array (at most QSET_BUFFER values more), and far less when values repeat.
+ * array (at most QSET_BUFFER runs more), and far less when values repeat;
+ * a constant value writes no memory at all.
  *
  * The results are those of GSL on the sorted array of every value added,
  * bit for bit (tests/test_qset.c checks this on random samples, flat and
@@ -38,21 +40,30 @@
 
 #define QSET_BUFFER 1024
 
+typedef struct qset_run {
+    double value;
+    uint64_t count;     /* >= 1 */
+} qset_run_t;
+
 typedef struct qset {
     uint64_t n;         /* values added */
-    double *buf;        /* unmerged values; flat: every value */
-    size_t nbuf, bufcap;
-    double *val;        /* distinct merged values, ascending */
-    uint64_t *cnt;      /* their counts (>= 1) */
+    qset_run_t tail;    /* the latest run (has_tail), not yet in pend */
+    bool has_tail;
+    qset_run_t *pend;   /* runs not yet merged, in order of arrival */
+    size_t npend, pendcap;
+    qset_run_t *run;    /* merged runs, ascending distinct values */
     size_t nrun, runcap;
-    bool flat;          /* merging stopped: buf holds every value */
-    bool sorted;        /* flat and buf is sorted */
+    double *flat;       /* once flat: every value (NULL before) */
+    size_t nflat, flatcap;
+    bool sorted;        /* flat and sorted */
 } qset_t;
 
 /* An empty set: `qset_t q = QSET_INIT;` or qset_init. */
 #define QSET_INIT { 0 }
 void qset_init(qset_t *q);
 void qset_free(qset_t *q);
+/* Empties the set and keeps its memory (for one window after another). */
+void qset_clear(qset_t *q);
 
 /* Adds x. Returns 0, or -1 when out of memory (the set is unchanged). */
 int qset_add(qset_t *q, double x);
@@ -77,6 +88,6 @@ int qset_mean(qset_t *q, double *out);
 /* Distinct values kept as runs (0 once flat), and whether flat: for tests
  * and for the memory figures of docs/performance.md. */
 static inline size_t qset_runs(const qset_t *q) { return q->nrun; }
-static inline bool qset_is_flat(const qset_t *q) { return q->flat; }
+static inline bool qset_is_flat(const qset_t *q) { return q->flat != NULL; }
 
 #endif
