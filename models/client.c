@@ -4,6 +4,7 @@
  */
 #include "models/client.h"
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,15 +145,20 @@ static client_cell_t *client_cell(client_agg_t *a, uint32_t kind, uint32_t statu
     return &a->cells[a->ncells++];
 }
 
-static int client_agg_add(client_t *c, uint32_t kind, uint32_t status, int64_t t_request,
+static int client_agg_add(client_t *c, uint32_t kind, uint32_t status, int64_t t_answered,
                           int64_t latency_ns, uint64_t bits, sim_err_t *err)
 {
     client_agg_t *a = c->agg;
     client_cell_t *cell;
 
-    if (t_request < a->w_lo || t_request >= a->w_hi) {
-        const int64_t window = t_request / a->interval;
-        if (window != a->window && client_agg_flush(c, t_request, err) != SIM_OK)
+    if (t_answered < a->w_lo)
+        return sim_err_set(err, SIM_ERR_RUN,
+                           "client %" PRIu32 ": a request recorded at %" PRId64
+                           " ns, before its window [%" PRId64 ", %" PRId64 ") ns",
+                           c->index, t_answered, a->w_lo, a->w_hi);
+    if (t_answered >= a->w_hi) {
+        const int64_t window = t_answered / a->interval;
+        if (client_agg_flush(c, t_answered, err) != SIM_OK)
             return SIM_ERR_RUN;
         a->window = window;
         a->w_lo = window * a->interval;
@@ -168,12 +174,12 @@ static int client_agg_add(client_t *c, uint32_t kind, uint32_t status, int64_t t
     return SIM_OK;
 }
 
-void client_record(client_t *c, uint32_t kind, uint32_t status, int64_t t_request,
+void client_record(client_t *c, uint32_t kind, uint32_t status, int64_t t_answered,
                    int64_t latency_ns, uint64_t bits)
 {
     sim_err_t err;
     if (c->agg != NULL &&
-        client_agg_add(c, kind, status, t_request, latency_ns, bits, &err) != SIM_OK)
+        client_agg_add(c, kind, status, t_answered, latency_ns, bits, &err) != SIM_OK)
         model_fail(c->ctx, &err);
 }
 

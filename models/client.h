@@ -154,10 +154,13 @@ int client_agg_open(trace_t *trace, const client_output_t *out, client_t *const 
                     size_t n, sim_err_t *err);
 
 /* Records one request of c: its kind (the kind's code, as in its own
- * log), status, request time (ns, not before c's previous one), latency
- * (ns) and bits delivered. Nothing when c does not aggregate. Failures
- * to write go to model_fail. */
-void client_record(client_t *c, uint32_t kind, uint32_t status, int64_t t_request,
+ * log), status, the time it was answered (decided: ns, the simulation's
+ * time when the kind records it, so never before c's previous record; it
+ * picks the window), latency (ns) and bits delivered. Nothing when c
+ * does not aggregate. A time before the window being filled would split
+ * a window in two rows: it fails the run (model_fail), as do failures to
+ * write. */
+void client_record(client_t *c, uint32_t kind, uint32_t status, int64_t t_answered,
                    int64_t latency_ns, uint64_t bits);
 
 /* Writes the rows of every client's last window, which ends at `end` (ns). */

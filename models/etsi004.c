@@ -334,7 +334,7 @@ static void etsi004_call(etsi004_t *app, const etsi004_session_t *s, uint32_t no
     sim_err_t err;
 
     app->stats.status[status]++;
-    client_record(&app->base, call, status, asked, rec.t_response - asked, bits);
+    client_record(&app->base, call, status, now, rec.t_response - asked, bits);
     if (app->log == NULL || !client_log_keeps(&app->out, k))
         return;
     if (trace_append(app->log, &rec, &err) != SIM_OK)
