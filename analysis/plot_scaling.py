@@ -9,7 +9,11 @@ Reads the lines tests/bench/scenarios.sh prints for its geo-N-T runs
 
 and draws two panels: CPU seconds and peak memory against N (the runs of
 the most common T, log-log), and CPU seconds against T (the runs of the
-most common N). CPU time (user + system) is used rather than wall time:
+most common N). Lines with instr_per_event (BENCH_CALLGRIND=1: the run
+loop's instructions per event, from callgrind) add a third panel: those
+against N (log x), with the least-squares line a + b log10 N, which is
+what a cost of events x log(pending) gives when the pending events grow
+as N. CPU time (user + system) is used rather than wall time:
 on a shared machine it moves less with the load. With --print it prints
 the points and the CPU nanoseconds per event, which stay flat when the
 cost grows as events x log(pending).
@@ -51,7 +55,8 @@ def load(path):
             rows.append({"name": parts[0], "nodes": int(m.group(1)),
                          "sim_s": seconds(m.group(2)), "events": int(kv["events"]),
                          "cpu_s": float(kv["cpu_s"]), "wall_s": float(kv["wall_s"]),
-                         "peak_MiB": float(kv["peak_MiB"]), "load": kv.get("load", "")})
+                         "peak_MiB": float(kv["peak_MiB"]), "load": kv.get("load", ""),
+                         "ipe": float(kv["instr_per_event"]) if "instr_per_event" in kv else None})
     return rows
 
 
@@ -80,7 +85,10 @@ def main(argv):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_n, ax_t) = plt.subplots(1, 2, figsize=(10, 4.2))
+    by_instr = sorted((r for r in rows if r["ipe"] is not None), key=lambda r: r["nodes"])
+    sizes = sorted({r["nodes"] for r in by_instr})
+    fig, axes = plt.subplots(1, 3 if by_instr else 2, figsize=(15 if by_instr else 10, 4.2))
+    ax_n, ax_t = axes[0], axes[1]
     ns = [r["nodes"] for r in by_size]
     ax_n.loglog(ns, [r["cpu_s"] for r in by_size], "o-", label="CPU time (s)")
     ax_n.loglog(ns, [r["peak_MiB"] for r in by_size], "s--", label="peak memory (MiB)")
@@ -100,14 +108,34 @@ def main(argv):
     ax_t.grid(True, alpha=0.3)
     ax_t.set_xlim(left=0)
     ax_t.set_ylim(bottom=0)
+    fit = None
+    if by_instr:
+        import numpy as np
+        ax_i = axes[2]
+        x = [r["nodes"] for r in by_instr]
+        y = [r["ipe"] for r in by_instr]
+        ax_i.semilogx(x, y, "o", label="run loop, callgrind")
+        if len(sizes) > 1:
+            fit = np.polyfit(np.log10(x), y, 1)
+            xs = np.geomspace(min(x), max(x), 50)
+            ax_i.semilogx(xs, fit[1] + fit[0] * np.log10(xs), ":", color="grey",
+                          label=f"{fit[1]:.0f} + {fit[0]:.0f} log10 N")
+        ax_i.set_xlabel("nodes (5 client pairs per node)")
+        ax_i.set_ylabel("instructions per event")
+        ax_i.set_ylim(bottom=0)
+        ax_i.grid(True, which="both", alpha=0.3)
+        ax_i.legend(loc="lower right")
     fig.tight_layout()
     save_figure(fig, a.output, dpi=110)
     if a.print:
-        print("name,nodes,sim_s,events,cpu_s,ns_per_event,peak_MiB,wall_s,load")
+        print("name,nodes,sim_s,events,cpu_s,ns_per_event,peak_MiB,wall_s,load,instr_per_event")
         for r in rows:
+            ipe = "" if r["ipe"] is None else f"{r['ipe']:.1f}"
             print(f"{r['name']},{r['nodes']},{r['sim_s']:g},{r['events']},{r['cpu_s']:.2f},"
                   f"{1e9 * r['cpu_s'] / max(1, r['events']):.0f},{r['peak_MiB']:.1f},"
-                  f"{r['wall_s']:.2f},{r['load']}")
+                  f"{r['wall_s']:.2f},{r['load']},{ipe}")
+        if fit is not None:
+            print(f"fit: instructions per event = {fit[1]:.1f} + {fit[0]:.1f} log10(nodes)")
     print(f"wrote {a.output}", file=sys.stderr)
     return 0
 

@@ -23,12 +23,21 @@ for n in kernel geo100 geo1000 geo1000-notrace geo1000-requests qkdnetsim qkdnet
         { echo "FAIL: no line for $n"; fail=1; }
 done
 # The scaling runs and their plot (analysis/plot_scaling.py).
-BENCH_SMOKE=1 QKMSIM="$QKMSIM" SRCDIR="$SRCDIR" sh "$SRCDIR/tests/bench/scenarios.sh" \
+# With valgrind, the instruction counts (BENCH_CALLGRIND=1) and their panel.
+cg=0
+command -v valgrind > /dev/null && cg=1
+BENCH_SMOKE=1 BENCH_CALLGRIND=$cg QKMSIM="$QKMSIM" SRCDIR="$SRCDIR" sh "$SRCDIR/tests/bench/scenarios.sh" \
     geo-40-5s geo-80-5s geo-40-10s > "$tmp/scaling" 2>&1 || { echo "FAIL: geo-N-T runs"; cat "$tmp/scaling"; fail=1; }
+cat "$tmp/scaling"
 "$PYTHON3" "$SRCDIR/analysis/plot_scaling.py" "$tmp/scaling" -o "$tmp/s.png" --print > "$tmp/points" ||
     { echo "FAIL: plot_scaling.py exited $?"; fail=1; }
 [ "$(grep -c '^geo-' "$tmp/points")" -eq 3 ] && [ -s "$tmp/s.png" ] ||
     { echo "FAIL: plot_scaling.py: $(cat "$tmp/points")"; fail=1; }
+if [ $cg = 1 ]; then
+    [ "$(grep -Ec ' instr=[1-9][0-9]* instr_per_event=[1-9][0-9.]*$' "$tmp/scaling")" -eq 3 ] &&
+        grep -q '^fit: instructions per event = ' "$tmp/points" ||
+        { echo "FAIL: BENCH_CALLGRIND=1: no instruction counts or fit"; fail=1; }
+fi
 for s in "$SRCDIR"/tests/bench/*.xml; do
     "$QKMSIM" validate "$s" -q || { echo "FAIL: $s is not valid"; fail=1; }
 done

@@ -37,6 +37,12 @@
 #   BENCH_QKD_UNTIL=T       simulated time of the qkdnetsim runs (default 10d)
 #   BENCH_BIG_UNTIL=T       simulated time of geo10000 (default 5min)
 #   BENCH_KEEP=DIR          keep the traces in DIR
+#   BENCH_CALLGRIND=1       also run each geo benchmark once more under
+#                           callgrind, counting the instructions of the run
+#                           loop only (--toggle-collect=sim_run: not the
+#                           build of the world, not the trace's opening), and
+#                           add instr=N and instr_per_event=X to its line
+#                           (deterministic, unlike the times)
 set -eu
 
 QKMSIM=${QKMSIM:-./qkmsim}
@@ -83,10 +89,20 @@ bench() {
     events=$(sed -n 's/^simulated [^:]*: \([0-9]*\) events.*/\1/p' "$out/$name.log")
     read -r wall kb user sys < "$out/$name.time"
     bytes=$(wc -c < "$out/$name.h5")
+    instr=
+    if [ "${BENCH_CALLGRIND:-0}" = 1 ]; then
+        valgrind --tool=callgrind --callgrind-out-file="$out/$name.cg" --toggle-collect=sim_run \
+            "$QKMSIM" run "$scn" --until "$until" -o "$out/$name.cg.h5" --force "$@" \
+            > "$out/$name.cg.log" 2>&1 || { echo "$name FAILED under callgrind"; return 1; }
+        instr=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out/$name.cg")
+        [ -n "$instr" ] || { echo "$name: no instruction total in $out/$name.cg"; return 1; }
+    fi
     awk -v n="$name" -v e="$events" -v w="$wall" -v kb="$kb" -v b="$bytes" -v l="$l" \
-        -v c="$user" -v s="$sys" 'BEGIN {
-        printf "%-18s events=%d wall_s=%.2f events_per_s=%.0f peak_MiB=%.1f trace_bytes=%d cpu_s=%.2f load=%s\n",
-               n, e, w, (w > 0 ? e / w : 0), kb / 1024, b, c + s, l }'
+        -v c="$user" -v s="$sys" -v i="$instr" 'BEGIN {
+        printf "%-18s events=%d wall_s=%.2f events_per_s=%.0f peak_MiB=%.1f trace_bytes=%d cpu_s=%.2f load=%s",
+               n, e, w, (w > 0 ? e / w : 0), kb / 1024, b, c + s, l
+        if (i != "") printf " instr=%s instr_per_event=%.1f", i, (e > 0 ? i / e : 0)
+        printf "\n" }'
 }
 
 kernel() {
