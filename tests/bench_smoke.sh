@@ -23,9 +23,10 @@ for n in kernel geo100 geo1000 geo1000-notrace geo1000-requests qkdnetsim qkdnet
         { echo "FAIL: no line for $n"; fail=1; }
 done
 # The scaling runs and their plot (analysis/plot_scaling.py).
-# With valgrind, the instruction counts (BENCH_CALLGRIND=1) and their panel.
+# With valgrind, the instruction counts (BENCH_CALLGRIND=1) and their panel
+# (not on a build with AddressSanitizer, which valgrind cannot run).
 cg=0
-command -v valgrind > /dev/null && cg=1
+command -v valgrind > /dev/null && ! grep -q __asan_init "$QKMSIM" && cg=1
 BENCH_SMOKE=1 BENCH_CALLGRIND=$cg QKMSIM="$QKMSIM" SRCDIR="$SRCDIR" sh "$SRCDIR/tests/bench/scenarios.sh" \
     geo-40-5s geo-80-5s geo-40-10s > "$tmp/scaling" 2>&1 || { echo "FAIL: geo-N-T runs"; cat "$tmp/scaling"; fail=1; }
 cat "$tmp/scaling"
