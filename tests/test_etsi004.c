@@ -376,10 +376,14 @@ static void test_ttl_and_openings(void)
 
 /* ------------------------------------------------------------ parts */
 
+/* The table on its own: all or none on a path, per-hop costs, the
+ * counter-proposal in session rate (left_i / cost_i), release. */
 static void test_admit_table(void)
 {
     etsi004_admit_t *a = etsi004_admit_create();
-    const uint32_t path[2] = { 3, 7 }, unknown[1] = { 9 };
+    const keysvc_hop_t path[2] = { { .link = 3, .cost = 1.0 }, { .link = 7, .cost = 1.0 } };
+    const keysvc_hop_t unknown[1] = { { .link = 9, .cost = 1.0 } };
+    const keysvc_hop_t costly[2] = { { .link = 3, .cost = 1.0 }, { .link = 7, .cost = 1.25 } };
     double left = -1, reserved = -1, mean = -1;
     sim_err_t err;
 
@@ -394,11 +398,19 @@ static void test_admit_table(void)
     CU_ASSERT_TRUE(etsi004_admit_state(a, 3, &reserved, &mean));
     CU_ASSERT_DOUBLE_EQUAL(reserved, 300.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(mean, 1000.0, 0);
-    /* an exact fit is admitted */
-    CU_ASSERT_TRUE(etsi004_admit_reserve(a, path, 2, 200.0, NULL));
+    /* with cost 1.25 on link 7, 200 left there carry a session of 160 */
+    CU_ASSERT_FALSE(etsi004_admit_reserve(a, costly, 2, 161.0, &left));
+    CU_ASSERT_DOUBLE_EQUAL(left, 160.0, 1e-3);
+    CU_ASSERT_TRUE(etsi004_admit_reserve(a, costly, 2, 160.0, NULL));   /* exact fit */
+    CU_ASSERT_TRUE(etsi004_admit_state(a, 7, &reserved, &mean));
+    CU_ASSERT_DOUBLE_EQUAL(reserved, 500.0, 1e-9);
+    CU_ASSERT_TRUE(etsi004_admit_state(a, 3, &reserved, &mean));
+    CU_ASSERT_DOUBLE_EQUAL(reserved, 460.0, 1e-9);
+    etsi004_admit_free(a, costly, 2, 160.0);
     etsi004_admit_free(a, path, 2, 300.0);
     CU_ASSERT_TRUE(etsi004_admit_state(a, 7, &reserved, &mean));
-    CU_ASSERT_DOUBLE_EQUAL(reserved, 200.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(reserved, 0.0, 1e-9);
+    CU_ASSERT_TRUE(etsi004_admit_reserve(a, path, 2, 500.0, NULL));   /* an exact fit again */
     CU_ASSERT_FALSE(etsi004_admit_reserve(a, unknown, 1, 1.0, &left));
     CU_ASSERT_FALSE(etsi004_admit_state(a, 9, &reserved, &mean));
     etsi004_admit_retain(a);
