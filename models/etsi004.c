@@ -530,6 +530,7 @@ static int etsi004_reserve(etsi004_t *app, etsi004_session_t *s, keysvc_hop_t **
         *status = ETSI004_QOS_NOT_MET;
         return SIM_OK;
     }
+    s->offered = 0.0;   /* a counter-proposal only comes with 7 */
     s->reserved = ask;
     s->hops = *hops;
     s->nhops = n;

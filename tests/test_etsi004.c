@@ -182,6 +182,8 @@ static void test_admission(void)
     CU_ASSERT_EQUAL(status[4], ETSI004_QOS_NOT_MET);
     CU_ASSERT_DOUBLE_EQUAL(offered[1], 1000.0, 1e-3);
     CU_ASSERT_DOUBLE_EQUAL(offered[4], 10000.0, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(offered[0], 0.0, 0);   /* admitted: no counter-proposal */
+    CU_ASSERT_DOUBLE_EQUAL(offered[3], 0.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(reserved[0], 6000.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(reserved[1], 0.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(reserved[3], 3000.0, 0);
@@ -448,6 +450,7 @@ static void test_path_admission(void)
         CU_ASSERT_EQUAL(SES(r, "hops", 0), 2);
         CU_ASSERT_DOUBLE_EQUAL(SES(r, "reserved_bps", 0), 4000.0, 0);
         CU_ASSERT_DOUBLE_EQUAL(SES(r, "link_reserved_bps", 0), 4000.0 * c, 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(SES(r, "offered_bps", 0), 0.0, 0);
         CU_ASSERT_EQUAL(SES(r, "hops", 2), 1);
         CU_ASSERT_DOUBLE_EQUAL(SES(r, "link_reserved_bps", 2), 15000.0, 1e-9);
         /* (2) refusals and their counter-proposals */
