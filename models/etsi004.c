@@ -280,7 +280,6 @@ typedef struct etsi004 {
     etsi004_admit_t *admit;     /* shared (reference counted) */
     link_t info;                /* owned: the link's configuration (rates, outages) */
     bool known;                 /* info was read from the scenario */
-    uint32_t link;              /* known: the link's index, where sessions reserve */
     uint64_t chunk_bits;
     int64_t pace;               /* ns between the source's GET_KEYs */
     uint64_t openings_made;     /* openings the arrival process gave */
@@ -446,9 +445,10 @@ static int etsi004_read_link(etsi004_t *app, sim_err_t *err)
 }
 
 /* Makes the links of a path known to the admission table with their mean
- * rates, each read once per run. A link without a <link> element stays
- * unknown (a reservation on it fails); *missing (may be NULL) receives
- * the id of the first such link, else stays as it was. */
+ * rates (a link's <link> is read once per run: the table is shared). A
+ * link without a <link> element stays unknown (a reservation on it
+ * fails); *missing (may be NULL) receives the id of the first such link,
+ * else stays as it was. */
 static int etsi004_know_links(etsi004_t *app, const keysvc_hop_t *hops, size_t n,
                               const char **missing, sim_err_t *err)
 {
@@ -918,12 +918,9 @@ static int etsi004_start(client_t *c, sim_err_t *err)
                          "admission needs the mean rate of link '%s', which is not given in "
                          "<links> (a GraphML link): set admission=\"none\"",
                          c->key.sl->id);
-    if (app->known) {
-        app->link = c->key.sl->index;
-        if (etsi004_admit_add(app->admit, app->link, link_nominal_rate(&app->info), err) !=
-            SIM_OK)
-            return SIM_ERR_RUN;
-    }
+    if (app->known && etsi004_admit_add(app->admit, c->key.sl->index,
+                                        link_nominal_rate(&app->info), err) != SIM_OK)
+        return SIM_ERR_RUN;
     return etsi004_schedule_openings(app, err);
 }
 
