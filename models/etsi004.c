@@ -88,32 +88,33 @@ static double etsi004_left(const etsi004_reserve_t *r)
     return r->mean_bps * (1.0 + 1e-9) - r->reserved;
 }
 
-bool etsi004_admit_reserve(etsi004_admit_t *a, const uint32_t *links, size_t n, double bps,
+bool etsi004_admit_reserve(etsi004_admit_t *a, const keysvc_hop_t *hops, size_t n, double bps,
                            double *left)
 {
     double least = INFINITY;
     bool fits = true;
     for (size_t i = 0; i < n; i++) {
-        const etsi004_reserve_t *r = etsi004_admit_find(a, links[i]);
+        const etsi004_reserve_t *r = etsi004_admit_find(a, hops[i].link);
         const double l = r != NULL ? etsi004_left(r) : 0.0;
-        least = l < least ? l : least;
-        fits = fits && l >= bps;
+        least = l / hops[i].cost < least ? l / hops[i].cost : least;
+        fits = fits && l >= bps * hops[i].cost;
     }
     if (left != NULL)
         *left = least > 0.0 ? least : 0.0;
     if (!fits)
         return false;
     for (size_t i = 0; i < n; i++)
-        etsi004_admit_find(a, links[i])->reserved += bps;
+        etsi004_admit_find(a, hops[i].link)->reserved += bps * hops[i].cost;
     return true;
 }
 
-void etsi004_admit_free(etsi004_admit_t *a, const uint32_t *links, size_t n, double bps)
+void etsi004_admit_free(etsi004_admit_t *a, const keysvc_hop_t *hops, size_t n, double bps)
 {
     for (size_t i = 0; i < n; i++) {
-        etsi004_reserve_t *r = etsi004_admit_find(a, links[i]);
+        etsi004_reserve_t *r = etsi004_admit_find(a, hops[i].link);
+        const double b = bps * hops[i].cost;
         if (r != NULL)
-            r->reserved = r->reserved > bps ? r->reserved - bps : 0.0;
+            r->reserved = r->reserved > b ? r->reserved - b : 0.0;
     }
 }
 
@@ -238,7 +239,10 @@ typedef struct etsi004_session {
     uint32_t status;          /* the source's OPEN_CONNECT answer */
     uint32_t cause;           /* etsi004_cause */
     bool admitted, open, peer_connected;
-    double reserved;          /* bit/s reserved on the link */
+    double reserved;          /* bit/s: the ask reserved (rate delivered to the pair) */
+    keysvc_hop_t *hops;       /* owned while open: the links reserved on; NULL none */
+    size_t nhops;             /* links reserved on (kept after close, for its row) */
+    double link_reserved;     /* bit/s: the most reserved on one of those links */
     double offered;           /* bit/s: the counter-proposal of a status 7 */
     int64_t opened, peer_at, closed;   /* ns; peer_at -1: never */
     uint64_t index;           /* the next key index */
@@ -275,7 +279,6 @@ typedef struct etsi004 {
     etsi004_admit_t *admit;     /* shared (reference counted) */
     link_t info;                /* owned: the link's configuration (rates, outages) */
     bool known;                 /* info was read from the scenario */
-    uint32_t link;              /* known: the link's index, where sessions reserve */
     uint64_t chunk_bits;
     int64_t pace;               /* ns between the source's GET_KEYs */
     uint64_t openings_made;     /* openings the arrival process gave */
@@ -381,37 +384,81 @@ static bool etsi004_connected(const etsi004_t *app, int64_t t)
     return false;
 }
 
-/* Reads the configuration of the client's link from the scenario (its
- * <link> in <links>, through the link module's own reader), for its mean
- * rate and scheduled outages. A GraphML link has no such element: then
- * app->known stays false. */
-static int etsi004_read_link(etsi004_t *app, sim_err_t *err)
+/* The <link> element of the scenario's <links> whose id is `id`, NULL
+ * when none (a GraphML link). */
+static const scn_elem_t *etsi004_link_elem(const etsi004_t *app, const char *id)
 {
-    const storage_link_t *sl = app->base.key.sl;
-    const scn_elem_t *root = app->base.elem, *e = NULL;
-    double length = NAN;
-    int rc;
-
-    if (sl == NULL)
-        return SIM_OK;   /* served by key relay: no one link */
+    const scn_elem_t *root = app->base.elem, *e;
 
     while (root->parent != NULL)
         root = root->parent;
     e = scn_child(root, "links");
     for (e = e != NULL ? scn_child(e, "link") : NULL; e != NULL; e = scn_next_sibling(e, "link")) {
-        const char *id = scn_attr(e, "id");
-        if (id != NULL && strcmp(id, sl->id) == 0)
-            break;
+        const char *eid = scn_attr(e, "id");
+        if (eid != NULL && strcmp(eid, id) == 0)
+            return e;
     }
+    return NULL;
+}
+
+/* Reads the configuration of link `index` (id) from its <link> element
+ * into *info (through the link module's own reader), for its mean rate
+ * and scheduled outages; *found false (info untouched) when it has none.
+ * The caller cleans info with link_cleanup, also on failure. */
+static int etsi004_link_read(const etsi004_t *app, uint32_t index, const char *id,
+                             link_t *info, bool *found, sim_err_t *err)
+{
+    const scn_elem_t *e = etsi004_link_elem(app, id);
+    double length = NAN;
+    int rc;
+
+    *found = false;
     if (e == NULL)
         return SIM_OK;
     if ((rc = scn_attr_length(e, "length", false, &length, err)) != SIM_OK)
         return rc;
-    app->info = (link_t){ .index = sl->index, .id = sl->id, .length_m = length,
-                          .stream = (uint64_t)sl->index + 1, .ctx = app->base.ctx };
-    if ((rc = link_parse(&app->info, e, err)) != SIM_OK)
+    *info = (link_t){ .index = index, .id = id, .length_m = length,
+                      .stream = (uint64_t)index + 1, .ctx = app->base.ctx };
+    if ((rc = link_parse(info, e, err)) != SIM_OK)
         return rc;
-    app->known = true;
+    *found = true;
+    return SIM_OK;
+}
+
+/* The client's own link, when its pair is on one: app->known tells
+ * whether its <link> was found. */
+static int etsi004_read_link(etsi004_t *app, sim_err_t *err)
+{
+    const storage_link_t *sl = app->base.key.sl;
+    if (sl == NULL)
+        return SIM_OK;   /* served by key relay: no one link */
+    return etsi004_link_read(app, sl->index, sl->id, &app->info, &app->known, err);
+}
+
+/* Makes the links of a path known to the admission table with their mean
+ * rates (a link's <link> is read once per run: the table is shared). A
+ * link without a <link> element stays unknown (a reservation on it
+ * fails); *missing (may be NULL) receives the id of the first such link,
+ * else stays as it was. */
+static int etsi004_know_links(etsi004_t *app, const keysvc_hop_t *hops, size_t n,
+                              const char **missing, sim_err_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        link_t info = { 0 };
+        double reserved, mean;
+        bool found = false;
+        int rc;
+        if (etsi004_admit_state(app->admit, hops[i].link, &reserved, &mean))
+            continue;
+        rc = etsi004_link_read(app, hops[i].link, hops[i].id, &info, &found, err);
+        if (rc == SIM_OK && found)
+            rc = etsi004_admit_add(app->admit, hops[i].link, link_nominal_rate(&info), err);
+        link_cleanup(&info);
+        if (rc != SIM_OK)
+            return rc;
+        if (!found && missing != NULL && *missing == NULL)
+            *missing = hops[i].id;
+    }
     return SIM_OK;
 }
 
@@ -462,20 +509,58 @@ static double etsi004_ask(const etsi004_t *app)
     }
 }
 
-/* The source's OPEN_CONNECT at `now`: its status. */
-static uint32_t etsi004_admit_session(etsi004_t *app, etsi004_session_t *s, int64_t now)
+/* Reserves the session's ask on the links of its path (hops, n): its
+ * status, 7 or 1; the session takes hops when admitted (*hops NULL). */
+static int etsi004_reserve(etsi004_t *app, etsi004_session_t *s, keysvc_hop_t **hops, size_t n,
+                           double ask, uint32_t *status, sim_err_t *err)
+{
+    int rc;
+    if ((rc = etsi004_know_links(app, *hops, n, NULL, err)) != SIM_OK)
+        return rc;
+    if (!etsi004_admit_reserve(app->admit, *hops, n, ask, &s->offered)) {
+        *status = ETSI004_QOS_NOT_MET;
+        return SIM_OK;
+    }
+    s->offered = 0.0;   /* a counter-proposal only comes with 7 */
+    s->reserved = ask;
+    s->hops = *hops;
+    s->nhops = n;
+    for (size_t i = 0; i < n; i++)
+        if (ask * (*hops)[i].cost > s->link_reserved)
+            s->link_reserved = ask * (*hops)[i].cost;
+    *hops = NULL;
+    return SIM_OK;
+}
+
+/* The source's OPEN_CONNECT at `now`: *status. A pair served by key relay
+ * asks its path at each opening (4 when none is up); admission reserves
+ * on every link of it. SIM_ERR_RUN when the run must stop. */
+static int etsi004_admit_session(etsi004_t *app, etsi004_session_t *s, int64_t now,
+                                 uint32_t *status, sim_err_t *err)
 {
     const double ask = etsi004_ask(app);
+    keysvc_hop_t *hops = NULL;
+    size_t n = 0;
+    int rc = SIM_OK;
 
     s->ksid = app->cfg.ksid == ETSI004_KSID_FIXED ? ETSI004_FIXED_KSID : ++app->next_ksid;
-    if (!etsi004_connected(app, now))
-        return ETSI004_NO_QKD_CONNECTION;
-    if (app->cfg.ksid == ETSI004_KSID_FIXED && etsi004_ksid_in_use(app, s->ksid))
-        return ETSI004_KSID_IN_USE;
-    if (ask > 0.0 && !etsi004_admit_reserve(app->admit, &app->link, 1, ask, &s->offered))
-        return ETSI004_QOS_NOT_MET;
-    s->reserved = ask;
-    return ETSI004_PEER_NOT_CONNECTED;
+    *status = ETSI004_PEER_NOT_CONNECTED;
+    if (!etsi004_connected(app, now)) {
+        *status = ETSI004_NO_QKD_CONNECTION;
+        goto out;
+    }
+    if ((app->base.key.sl == NULL || ask > 0.0) &&
+        (rc = keysvc_path(&app->base.key, now, &hops, &n, err)) != SIM_OK)
+        goto out;
+    if (app->base.key.sl == NULL && n == 0)
+        *status = ETSI004_NO_QKD_CONNECTION;
+    else if (app->cfg.ksid == ETSI004_KSID_FIXED && etsi004_ksid_in_use(app, s->ksid))
+        *status = ETSI004_KSID_IN_USE;
+    else if (ask > 0.0)
+        rc = etsi004_reserve(app, s, &hops, n, ask, status, err);
+out:
+    free(hops);
+    return rc;
 }
 
 /* Schedules what follows an admitted OPEN_CONNECT: the peer's
@@ -506,11 +591,16 @@ static bool etsi004_session_start(etsi004_t *app, etsi004_session_t *s, int64_t 
 static void etsi004_open(etsi004_t *app, int64_t now)
 {
     etsi004_session_t *s = etsi004_session_new(app, now);
+    sim_err_t err;
     if (s == NULL) {
         etsi004_oom(app);
         return;
     }
-    s->status = etsi004_admit_session(app, s, now);
+    sim_err_clear(&err);
+    if (etsi004_admit_session(app, s, now, &s->status, &err) != SIM_OK) {
+        etsi004_fail(app, &err);
+        return;
+    }
     etsi004_call(app, s, app->base.master, ETSI004_OPEN_CONNECT, s->status, 0, 0, now, now);
     if (s->status != ETSI004_PEER_NOT_CONNECTED) {
         s->cause = ETSI004_REFUSED;
@@ -552,8 +642,10 @@ static void etsi004_session_end(etsi004_session_t *s, int64_t now, uint32_t caus
     if (s->close != 0 && cause != ETSI004_CLOSED && cause != ETSI004_TTL)
         sim_cancel(app->base.ctx->sim, s->close);
     s->get_key = s->close = 0;
-    if (s->reserved > 0.0)
-        etsi004_admit_free(app->admit, &app->link, 1, s->reserved);
+    if (s->hops != NULL)
+        etsi004_admit_free(app->admit, s->hops, s->nhops, s->reserved);
+    free(s->hops);
+    s->hops = NULL;
     s->open = false;
     s->closed = now;
     s->cause = cause;
@@ -776,6 +868,30 @@ static int etsi004_schedule_openings(etsi004_t *app, sim_err_t *err)
     return SIM_OK;
 }
 
+/* Admission on a pair served by key relay: the links of its path at load
+ * (every link up) must have a known rate; they join the admission table. */
+static int etsi004_check_path(etsi004_t *app, sim_err_t *err)
+{
+    keysvc_hop_t *hops = NULL;
+    size_t n = 0;
+    const char *missing = NULL;
+    sim_err_t why;
+    int rc = keysvc_path(&app->base.key, sim_now(app->base.ctx->sim), &hops, &n, &why);
+
+    if (rc == SIM_ERR_INPUT)
+        rc = scn_error(app->base.elem, err, "admission on a pair served by key relay: %s: set "
+                       "admission=\"none\"", why.msg);
+    else if (rc != SIM_OK)
+        rc = sim_err_set(err, rc, "app %s: %s", app->base.id, why.msg);
+    else if ((rc = etsi004_know_links(app, hops, n, &missing, err)) == SIM_OK &&
+             missing != NULL)
+        rc = scn_error(app->base.elem, err, "admission needs the mean rate of link '%s' on the "
+                       "pair's path, which is not given in <links> (a GraphML link): set "
+                       "admission=\"none\"", missing);
+    free(hops);
+    return rc;
+}
+
 static int etsi004_start(client_t *c, sim_err_t *err)
 {
     etsi004_t *app = (etsi004_t *)c;
@@ -785,21 +901,17 @@ static int etsi004_start(client_t *c, sim_err_t *err)
         return sim_err_set(err, SIM_ERR_RUN, "app %s: out of memory", c->id);
     if ((rc = etsi004_read_link(app, err)) != SIM_OK)
         return rc;
-    if (app->cfg.admission != ETSI004_ADMIT_NONE && !app->known)
-        return c->key.sl == NULL
-                   ? scn_error(c->elem, err, "admission on a pair served by key relay (its "
-                                             "nodes share no link) is not available: set "
-                                             "admission=\"none\"")
-                   : scn_error(c->elem, err,
-                               "admission needs the mean rate of link '%s', which is not "
-                               "given in <links> (a GraphML link): set admission=\"none\"",
-                               c->key.sl->id);
-    if (app->known) {
-        app->link = c->key.sl->index;
-        if (etsi004_admit_add(app->admit, app->link, link_nominal_rate(&app->info), err) !=
-            SIM_OK)
-            return SIM_ERR_RUN;
-    }
+    if (app->cfg.admission != ETSI004_ADMIT_NONE && c->key.sl == NULL &&
+        (rc = etsi004_check_path(app, err)) != SIM_OK)
+        return rc;
+    if (app->cfg.admission != ETSI004_ADMIT_NONE && c->key.sl != NULL && !app->known)
+        return scn_error(c->elem, err,
+                         "admission needs the mean rate of link '%s', which is not given in "
+                         "<links> (a GraphML link): set admission=\"none\"",
+                         c->key.sl->id);
+    if (app->known && etsi004_admit_add(app->admit, c->key.sl->index,
+                                        link_nominal_rate(&app->info), err) != SIM_OK)
+        return SIM_ERR_RUN;
     return etsi004_schedule_openings(app, err);
 }
 
@@ -815,6 +927,7 @@ static void etsi004_destroy(client_t *c)
     for (size_t i = 0; i < app->nsessions; i++) {
         if (app->sessions[i]->gaps != NULL)   /* GSL's free takes no NULL */
             gsl_rstat_free(app->sessions[i]->gaps);
+        free(app->sessions[i]->hops);
         free(app->sessions[i]);
     }
     free(app->sessions);
@@ -901,6 +1014,8 @@ typedef struct etsi004_session_row {
     double timeout_s, ttl_s;
     uint32_t status, admitted;
     double reserved_bps, offered_bps;
+    uint32_t hops;
+    double link_reserved_bps;
     int64_t opened, peer_connected, closed;
     uint32_t close_cause;
     uint64_t chunks, delivered_bits, peer_bits;
@@ -926,6 +1041,8 @@ static const trace_field_t etsi004_session_fields[] = {
     F(etsi004_session_row_t, admitted, TRACE_U32),
     F(etsi004_session_row_t, reserved_bps, TRACE_F64),
     F(etsi004_session_row_t, offered_bps, TRACE_F64),
+    F(etsi004_session_row_t, hops, TRACE_U32),
+    F(etsi004_session_row_t, link_reserved_bps, TRACE_F64),
     F(etsi004_session_row_t, opened, TRACE_I64),
     F(etsi004_session_row_t, peer_connected, TRACE_I64),
     F(etsi004_session_row_t, closed, TRACE_I64),
@@ -1048,6 +1165,7 @@ static void etsi004_row(const etsi004_t *app, etsi004_session_t *s, int64_t end,
         .priority = q->priority, .timeout_s = (double)q->timeout / 1e9,
         .ttl_s = q->ttl == INT64_MAX ? INFINITY : (double)q->ttl / 1e9, .status = s->status,
         .admitted = s->admitted, .reserved_bps = s->reserved, .offered_bps = s->offered,
+        .hops = (uint32_t)s->nhops, .link_reserved_bps = s->link_reserved,
         .opened = s->opened, .peer_connected = s->peer_at, .closed = s->closed,
         .close_cause = s->cause, .chunks = s->index, .delivered_bits = s->delivered,
         .peer_bits = s->peer_bits,

@@ -13,10 +13,15 @@
  *      one of its QKD devices is in a scheduled outage at that instant;
  *   5  key_stream_id in use: the application asks a fixed key stream ID
  *      (key-stream-id="fixed") and a session of this client holds it;
+ *   4  (a pair served by key relay) no path of links that are up joins
+ *      the pair at that instant (keysvc_path);
  *   7  QoS could not be met: the admission policy reserves key rate
- *      (admission="min": min_bps, "max": max_bps) and the link's mean
- *      rate minus what open sessions reserved on it is below the ask;
- *      the remaining rate is recorded as the counter-proposal;
+ *      (admission="min": min_bps, "max": max_bps) on every link of the
+ *      pair's path (one link, or the relay's path: ask x the hop's cost,
+ *      the link key the relay spends per delivered bit) and a link's
+ *      mean rate minus what open sessions reserved on it is below that;
+ *      the largest ask the path could take is recorded as the
+ *      counter-proposal;
  *   1  otherwise: connected, the peer not yet; the destination's
  *      OPEN_CONNECT with the same key_stream_id follows peer_delay after
  *      the source's answer and gets 0.
@@ -46,17 +51,24 @@
  * jitter <= the asked jitter. Per client: the statuses of all calls, and
  * the mean and p50/p95/p99 of the source's GET_KEY latencies (GSL).
  *
- * The pair is bound by the key service; status 4 and admission need its
- * one link (a pair served by key relay has none: never 4, and admission
- * is an input error). The link's mean rate and scheduled outages are read
- * from its <link> element with the link module's reader (link_parse).
+ * The pair is bound by the key service. A pair on one link: status 4
+ * reads that link's scheduled outages. A pair served by key relay: at
+ * each OPEN_CONNECT the key service gives the path the relay would use
+ * then (keysvc_path). Every link's mean rate (and, on one link, its
+ * scheduled outages) is read from its <link> element with the link
+ * module's reader (link_parse), once per link; a link without one (a
+ * GraphML link) has no known rate: admission on a pair whose path at
+ * load crosses one is an input error, and a later path through one is
+ * refused with 7.
  *
- * Admission bookkeeping (etsi004_admit_t) is per link, keyed by the link
- * index the key service bound the pair to, shared by every etsi004 client
- * of the run, so that a path (several links) can reserve on each. The
- * kind's trace_open, the one hook that sees all its clients before any
- * starts, hands them the shared table; a client started without it (no
- * trace) keeps a table of its own.
+ * Admission bookkeeping (etsi004_admit_t) is per link, keyed by link
+ * index, shared by every etsi004 client of the run, so that sessions on
+ * one link and sessions relayed across it count against the same rate.
+ * A session keeps the links it reserved on at OPEN_CONNECT until it
+ * closes, even if the relay re-routes the pair meanwhile. The kind's
+ * trace_open, the one hook that sees all its clients before any starts,
+ * hands them the shared table; a client started without it (no trace)
+ * keeps a table of its own.
  *
  * Random numbers: openings draw from the stream "app/<id>/sessions" (and
  * "app/<id>/sessions/phase" for on/off).
@@ -160,14 +172,17 @@ void etsi004_admit_release(etsi004_admit_t *a);
  * known keeps its rate and reservations. SIM_ERR_RUN when out of memory. */
 int etsi004_admit_add(etsi004_admit_t *a, uint32_t link, double mean_bps, sim_err_t *err);
 
-/* Reserves `bps` on each of the n links, all or none: false when one of
- * them (or an unknown one) has less than bps left (mean rate minus
- * reserved); *left (may be NULL) then receives the least rate left on
- * the links, the counter-proposal. */
-bool etsi004_admit_reserve(etsi004_admit_t *a, const uint32_t *links, size_t n, double bps,
+/* Reserves a session's rate of `bps` (bit/s delivered to the pair) on
+ * each of the n hops of its path: bps x hops[i].cost on link
+ * hops[i].link, all or none. False when one of them (or an unknown link)
+ * has less than that left (mean rate minus reserved); *left (may be NULL)
+ * then receives the largest session rate the path could take, the
+ * counter-proposal: the least over the hops of left_i / cost_i. */
+bool etsi004_admit_reserve(etsi004_admit_t *a, const keysvc_hop_t *hops, size_t n, double bps,
                            double *left);
-/* Releases a reservation made by etsi004_admit_reserve. */
-void etsi004_admit_free(etsi004_admit_t *a, const uint32_t *links, size_t n, double bps);
+/* Releases a reservation made by etsi004_admit_reserve (the same hops
+ * and bps). */
+void etsi004_admit_free(etsi004_admit_t *a, const keysvc_hop_t *hops, size_t n, double bps);
 /* The rate reserved on link now and its mean rate (bit/s); false when
  * the link is unknown. */
 bool etsi004_admit_state(const etsi004_admit_t *a, uint32_t link, double *reserved,

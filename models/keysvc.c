@@ -145,6 +145,23 @@ int keysvc_fetch(const keysvc_pair_t *pair, const keysvc_grant_t *g, int64_t now
     return sl->design->fetch(sl, pair->slot, g->ticket, g->bits, g->waste, now, ok, err);
 }
 
+int keysvc_path(const keysvc_pair_t *pair, int64_t now, keysvc_hop_t **hops, size_t *n,
+                sim_err_t *err)
+{
+    *hops = NULL;
+    *n = 0;
+    if (pair->remote != NULL)
+        return pair->remote->path != NULL
+                   ? pair->remote->path(pair->rpair, now, hops, n, err)
+                   : sim_err_set(err, SIM_ERR_INPUT,
+                                 "the key service's remote binder cannot say the pair's path");
+    if ((*hops = malloc(sizeof **hops)) == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    **hops = (keysvc_hop_t){ .link = pair->sl->index, .id = pair->sl->id, .cost = 1.0 };
+    *n = 1;
+    return SIM_OK;
+}
+
 int keysvc_can_take(const keysvc_t *ks, uint32_t link, sim_err_t *err)
 {
     const storage_link_t *sl;

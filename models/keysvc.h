@@ -53,9 +53,18 @@ typedef struct keysvc_grant {
     uint64_t key_offset;  /* ... and offset (0, 0 when not granted) */
 } keysvc_grant_t;
 
+/* One link of the path a pair's key comes over (keysvc_path). */
+typedef struct keysvc_hop {
+    uint32_t link;        /* the link's index (its topology edge) */
+    const char *id;       /* the link's id, borrowed from the world's links */
+    double cost;          /* bits of the link's key spent per bit of key delivered
+                             to the pair (>= 1; 1 on the pair's own link) */
+} keysvc_hop_t;
+
 /* Serves the pairs whose nodes share no link (key relay). The handle a
  * bind returns is the binder's (it frees it); get_key and fetch have the
- * meaning of keysvc_get_key and keysvc_fetch. */
+ * meaning of keysvc_get_key and keysvc_fetch, path that of keysvc_path
+ * (may be NULL: the binder cannot say). */
 struct keysvc_remote {
     /* SIM_ERR_INPUT when the pair cannot be served (no path: the message
      * says why; the caller names the pair and where). */
@@ -65,6 +74,7 @@ struct keysvc_remote {
                    keysvc_grant_t *g, sim_err_t *err);
     int (*fetch)(void *rpair, const keysvc_grant_t *g, int64_t now, bool *ok,
                  sim_err_t *err);
+    int (*path)(void *rpair, int64_t now, keysvc_hop_t **hops, size_t *n, sim_err_t *err);
 };
 
 /* A service over nlinks links (storages[i] is link i's design, its fields
@@ -100,6 +110,18 @@ int keysvc_get_key(const keysvc_pair_t *pair, uint64_t size, uint64_t number, in
  * at `now`. *ok false: the keys cannot be delivered (a collision). */
 int keysvc_fetch(const keysvc_pair_t *pair, const keysvc_grant_t *g, int64_t now, bool *ok,
                  sim_err_t *err);
+
+/* The links the pair's key would cross if asked at `now`, from the
+ * master's node, each with its cost: for a pair on one link, that link
+ * (cost 1); for a relayed pair, the path the binder would route a relay
+ * job on at `now` and the key each hop spends per delivered bit (the
+ * relay method's, docs/models.md "Key relay"). *hops (allocated, the
+ * caller frees it with free) receives *n hops; *n = 0 and *hops NULL
+ * when no path of links that are up joins the pair at `now`.
+ * SIM_ERR_INPUT when the remote binder cannot say (no path operation),
+ * SIM_ERR_RUN when the run must stop (out of memory, a routing failure). */
+int keysvc_path(const keysvc_pair_t *pair, int64_t now, keysvc_hop_t **hops, size_t *n,
+                sim_err_t *err);
 
 /* The store that serves the pair at its master's end (master true) or its
  * slave's: what an ETSI 014 GET_STATUS reports. NULL when the design

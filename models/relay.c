@@ -670,6 +670,7 @@ const keysvc_remote_t relay_remote = {
     .bind = relay_bind_pair,
     .get_key = relay_remote_get_key,
     .fetch = relay_remote_fetch,
+    .path = relay_pair_path,
 };
 
 /* ------------------------------------------------------------ life */

@@ -287,6 +287,42 @@ int relay_bind_pair(void *ctx, uint32_t app, const char *id, uint32_t master, ui
     return SIM_OK;
 }
 
+/* keysvc_remote_t.path: the path route_find gives the pair's flow at
+ * `now` (the one its next job would take) and each hop's key per
+ * delivered bit: the method's cost of a job of the flow's J bits on that
+ * hop over J (relay_hop_cost: hop-by-hop (J + T) / J on every hop; the
+ * XOR methods 1 on hop 0, (J + T) / J on the others). */
+int relay_pair_path(void *rpair, int64_t now, keysvc_hop_t **hops, size_t *n, sim_err_t *err)
+{
+    relay_flow_t *f = rpair;
+    relay_t *r = f->relay;
+    route_path_t p = { 0 };
+    bool found = false;
+    int rc;
+
+    *hops = NULL;
+    *n = 0;
+    if ((rc = route_find(r->route, f->src, f->dst, now, &p, &found, err)) != SIM_OK ||
+        !found || p.nhops == 0)
+        goto out;
+    if ((*hops = calloc(p.nhops, sizeof **hops)) == NULL) {
+        rc = sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < p.nhops; i++) {
+        const uint32_t l = p.links[i];
+        (*hops)[i] = (keysvc_hop_t){
+            .link = l, .id = r->env.links[l].id,
+            .cost = (double)relay_hop_cost(r->cfg.method, f->job_bits, r->cfg.tag, i) /
+                    (double)f->job_bits,
+        };
+    }
+    *n = p.nhops;
+out:
+    route_path_free(&p);
+    return rc;
+}
+
 /* Every <global> names a client pair that the relay serves. */
 int relay_check_globals(relay_t *r, sim_err_t *err)
 {

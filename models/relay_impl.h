@@ -136,6 +136,7 @@ int relay_flow_on_link(relay_t *r, relay_flow_t *f, uint32_t l, bool *ok, sim_er
 /* relay_config.c */
 int relay_bind_pair(void *ctx, uint32_t app, const char *id, uint32_t master, uint32_t slave,
                     uint64_t size, uint64_t number, double rate, void **rpair, sim_err_t *err);
+int relay_pair_path(void *rpair, int64_t now, keysvc_hop_t **hops, size_t *n, sim_err_t *err);
 int relay_check_globals(relay_t *r, sim_err_t *err);
 int relay_check_path(relay_t *r, relay_flow_t *f, sim_err_t *err);
 int relay_make_scheds(relay_t *r, sim_err_t *err);

@@ -4,19 +4,24 @@
 recomputed from the call log and the session rows independently of the C
 code.
 
-  check_etsi004.py TRACE.h5 LINK_BPS [--expect STATUS ...]
+  check_etsi004.py TRACE.h5 LINK_BPS [--cost APP=C ...] [--expect STATUS ...]
 
 For every session: chunks, delivered bits and timeouts equal what its
 source's GET_KEY rows say; rate = delivered / (closed - opened); qos_met
 from the rate, min_bps and the jitter; refused sessions have no calls
 but their OPEN_CONNECT. Per client: every status count of
 /summary/sessions equals the call log's, and its latency mean and p50,
-p95, p99 equal numpy's over the source's GET_KEY rows. Admission: the rate reserved by
-the sessions open at any instant never exceeds LINK_BPS, and a session
-refused with 7 was offered exactly LINK_BPS minus what was reserved when
-it asked. --expect: these statuses appear in the log. Exit status 0 when
-every check holds, 1 otherwise.
+p95, p99 equal numpy's over the source's GET_KEY rows. Admission, on
+the one link every session crosses (rate LINK_BPS): the rate the sessions
+open at any instant reserved on it (link_reserved_bps) never exceeds
+LINK_BPS, a session reserved reserved_bps x its app's cost on it, and a
+session refused with 7 was offered exactly (LINK_BPS minus what was
+reserved when it asked) / cost. --cost APP=C: app index APP's sessions
+cost C bits of the link's key per delivered bit (a relayed pair; default
+1). --expect: these statuses appear in the log. Exit status 0 when every
+check holds, 1 otherwise.
 """
+import argparse
 import sys
 
 import h5py
@@ -74,29 +79,39 @@ def check_summary(summ, calls):
             expect(n == row[f"status_{k}"], f"app {row['app']}: status_{k} {row[f'status_{k}']}, log {n}")
 
 
-def check_admission(ses, link_bps):
+def check_admission(ses, link_bps, cost):
     """Reservations in force over time, replayed from the session rows."""
-    held = [(s["opened"], s["closed"], s["reserved_bps"]) for s in ses if s["reserved_bps"] > 0]
+    held = [(s["opened"], s["closed"], s["link_reserved_bps"]) for s in ses if s["reserved_bps"] > 0]
     for s in ses:
-        at = s["opened"]
-        inforce = sum(r for (o, c, r) in held if o <= at < c)
+        at, c = s["opened"], cost.get(int(s["app"]), 1.0)
+        if s["reserved_bps"] > 0:
+            expect(abs(s["link_reserved_bps"] - s["reserved_bps"] * c) < 1e-6,
+                   f"session at {at}: {s['link_reserved_bps']} reserved on the link, "
+                   f"{s['reserved_bps']} x cost {c}")
+        inforce = sum(r for (o, e, r) in held if o <= at < e)
         expect(inforce <= link_bps * (1 + 1e-9), f"{inforce} bit/s reserved at {at} ns > {link_bps}")
         if s["status"] == 7:
-            others = sum(r for (o, c, r) in held if o < at < c or (o == at and c > at and o != s["opened"]))
-            expect(abs(s["offered_bps"] - max(link_bps - others, 0)) < 1e-3,
-                   f"session at {at}: offered {s['offered_bps']}, left {link_bps - others}")
+            others = sum(r for (o, e, r) in held if o < at < e or (o == at and e > at and o != s["opened"]))
+            expect(abs(s["offered_bps"] - max(link_bps - others, 0) / c) < 1e-3,
+                   f"session at {at}: offered {s['offered_bps']}, left {link_bps - others}, cost {c}")
 
 
 def main():
-    path, link_bps = sys.argv[1], float(sys.argv[2])
-    want = [int(x) for x in sys.argv[4:]] if sys.argv[3:4] == ["--expect"] else []
+    ap = argparse.ArgumentParser()
+    ap.add_argument("trace")
+    ap.add_argument("link_bps", type=float)
+    ap.add_argument("--cost", nargs="*", default=[])
+    ap.add_argument("--expect", nargs="*", type=int, default=[])
+    args = ap.parse_args()
+    path, link_bps, want = args.trace, args.link_bps, args.expect
+    cost = {int(k): float(v) for k, v in (x.split("=") for x in args.cost)}
     with h5py.File(path, "r") as f:
         ses, calls, summ = f["sessions"][()], f["etsi004_calls"][()], f["summary/sessions"][()]
         net = f["summary/network"][()][0]
         expect(len(ses) > 0, "no sessions")
         check_sessions(ses, calls, f["apps"][()])
         check_summary(summ, calls)
-        check_admission(ses, link_bps)
+        check_admission(ses, link_bps, cost)
         expect(net["sessions_refused"] == summ["refused"].sum(), "sessions_refused differs")
         expect(net["sessions_qos_met"] == ses["qos_met"].sum(), "sessions_qos_met differs")
         expect(net["get_key_timeouts"] == ses["timeouts"].sum(), "get_key_timeouts differs")

@@ -182,6 +182,8 @@ static void test_admission(void)
     CU_ASSERT_EQUAL(status[4], ETSI004_QOS_NOT_MET);
     CU_ASSERT_DOUBLE_EQUAL(offered[1], 1000.0, 1e-3);
     CU_ASSERT_DOUBLE_EQUAL(offered[4], 10000.0, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(offered[0], 0.0, 0);   /* admitted: no counter-proposal */
+    CU_ASSERT_DOUBLE_EQUAL(offered[3], 0.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(reserved[0], 6000.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(reserved[1], 0.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(reserved[3], 3000.0, 0);
@@ -374,12 +376,181 @@ static void test_ttl_and_openings(void)
     trace_reader_close(r);
 }
 
+/* ------------------------------------------------------------ relayed paths */
+
+/* A line A - B - C: AB at rate_ab, BC at rate_bc, stores with initial
+ * key; the apps; the relay with its method (job 4096 bits, tag 128). */
+static trace_reader_t *run_line(const char *dur, const char *rate_ab, const char *rate_bc,
+                                const char *method, const char *apps, const char *name,
+                                world_report_t *rep)
+{
+    static const char fmt[] =
+        "<scenario name='t' duration='%s' seed='3'><nodes><node id='A'/><node id='B'/>"
+        "<node id='C'/></nodes><links><link id='AB' a='A' b='B'><generation "
+        "model='constant' rate='%s' block='1s'/><store capacity='1Gb' min='0' threshold='0' "
+        "initial='100kb'/></link><link id='BC' a='B' b='C'><generation model='constant' "
+        "rate='%s' block='1s'/><store capacity='1Gb' min='0' threshold='0' initial='100kb'/>"
+        "</link></links><apps>%s</apps><relay method='%s' job='4096' tag='128'/>"
+        "<trace requests='all'/></scenario>";
+    char body[8192];
+    snprintf(body, sizeof body, fmt, dur, rate_ab, rate_bc, apps, method);
+    return run(body, name, rep);
+}
+
+/* One relayed or direct 004 client with admission="min" and
+ * min-bps = max-bps = bps, count sessions at start lasting dur. */
+#define PAIR(id, src, dst, bps, count, start, dur)                                            \
+    "<etsi004 id='" id "' source='" src "' destination='" dst "' admission='min'><qos "    \
+    "max-bps='" bps "' min-bps='" bps "' timeout='5s'/><sessions count='" count "' start='" \
+    start "' duration='" dur "'/></etsi004>"
+
+/*
+ * Admission along the path A - B - C (AB 10 kbit/s, BC 20 kbit/s). With
+ * J = 4096 and T = 128 bits, a hop costs c = (J + T) / J = 1.03125 bits
+ * of link key per delivered bit on every hop (hop-by-hop), or 1 on hop 0
+ * (AB) and c on BC (xor-dest). Sessions, one per client:
+ *   p  A->C 4 kbit/s, 0-30 s: admitted; reserves 4000 c = 4125 on both
+ *      links (hop), 4000 on AB and 4125 on BC (xor-dest)
+ *   q  A->C 7 kbit/s at 10 s: refused 7 (AB left 5875 < 7000 c; xor:
+ *      6000 < 7000); counter-proposal min_i left_i / c_i: 5875 / c or
+ *      min(6000, 15875 / c) = 6000
+ *   d  B->C 15 kbit/s direct, 12-32 s: admitted (BC left 15875)
+ *   e  A->B 6 kbit/s direct at 14 s: hop: refused 7, offered 5875 (the
+ *      relayed session holds 4125 of AB); xor-dest: an exact fit, admitted
+ *   r  A->C 7 kbit/s at 40 s, after p and d closed: admitted, the ask q
+ *      was refused
+ */
+static void test_path_admission(void)
+{
+    static const char apps[] =
+        PAIR("p", "A", "C", "4kbps", "1", "0s", "30s") PAIR("q", "A", "C", "7kbps", "1", "10s", "5s")
+        PAIR("d", "B", "C", "15kbps", "1", "12s", "20s")
+        PAIR("e", "A", "B", "6kbps", "1", "14s", "5s")
+        PAIR("r", "A", "C", "7kbps", "1", "40s", "5s");
+    const double c = 4224.0 / 4096.0;
+    const char *const methods[2] = { "hop", "xor-dest" };
+
+    for (int m = 0; m < 2; m++) {
+        const bool xor = m == 1;
+        world_report_t rep;
+        trace_reader_t *r = run_line("60s", "10kbps", "20kbps", methods[m], apps,
+                                     xor ? "path_xor" : "path_hop", &rep);
+        size_t n = 0;
+        double *v;
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        v = col(r, "/sessions", "status", &n);
+        CU_ASSERT_EQUAL_FATAL(n, 5);   /* p q d e r */
+        CU_ASSERT_EQUAL(v[0], ETSI004_PEER_NOT_CONNECTED);
+        CU_ASSERT_EQUAL(v[1], ETSI004_QOS_NOT_MET);
+        CU_ASSERT_EQUAL(v[2], ETSI004_PEER_NOT_CONNECTED);
+        CU_ASSERT_EQUAL(v[3], xor ? ETSI004_PEER_NOT_CONNECTED : ETSI004_QOS_NOT_MET);
+        CU_ASSERT_EQUAL(v[4], ETSI004_PEER_NOT_CONNECTED);
+        free(v);
+        /* (1) the relayed session reserves on both links, c x 4000 at most */
+        CU_ASSERT_EQUAL(SES(r, "hops", 0), 2);
+        CU_ASSERT_DOUBLE_EQUAL(SES(r, "reserved_bps", 0), 4000.0, 0);
+        CU_ASSERT_DOUBLE_EQUAL(SES(r, "link_reserved_bps", 0), 4000.0 * c, 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(SES(r, "offered_bps", 0), 0.0, 0);
+        CU_ASSERT_EQUAL(SES(r, "hops", 2), 1);
+        CU_ASSERT_DOUBLE_EQUAL(SES(r, "link_reserved_bps", 2), 15000.0, 1e-9);
+        /* (2) refusals and their counter-proposals */
+        CU_ASSERT_EQUAL(SES(r, "hops", 1), 0);
+        CU_ASSERT_DOUBLE_EQUAL(SES(r, "reserved_bps", 1), 0.0, 0);
+        CU_ASSERT_DOUBLE_EQUAL(SES(r, "offered_bps", 1), xor ? 6000.0 : 5875.0 / c, 1e-3);
+        if (xor)
+            CU_ASSERT_DOUBLE_EQUAL(SES(r, "link_reserved_bps", 3), 6000.0, 1e-9)
+        else
+            CU_ASSERT_DOUBLE_EQUAL(SES(r, "offered_bps", 3), 5875.0, 1e-3)
+        /* (3) after CLOSE the same ask fits */
+        CU_ASSERT_EQUAL(SES(r, "opened", 4), 40e9);
+        CU_ASSERT_DOUBLE_EQUAL(SES(r, "link_reserved_bps", 4), 7000.0 * c, 1e-9);
+        CU_ASSERT_EQUAL(world_report_extra(&rep, "sessions_refused"), xor ? 1 : 2);
+        CU_ASSERT_TRUE(rep.accounts_close);
+        trace_reader_close(r);
+    }
+}
+
+/*
+ * (4) Delivered rate on a relayed path: AB and BC at 10 kbit/s for
+ * 1000 s. Client x opens three A->C sessions of 4 kbit/s at once: two
+ * fit (2 x 4000 c = 8250 of 10000 on each link), the third is refused
+ * (1750 / c left); a direct A->B session of 1.5 kbit/s fits in the 1750
+ * left on AB. Every admitted session asks min-bps = max-bps and the
+ * links carry what was reserved (9750 and 8250 < 10000 bit/s), so each
+ * gets its min-bps: delivered = min_bps x 1000 s within 1 %.
+ */
+static void test_path_delivered(void)
+{
+    world_report_t rep;
+    trace_reader_t *r = run_line(
+        "1100s", "10kbps", "10kbps", "hop",
+        PAIR("x", "A", "C", "4kbps", "3", "0s", "1000s")
+            PAIR("z", "A", "B", "1500bps", "1", "0s", "1000s"),
+        "path_rate", &rep);
+    const double want[4] = { 4000.0, 4000.0, 0.0, 1500.0 };
+    size_t n = 0;
+    double *st;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    st = col(r, "/sessions", "status", &n);
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    CU_ASSERT_EQUAL(st[2], ETSI004_QOS_NOT_MET);
+    CU_ASSERT_DOUBLE_EQUAL(SES(r, "offered_bps", 2), 1750.0 / (4224.0 / 4096.0), 1e-3);
+    for (size_t i = 0; i < 4; i++) {
+        if (i == 2)
+            continue;
+        CU_ASSERT_EQUAL(st[i], ETSI004_PEER_NOT_CONNECTED);
+        CU_ASSERT_TRUE(fabs(SES(r, "delivered_bits", i) - want[i] * 1000.0) <
+                       0.01 * want[i] * 1000.0);
+        CU_ASSERT_TRUE(SES(r, "rate_bps", i) >= 0.99 * want[i]);
+        CU_ASSERT_EQUAL(SES(r, "qos_met", i), SES(r, "rate_bps", i) >= want[i]);
+        CU_ASSERT_EQUAL(SES(r, "timeouts", i), 0);
+    }
+    free(st);
+    CU_ASSERT_TRUE(rep.accounts_close);
+    trace_reader_close(r);
+}
+
+/* A relayed pair whose path is cut (BC in a scheduled outage for its
+ * first minute, the only way from A to C) gets 4 at 10 s, with
+ * admission (a) or without (n); at 70 s they connect (b, m). */
+#define BARE(id, start)                                                                       \
+    "<etsi004 id='" id "' source='A' destination='C'><qos max-bps='1kbps'/><sessions "     \
+    "count='1' start='" start "' duration='1s'/></etsi004>"
+
+static void test_path_no_connection(void)
+{
+    world_report_t rep;
+    trace_reader_t *r = run(
+        "<scenario name='t' duration='2min' seed='3'><nodes><node id='A'/><node id='B'/>"
+        "<node id='C'/></nodes><links><link id='AB' a='A' b='B'>" GEN_10K STORE_BIG "</link>"
+        "<link id='BC' a='B' b='C'><generation model='constant' rate='10kbps' block='1s'>"
+        "<outage from='0s' to='1min'/></generation>" STORE_BIG "</link></links><apps>"
+        PAIR("a", "A", "C", "1kbps", "1", "10s", "1s") PAIR("b", "A", "C", "1kbps", "1", "70s",
+                                                            "1s")
+        BARE("n", "10s") BARE("m", "70s") "</apps></scenario>",
+        "path_cut", &rep);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(SES(r, "status", 0), ETSI004_NO_QKD_CONNECTION);
+    CU_ASSERT_EQUAL(SES(r, "hops", 0), 0);
+    CU_ASSERT_EQUAL(SES(r, "status", 1), ETSI004_PEER_NOT_CONNECTED);
+    CU_ASSERT_EQUAL(SES(r, "hops", 1), 2);
+    CU_ASSERT_EQUAL(SES(r, "status", 2), ETSI004_NO_QKD_CONNECTION);
+    CU_ASSERT_EQUAL(SES(r, "status", 3), ETSI004_PEER_NOT_CONNECTED);
+    CU_ASSERT_EQUAL(SES(r, "hops", 3), 0);   /* no admission: nothing reserved */
+    CU_ASSERT_EQUAL(SUM(r, "status_4", 0), 1);
+    trace_reader_close(r);
+}
+
 /* ------------------------------------------------------------ parts */
 
+/* The table on its own: all or none on a path, per-hop costs, the
+ * counter-proposal in session rate (left_i / cost_i), release. */
 static void test_admit_table(void)
 {
     etsi004_admit_t *a = etsi004_admit_create();
-    const uint32_t path[2] = { 3, 7 }, unknown[1] = { 9 };
+    const keysvc_hop_t path[2] = { { .link = 3, .cost = 1.0 }, { .link = 7, .cost = 1.0 } };
+    const keysvc_hop_t unknown[1] = { { .link = 9, .cost = 1.0 } };
+    const keysvc_hop_t costly[2] = { { .link = 3, .cost = 1.0 }, { .link = 7, .cost = 1.25 } };
     double left = -1, reserved = -1, mean = -1;
     sim_err_t err;
 
@@ -394,11 +565,19 @@ static void test_admit_table(void)
     CU_ASSERT_TRUE(etsi004_admit_state(a, 3, &reserved, &mean));
     CU_ASSERT_DOUBLE_EQUAL(reserved, 300.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(mean, 1000.0, 0);
-    /* an exact fit is admitted */
-    CU_ASSERT_TRUE(etsi004_admit_reserve(a, path, 2, 200.0, NULL));
+    /* with cost 1.25 on link 7, 200 left there carry a session of 160 */
+    CU_ASSERT_FALSE(etsi004_admit_reserve(a, costly, 2, 161.0, &left));
+    CU_ASSERT_DOUBLE_EQUAL(left, 160.0, 1e-3);
+    CU_ASSERT_TRUE(etsi004_admit_reserve(a, costly, 2, 160.0, NULL));   /* exact fit */
+    CU_ASSERT_TRUE(etsi004_admit_state(a, 7, &reserved, &mean));
+    CU_ASSERT_DOUBLE_EQUAL(reserved, 500.0, 1e-9);
+    CU_ASSERT_TRUE(etsi004_admit_state(a, 3, &reserved, &mean));
+    CU_ASSERT_DOUBLE_EQUAL(reserved, 460.0, 1e-9);
+    etsi004_admit_free(a, costly, 2, 160.0);
     etsi004_admit_free(a, path, 2, 300.0);
     CU_ASSERT_TRUE(etsi004_admit_state(a, 7, &reserved, &mean));
-    CU_ASSERT_DOUBLE_EQUAL(reserved, 200.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(reserved, 0.0, 1e-9);
+    CU_ASSERT_TRUE(etsi004_admit_reserve(a, path, 2, 500.0, NULL));   /* an exact fit again */
     CU_ASSERT_FALSE(etsi004_admit_reserve(a, unknown, 1, 1.0, &left));
     CU_ASSERT_FALSE(etsi004_admit_state(a, 9, &reserved, &mean));
     etsi004_admit_retain(a);
@@ -478,6 +657,41 @@ static void test_graphml_link(void)
     }
 }
 
+/* A relayed pair on a GraphML line A - B - C: its path's links have no
+ * <link> element, so admission on it is an input error naming the first
+ * link of the path. */
+static void test_graphml_path(void)
+{
+    static const char graphml[] =
+        "<?xml version='1.0'?><graphml xmlns='http://graphml.graphdrawing.org/xmlns'>"
+        "<graph edgedefault='undirected'><node id='A'/><node id='B'/><node id='C'/>"
+        "<edge source='A' target='B'/><edge source='B' target='C'/></graph></graphml>\n";
+    char path[256], out[512];
+    scn_t *scn = NULL;
+    world_t *w = NULL;
+    world_options_t opts = { 0 };
+    world_report_t rep;
+    sim_err_t err;
+
+    CU_ASSERT_EQUAL_FATAL(th_write_file("line.graphml", graphml, path, sizeof path), 0);
+    snprintf(out, sizeof out, "%s/graphml_path.h5", th_dir);
+    CU_ASSERT_EQUAL_FATAL(
+        th_load("<scenario name='t' duration='10s'><topology graphml='line.graphml'>"
+                "<link-defaults><generation model='constant' rate='1kbps'/><store "
+                "capacity='1Mb' min='0' threshold='0' initial='10kb'/></link-defaults>"
+                "</topology><apps><etsi004 id='g' source='A' destination='C' "
+                "admission='min'><qos max-bps='1kbps' min-bps='500bps'/><sessions "
+                "count='1'/></etsi004></apps></scenario>",
+                &scn, &err),
+        SIM_OK);
+    CU_ASSERT_EQUAL_FATAL(world_build(scn, &opts, &w, &err), SIM_OK);
+    th_expect_input_error(world_run(w, out, &rep, &err), &err,
+                          "admission needs the mean rate of link 'A-B' on the pair's path",
+                          "s.xml:1:");
+    world_destroy(w);
+    scn_free(scn);
+}
+
 int main(void)
 {
     static const th_test_t tests[] = {
@@ -491,9 +705,13 @@ int main(void)
         { "QoS met against the closed form", test_qos_closed_form },
         { "delivered = min(supply, demand)", test_min_supply_demand },
         { "TTL expiry and Poisson openings", test_ttl_and_openings },
+        { "admission along a relayed path (hop, xor-dest)", test_path_admission },
+        { "relayed sessions get their min-bps", test_path_delivered },
+        { "status 4: a relayed pair's path cut", test_path_no_connection },
         { "admission table", test_admit_table },
         { "bad input", test_bad_input },
         { "GraphML link: no admission", test_graphml_link },
+        { "GraphML path: no admission", test_graphml_path },
         { NULL, NULL },
     };
     return th_main("etsi004", tests);
