@@ -107,6 +107,7 @@ typedef struct etsi014_config {
     int64_t retry_cap;      /* ns: the longest back-off */
     uint64_t max_retries;   /* 0: no limit */
     etsi014_fallback_t fallback;
+    int64_t fallback_delay; /* ns added to the answer of a request served a fallback key */
     uint64_t unaddressed_every;   /* 0: never */
     uint32_t extra[ETSI014_MAX_SLAVES];   /* node indices of additional slaves */
     size_t nextra;
@@ -178,7 +179,9 @@ typedef struct etsi014 {
     etsi014_config_t cfg;
     arrival_t *arrivals;        /* owned */
     arrival_t *status;          /* owned; NULL without <get-status> */
-    keysvc_pair_t extra_key[ETSI014_MAX_SLAVES];   /* additional slaves' bindings */
+    keysvc_pair_t extra_key[ETSI014_MAX_SLAVES];   /* additional slaves' bindings (nodes
+                                                       next to the master's) */
+    keysvc_send_t extra_send[ETSI014_MAX_SLAVES];  /* the others': key relay (remote set) */
     trace_table_t *log;         /* /requests, borrowed from the trace; NULL: no log */
     trace_table_t *status_log;  /* /status, borrowed */
     client_output_t out;        /* what the log keeps */
