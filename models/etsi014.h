@@ -31,9 +31,14 @@
  * (stream "app/<id>/status") from the master or the slave and is answered
  * 200 with every field of the standard's "Status" data format. An
  * additional slave's key comes from the link between the master's node and
- * its own (the key service binding env->bind makes); if any slave's key
- * is short the request gets 503 and what was taken for the others is
- * given up (discarded_bits).
+ * its own when they share one (the key service binding env->bind makes);
+ * if any such slave's key is short the request gets 503 and what was taken
+ * for the others is given up (discarded_bits). An additional slave on a
+ * node that shares no link with the master's is sent each grant's keys by
+ * the key service (env->bind_send, keysvc_send: key relay); its KME knows
+ * the key IDs once they arrive (400 unknown key IDs before, asked again
+ * as for key_sync_delay; a final 400 if the relay lost them). A request
+ * served a fallback key is answered fallback_delay later.
  *
  * It is the client kind "etsi014" (client.h): it gets its key through the
  * key service (keysvc.h) and owns the tables /requests, /status and the
