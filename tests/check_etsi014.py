@@ -26,7 +26,9 @@ claims, or checks a closed-form result.
       link with the master get the master's key IDs by key relay, after
       the relay's latency (h x (hop-delay + 100 us)), answered 400 unknown
       key IDs before; relay key spent per link and per flow = jobs x hops x
-      (N + T); PQC fallback answers take kme-delay + fallback-delay.
+      (N + T); PQC fallback answers take kme-delay + fallback-delay, and
+      Little's law holds when they interleave with 200s; a relay job cut
+      by an outage gives its slave a final 400 (slave_failed).
   check_etsi014.py same-gets A B
       the master GET_KEYs (times, sizes, apps) of two traces are identical
       (a change to another process left the arrivals' draws alone).
@@ -263,6 +265,7 @@ def slaves(path):
            "line: slave_ok = 3 grants, unknown_ids counted")
     flows = f["summary/flows"][()]
     send = flows[flows["kind"] == 3]
+    send = send[send["src"] == node["A"]]
     expect(len(send) == 2, "line: two SEND flows (C and D)")
     for x in send:
         hops = {node["C"]: 2, node["D"]: 3}[int(x["dst"])]
@@ -281,6 +284,35 @@ def slaves(path):
                                   int(x["t_response"]) - int(x["t_first"]) == 42_000_000
                                   for x in pqc),
            "slow-pqc: every request a PQC fallback answered kme-delay + fallback-delay later")
+    check_summary_counts(f, app["cut"], "cut")
+    cg = [x for x in rows(f, app["cut"], GET_KEY) if x["status"] == 200]
+    cf = rows(f, app["cut"], FETCH)
+    down = [x for x in cg if 8_100_000_000 <= int(x["t_request"]) < 12_100_000_000]
+    for g in cg:
+        t = int(g["t_request"])
+        mine = cf[(cf["node"] == node["J"]) & (cf["key_stream"] == g["key_stream"]) &
+                  (cf["key_offset"] == g["key_offset"])]
+        lost = 8_100_000_000 <= t < 12_100_000_000
+        want = [(t + ASK_NS, 400)] if lost else [(t + ASK_NS * k, 400) for k in (1, 2, 3, 4, 5)] + [(t + 6 * ASK_NS, 200)]
+        expect([(int(x["t_request"]), int(x["status"])) for x in mine] == want,
+               f"cut: slave J for the grant at {t}: {[(int(x['t_request']), int(x['status'])) for x in mine]}")
+    sc = summary(f, app["cut"])
+    cflow = flows[(flows["kind"] == 3) & (flows["dst"] == node["J"])]
+    expect(len(down) == 20 and sc["slave_failed"] == len(down) and sc["slave_ok"] == 2 * len(cg) - len(down) and
+           len(cflow) == 1 and cflow[0]["cut"] == len(down) and cflow[0]["done"] == len(cg) - len(down) and
+           cflow[0]["stranded"] == 0,
+           f"cut: {len(down)} grants in the outage, slave_failed {sc['slave_failed']}, flow {cflow}")
+    mixed = finals(rows(f, app["mixed-pqc"], GET_KEY))
+    lat = [int(x["t_response"]) - int(x["t_first"]) for x in mixed]
+    expect(all(d == (2_000_000 if x["status"] == 200 else 42_000_000) for d, x in zip(lat, mixed)) and
+           count(np.array(mixed), 200) > 50 and count(np.array(mixed), 503) > 50,
+           "mixed-pqc: 200s after kme-delay, fallbacks after kme-delay + fallback-delay")
+    T = duration(f)
+    lam_w = len(mixed) / T * np.mean(lat) / 1e9
+    L = float(summary(f, app["mixed-pqc"])["mean_in_system"])
+    print(f"mixed-pqc: L {L:.6f}, lambda W {lam_w:.6f} ({100 * (L / lam_w - 1):+.3f} %)")
+    expect(abs(L / lam_w - 1) <= 0.02, f"mixed-pqc: Little's law: L = {L} but lambda W = {lam_w}")
+    check_summary_counts(f, app["mixed-pqc"], "mixed-pqc")
     sp = summary(f, app["slow-pqc"])
     expect(abs(sp["mean_latency_s"] - 0.042) < 1e-12 and abs(sp["latency_p99_s"] - 0.042) < 1e-12,
            f"slow-pqc: latency statistics {sp['mean_latency_s']}, {sp['latency_p99_s']} != 0.042 s")
