@@ -13,11 +13,10 @@
  * KME send key to another node's KME on demand (keysvc_bind_send,
  * keysvc_send: an ETSI 014 additional slave on a node that shares no link
  * with the master), which the remote binder carries (key relay). Other
- * models (key relay)
- * take key from a link's design for their own purpose with keysvc_take
- * (cause RELAYED) after asking keysvc_available how much it could give; a
- * design that cannot give key that way is refused at set-up by
- * keysvc_can_take, naming the link and the reason.
+ * models (key relay) take key from a link's design for their own purpose
+ * with keysvc_take (cause RELAYED) after asking keysvc_available how much
+ * it could give; a design that cannot give key that way is refused at
+ * set-up by keysvc_can_take, naming the link and the reason.
  *
  * Units: bits, ns. Ownership: the service borrows the topology and the
  * links' storage instances (the world's), which must outlive it; it owns
