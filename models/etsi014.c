@@ -34,7 +34,11 @@ typedef struct etsi014_pending {
     uint64_t key_stream, key_offset;
     uint64_t number, size;
     keysvc_grant_t grant;        /* SLAVE: the master's GET_KEY, for the fetch */
-    int64_t t_known;             /* SLAVE: ns, when its KME knows the key IDs */
+    int64_t t_known;             /* SLAVE: ns, when its KME knows the key IDs (a relayed
+                                    slave: INT64_MAX until the key arrives) */
+    int64_t t_sync;              /* SLAVE, relayed: ns, grant + key-sync-delay */
+    bool relayed;                /* SLAVE: an additional slave whose key is relayed */
+    bool lost;                   /* relayed: the key will never arrive */
     int64_t t_first;             /* RETRY: ns, when the request first came */
     uint32_t attempt;            /* RETRY: the attempt it makes */
     struct etsi014_pending *prev, *next;
@@ -88,8 +92,11 @@ static int etsi014_parse_policies(const scn_elem_t *e, etsi014_config_t *cfg, si
         (rc = scn_attr_time(e, "retry-cap", false, &cfg->retry_cap, err)) != SIM_OK ||
         (rc = scn_attr_uint(e, "max-retries", false, &cfg->max_retries, err)) != SIM_OK ||
         (rc = scn_attr_enum(e, "fallback", false, etsi014_fallbacks, &fallback, err)) !=
-            SIM_OK)
+            SIM_OK ||
+        (rc = scn_attr_time(e, "fallback-delay", false, &cfg->fallback_delay, err)) != SIM_OK)
         return rc;
+    if (cfg->fallback_delay < 0)
+        return scn_error(e, err, "attribute 'fallback-delay': must not be negative");
     cfg->retry = (etsi014_retry_t)retry;
     cfg->fallback = (etsi014_fallback_t)fallback;
     if (cfg->retry != ETSI014_RETRY_NONE && cfg->retry_delay <= 0)
@@ -152,10 +159,20 @@ static void etsi014_occ_advance(etsi014_occupancy_t *o, int64_t now)
     o->t_last = now;
 }
 
-/* A request leaves the system at `when` (ns; never before an earlier push). */
+/* The ring position of the i-th pending departure (i <= count < cap): a
+ * compare instead of a division, once or more a request. */
+static size_t etsi014_occ_at(const etsi014_occupancy_t *o, size_t i)
+{
+    const size_t j = o->head + i;
+    return j >= o->cap ? j - o->cap : j;
+}
+
+/* A request leaves the system at `when` (ns; not before the time of the
+ * push: a fallback-delay may put it after later requests' departures, so
+ * it is inserted in order from the tail). */
 static int etsi014_occ_depart(etsi014_occupancy_t *o, int64_t when, sim_err_t *err)
 {
-    size_t tail;
+    size_t k;
 
     if (o->count == o->cap) {
         const size_t cap = o->cap == 0 ? 16 : 2 * o->cap;
@@ -169,8 +186,9 @@ static int etsi014_occ_depart(etsi014_occupancy_t *o, int64_t when, sim_err_t *e
         o->head = 0;
         o->cap = cap;
     }
-    tail = o->head + o->count;
-    o->departures[tail >= o->cap ? tail - o->cap : tail] = when;
+    for (k = o->count; k > 0 && o->departures[etsi014_occ_at(o, k - 1)] > when; k--)
+        o->departures[etsi014_occ_at(o, k)] = o->departures[etsi014_occ_at(o, k - 1)];
+    o->departures[etsi014_occ_at(o, k)] = when;
     o->count++;
     return SIM_OK;
 }
@@ -262,7 +280,9 @@ static void etsi014_slave_request(etsi014_t *app, etsi014_pending_t *p, int64_t 
             etsi014_fail(app, &err);
         return;
     }
-    if (keysvc_fetch(p->pair, &p->grant, now, &ok, &err) != SIM_OK) {
+    if (p->relayed) {   /* the relayed key is at its KME, or lost on the way */
+        ok = !p->lost;
+    } else if (keysvc_fetch(p->pair, &p->grant, now, &ok, &err) != SIM_OK) {
         etsi014_fail(app, &err);
         etsi014_pending_free(app, p);
         return;
@@ -337,6 +357,37 @@ static int etsi014_schedule_slave(etsi014_t *app, const keysvc_pair_t *pair, uin
     return etsi014_pend(app, p, now + app->cfg.kme_delay + app->cfg.slave_delay, err);
 }
 
+/* keysvc_sent_fn: a relayed additional slave's key reached its KME (or
+ * never will): its KME knows the key IDs from then on (not before the
+ * key-sync-delay). p is in the pending list until then (its fetches
+ * before are answered 400 and asked again). */
+static void etsi014_on_sent(void *arg, int64_t now, bool delivered)
+{
+    etsi014_pending_t *p = arg;
+    p->t_known = now > p->t_sync ? now : p->t_sync;
+    p->lost = !delivered;
+}
+
+/* Schedules the GET_KEY_WITH_KEY_IDS of additional slave k, whose node
+ * shares no link with the master's, and has the master's KME send it the
+ * granted keys (key_bits) over the key relay; ids: the master's grant. */
+static int etsi014_send_slave(etsi014_t *app, size_t k, const keysvc_grant_t *ids,
+                              uint64_t size, uint64_t key_bits, int64_t now, sim_err_t *err)
+{
+    etsi014_pending_t *p = etsi014_pending_new(app);
+    if (p == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    *p = (etsi014_pending_t){
+        .kind = ETSI014_PENDING_SLAVE, .node = app->cfg.extra[k], .bits = key_bits,
+        .key_stream = ids->key_stream, .key_offset = ids->key_offset,
+        .number = app->cfg.number, .size = size, .t_known = INT64_MAX,
+        .t_sync = now + app->cfg.key_sync_delay, .relayed = true,
+    };
+    if (etsi014_pend(app, p, now + app->cfg.kme_delay + app->cfg.slave_delay, err) != SIM_OK)
+        return SIM_ERR_RUN;
+    return keysvc_send(&app->extra_send[k], key_bits, now, etsi014_on_sent, p, err);
+}
+
 /* Gives back what the first n grants of a refused request took: the key
  * service cannot return key, so the reserved keys are fetched at once and
  * counted as discarded by the app. */
@@ -352,22 +403,25 @@ static int etsi014_discard(etsi014_t *app, const keysvc_pair_t *const *pairs,
     return SIM_OK;
 }
 
-/* Serves an accepted GET_KEY: key for the slave and every additional slave,
- * or none (503). On a grant, schedules each slave's GET_KEY_WITH_KEY_IDS. */
+/* Serves an accepted GET_KEY: key for the slave and every additional slave
+ * on a node next to the master's, or none (503); on a grant, the keys are
+ * sent over the key relay to every other additional slave, and each
+ * slave's GET_KEY_WITH_KEY_IDS is scheduled. */
 static uint32_t etsi014_serve(etsi014_t *app, uint64_t size, int64_t now,
                               etsi014_record_t *rec, sim_err_t *err)
 {
     const keysvc_pair_t *pairs[ETSI014_MAX_SLAVES + 1];
     uint32_t nodes[ETSI014_MAX_SLAVES + 1];
     keysvc_grant_t g[ETSI014_MAX_SLAVES + 1];
-    const size_t n = 1 + app->cfg.nextra;
+    size_t n = 1;
 
     pairs[0] = &app->base.key;
     nodes[0] = app->base.slave;
-    for (size_t i = 1; i < n; i++) {
-        pairs[i] = &app->extra_key[i - 1];
-        nodes[i] = app->cfg.extra[i - 1];
-    }
+    for (size_t k = 0; k < app->cfg.nextra; k++)
+        if (app->extra_send[k].remote == NULL) {
+            pairs[n] = &app->extra_key[k];
+            nodes[n++] = app->cfg.extra[k];
+        }
     for (size_t i = 0; i < n; i++) {
         if (keysvc_get_key(pairs[i], size, app->cfg.number, now, &g[i], err) != SIM_OK)
             return ETSI014_UNAVAILABLE;
@@ -383,6 +437,11 @@ static uint32_t etsi014_serve(etsi014_t *app, uint64_t size, int64_t now,
     for (size_t i = 0; i < n; i++)
         if (etsi014_schedule_slave(app, pairs[i], nodes[i], &g[i], &g[0], size, now,
                                    ETSI014_PENDING_SLAVE, err) != SIM_OK)
+            return ETSI014_OK;
+    for (size_t k = 0; k < app->cfg.nextra; k++)
+        if (app->extra_send[k].remote != NULL &&
+            etsi014_send_slave(app, k, &g[0], size, app->cfg.number * size, now, err) !=
+                SIM_OK)
             return ETSI014_OK;
     if (app->cfg.unaddressed_every > 0 &&
         (app->base.outcomes.ok + 1) % app->cfg.unaddressed_every == 0)
@@ -446,18 +505,21 @@ static int etsi014_add_latency(etsi014_t *app, double seconds, sim_err_t *err)
 }
 
 /* The final answer of a master request: counted, timed, and after a 503
- * served a fallback key when the app has one. */
+ * served a fallback key when the app has one, answered fallback-delay
+ * later (the non-ITS key exchange). */
 static int etsi014_finish(etsi014_t *app, etsi014_record_t *rec, sim_err_t *err)
 {
-    const double latency = (double)(rec->t_response - rec->t_first);
+    double latency;
 
     if (rec->status == ETSI014_UNAVAILABLE &&
         (app->cfg.fallback == ETSI014_FALLBACK_PQC ||
          (app->cfg.fallback == ETSI014_FALLBACK_KDF && app->stats.bits > 0))) {
         rec->fallback = app->cfg.fallback;
+        rec->t_response += app->cfg.fallback_delay;
         app->stats.fallback++;
         app->stats.fallback_bits += rec->number * rec->size;
     }
+    latency = (double)(rec->t_response - rec->t_first);
     client_count(&app->base, rec->status);
     app->stats.bits += rec->bits;
     app->stats.latency_sum_ns += latency;
@@ -612,7 +674,8 @@ static void etsi014_destroy(client_t *c)
     free(app);
 }
 
-/* <additional-slave node="..."/> children: bound like the slave. */
+/* <additional-slave node="..."/> children: bound like the slave when the
+ * master's node and theirs share a link, else sent the keys by relay. */
 static int etsi014_read_slaves(const client_env_t *env, const scn_elem_t *e, etsi014_t *app,
                                sim_err_t *err)
 {
@@ -633,8 +696,13 @@ static int etsi014_read_slaves(const client_env_t *env, const scn_elem_t *e, ets
         for (size_t i = 0; i < cfg->nextra; i++)
             if (cfg->extra[i] == node)
                 return scn_error(s, err, "node '%s' is named twice", env->node_id(env, node));
-        if ((rc = env->bind(env, s, c->id, c->master, node, cfg->size, cfg->number, c->rate,
-                            &app->extra_key[cfg->nextra], err)) != SIM_OK)
+        if (env->adjacent(env, c->master, node))
+            rc = env->bind(env, s, c->id, c->master, node, cfg->size, cfg->number, c->rate,
+                           &app->extra_key[cfg->nextra], err);
+        else   /* the master's KME sends it the keys over the key relay */
+            rc = env->bind_send(env, s, c->id, c->master, node, cfg->size * cfg->number,
+                                c->rate, &app->extra_send[cfg->nextra], err);
+        if (rc != SIM_OK)
             return rc;
         cfg->extra[cfg->nextra++] = node;
     }

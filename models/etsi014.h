@@ -31,9 +31,14 @@
  * (stream "app/<id>/status") from the master or the slave and is answered
  * 200 with every field of the standard's "Status" data format. An
  * additional slave's key comes from the link between the master's node and
- * its own (the key service binding env->bind makes); if any slave's key
- * is short the request gets 503 and what was taken for the others is
- * given up (discarded_bits).
+ * its own when they share one (the key service binding env->bind makes);
+ * if any such slave's key is short the request gets 503 and what was taken
+ * for the others is given up (discarded_bits). An additional slave on a
+ * node that shares no link with the master's is sent each grant's keys by
+ * the key service (env->bind_send, keysvc_send: key relay); its KME knows
+ * the key IDs once they arrive (400 unknown key IDs before, asked again
+ * as for key_sync_delay; a final 400 if the relay lost them). A request
+ * served a fallback key is answered fallback_delay later.
  *
  * It is the client kind "etsi014" (client.h): it gets its key through the
  * key service (keysvc.h) and owns the tables /requests, /status and the
@@ -108,6 +113,7 @@ typedef struct etsi014_config {
     int64_t retry_cap;      /* ns: the longest back-off */
     uint64_t max_retries;   /* 0: no limit */
     etsi014_fallback_t fallback;
+    int64_t fallback_delay; /* ns added to the answer of a request served a fallback key */
     uint64_t unaddressed_every;   /* 0: never */
     uint32_t extra[ETSI014_MAX_SLAVES];   /* node indices of additional slaves */
     size_t nextra;
@@ -188,9 +194,11 @@ typedef struct etsi014 {
     qset_t latencies;           /* s, of every master request's final answer */
     struct etsi014_pending *pending;   /* slave requests and retries not yet made */
     struct etsi014_pending *spare;     /* done with, kept for reuse (owned) */
-    /* Last: 640 bytes that most apps never touch, kept off the lines
+    /* Last: the bindings that most apps never touch, kept off the lines
      * every request reads. */
-    keysvc_pair_t extra_key[ETSI014_MAX_SLAVES];   /* additional slaves' bindings */
+    keysvc_pair_t extra_key[ETSI014_MAX_SLAVES];   /* additional slaves' bindings (nodes
+                                                       next to the master's) */
+    keysvc_send_t extra_send[ETSI014_MAX_SLAVES];  /* the others': key relay (remote set) */
 } etsi014_t;
 
 /* Reads the <etsi014> element's attributes and its <arrivals> child. */

@@ -89,6 +89,29 @@ int keysvc_bind(keysvc_t *ks, uint32_t app, const char *id, uint32_t master, uin
     return SIM_OK;
 }
 
+bool keysvc_adjacent(const keysvc_t *ks, uint32_t a, uint32_t b)
+{
+    size_t edge = 0;
+    return topo_edge_between(ks->topo, a, b, &edge) && edge < ks->nlinks;
+}
+
+int keysvc_bind_send(keysvc_t *ks, uint32_t app, const char *id, uint32_t src, uint32_t dst,
+                     uint64_t bits, double rate, keysvc_send_t *out, sim_err_t *err)
+{
+    *out = (keysvc_send_t){ .remote = NULL };
+    if (ks->remote == NULL || ks->remote->bind_send == NULL)
+        return sim_err_set(err, SIM_ERR_INPUT, "no key relay is set up to carry key there");
+    out->remote = ks->remote;
+    return ks->remote->bind_send(ks->remote_ctx, app, id, src, dst, bits, rate, &out->rsend,
+                                 err);
+}
+
+int keysvc_send(const keysvc_send_t *s, uint64_t bits, int64_t now, keysvc_sent_fn fn,
+                void *arg, sim_err_t *err)
+{
+    return s->remote->send(s->rsend, bits, now, fn, arg, err);
+}
+
 /* Counted per link in one pass, filled in a second: O(links + clients). */
 int keysvc_finish(keysvc_t *ks, sim_err_t *err)
 {

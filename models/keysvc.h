@@ -9,11 +9,14 @@
  * storage.h says); when they do not, the pair goes to the remote binder
  * (keysvc_set_remote: key relay, models/relay.h), which serves it from a
  * global key store at its two nodes filled by relayed key. Without a
- * remote binder such a pair is an input error. Other models (key relay)
- * take key from a link's design for their own purpose with keysvc_take
- * (cause RELAYED) after asking keysvc_available how much it could give; a
- * design that cannot give key that way is refused at set-up by
- * keysvc_can_take, naming the link and the reason.
+ * remote binder such a pair is an input error. A client may also have its
+ * KME send key to another node's KME on demand (keysvc_bind_send,
+ * keysvc_send: an ETSI 014 additional slave on a node that shares no link
+ * with the master), which the remote binder carries (key relay). Other
+ * models (key relay) take key from a link's design for their own purpose
+ * with keysvc_take (cause RELAYED) after asking keysvc_available how much
+ * it could give; a design that cannot give key that way is refused at
+ * set-up by keysvc_can_take, naming the link and the reason.
  *
  * Units: bits, ns. Ownership: the service borrows the topology and the
  * links' storage instances (the world's), which must outlive it; it owns
@@ -61,10 +64,22 @@ typedef struct keysvc_hop {
                              to the pair (>= 1; 1 on the pair's own link) */
 } keysvc_hop_t;
 
+/* Told, at `now`, that key sent with keysvc_send reached its destination's
+ * KME (delivered true) or never will (false: its path was cut, or
+ * admission refused it). Not told when the run ends first. */
+typedef void (*keysvc_sent_fn)(void *arg, int64_t now, bool delivered);
+
+/* Where a client's KME sends key on demand (keysvc_bind_send). */
+typedef struct keysvc_send {
+    const keysvc_remote_t *remote;   /* the remote binder that carries it */
+    void *rsend;                     /* its handle (the binder's, it frees it) */
+} keysvc_send_t;
+
 /* Serves the pairs whose nodes share no link (key relay). The handle a
  * bind returns is the binder's (it frees it); get_key and fetch have the
  * meaning of keysvc_get_key and keysvc_fetch, path that of keysvc_path
- * (may be NULL: the binder cannot say). */
+ * (may be NULL: the binder cannot say), bind_send and send those of
+ * keysvc_bind_send and keysvc_send. */
 struct keysvc_remote {
     /* SIM_ERR_INPUT when the pair cannot be served (no path: the message
      * says why; the caller names the pair and where). */
@@ -75,6 +90,10 @@ struct keysvc_remote {
     int (*fetch)(void *rpair, const keysvc_grant_t *g, int64_t now, bool *ok,
                  sim_err_t *err);
     int (*path)(void *rpair, int64_t now, keysvc_hop_t **hops, size_t *n, sim_err_t *err);
+    int (*bind_send)(void *ctx, uint32_t app, const char *id, uint32_t src, uint32_t dst,
+                     uint64_t bits, double rate, void **rsend, sim_err_t *err);
+    int (*send)(void *rsend, uint64_t bits, int64_t now, keysvc_sent_fn fn, void *arg,
+                sim_err_t *err);
 };
 
 /* A service over nlinks links (storages[i] is link i's design, its fields
@@ -95,6 +114,25 @@ void keysvc_set_remote(keysvc_t *ks, const keysvc_remote_t *ops, void *ctx);
 int keysvc_bind(keysvc_t *ks, uint32_t app, const char *id, uint32_t master, uint32_t slave,
                 uint64_t size, uint64_t number, double rate, keysvc_pair_t *pair,
                 sim_err_t *err);
+
+/* Whether nodes a and b share a QKD link (a pair of them is served by its
+ * design; key between them needs no relay). */
+bool keysvc_adjacent(const keysvc_t *ks, uint32_t a, uint32_t b);
+
+/* Binds key that client `app` (id) has its KME at src send to the KME at
+ * dst on demand, `bits` per send at `rate` sends/s (the demand the relay's
+ * schedulers see), to the remote binder. SIM_ERR_INPUT when no remote
+ * binder is set up or it cannot reach dst (the message says why; the
+ * caller names the client and where). */
+int keysvc_bind_send(keysvc_t *ks, uint32_t app, const char *id, uint32_t src, uint32_t dst,
+                     uint64_t bits, double rate, keysvc_send_t *out, sim_err_t *err);
+
+/* Sends `bits` of key from s's src to its dst at `now` (the remote binder
+ * spends link key on the way, as its method says); fn(arg, when,
+ * delivered) is told once when it arrives or is lost (possibly before
+ * this returns). An error return (SIM_ERR_RUN) means the run must stop. */
+int keysvc_send(const keysvc_send_t *s, uint64_t bits, int64_t now, keysvc_sent_fn fn,
+                void *arg, sim_err_t *err);
 
 /* After the last bind: gives every link's design its list of clients
  * (storage_link_t.apps, in bind order), ready for storage_setup. */

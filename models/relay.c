@@ -95,6 +95,8 @@ static int relay_job_end(relay_t *r, relay_job_t *j, relay_outcome_t o, int64_t 
     f->refused += o == RELAY_REFUSED;
     if (f->gs != NULL)
         f->inflight -= j->bits;
+    if (j->notify != NULL && o != RELAY_STRANDED && o != RELAY_WAITING)
+        j->notify(j->notify_arg, now, o == RELAY_DONE);
     rc = relay_log_job(r, j, o, now, err);
     relay_live_remove(r, j);
     relay_job_free(j);
@@ -213,6 +215,12 @@ static int relay_job_route(relay_t *r, relay_job_t *j, uint32_t from, int64_t no
 /* A new job of `bits` for flow f at `now`. */
 int relay_job_start(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now, sim_err_t *err)
 {
+    return relay_job_start_notify(r, f, bits, now, NULL, NULL, err);
+}
+
+int relay_job_start_notify(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now,
+                           keysvc_sent_fn fn, void *arg, sim_err_t *err)
+{
     relay_job_t *j = calloc(1, sizeof *j);
     bool found = false;
     int rc;
@@ -220,7 +228,7 @@ int relay_job_start(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now, sim
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     *j = (relay_job_t){ .flow = f, .id = r->njobs++, .bits = bits, .enqueued = now,
                         .e2e = f->sf.guaranteed || r->cfg.mode == RELAY_END_TO_END,
-                        .seq = f->jobs++ };
+                        .seq = f->jobs++, .notify = fn, .notify_arg = arg };
     relay_live_add(r, j);
     if (f->gs != NULL)
         f->inflight += bits;
@@ -615,7 +623,8 @@ int relay_start(relay_t *r, sim_err_t *err)
     r->running = true;
     for (size_t i = 0; i < r->nflows; i++) {
         relay_flow_t *f = r->flows[i];
-        if (f->kind == RELAY_FLOW_GLOBAL && gstore_config(f->gs)->supply != GSTORE_DDKA)
+        if (f->kind == RELAY_FLOW_SEND ||
+            (f->kind == RELAY_FLOW_GLOBAL && gstore_config(f->gs)->supply != GSTORE_DDKA))
             continue;
         if (f->start > r->env.ctx->end)
             continue;
@@ -666,11 +675,21 @@ static int relay_remote_fetch(void *rpair, const keysvc_grant_t *g, int64_t now,
     return gstore_fetch(f->gs, 1, g->bits, err);
 }
 
+/* keysvc_remote_t.send: one job of `bits` for a SEND flow. */
+static int relay_remote_send(void *rsend, uint64_t bits, int64_t now, keysvc_sent_fn fn,
+                             void *arg, sim_err_t *err)
+{
+    relay_flow_t *f = rsend;
+    return relay_job_start_notify(f->relay, f, bits, now, fn, arg, err);
+}
+
 const keysvc_remote_t relay_remote = {
     .bind = relay_bind_pair,
     .get_key = relay_remote_get_key,
     .fetch = relay_remote_fetch,
     .path = relay_pair_path,
+    .bind_send = relay_bind_send,
+    .send = relay_remote_send,
 };
 
 /* ------------------------------------------------------------ life */

@@ -7,8 +7,11 @@
  * (docs/models.md, "Key relay"; docs/architecture.md, "Relay layer").
  *
  * A flow is one demand: a <demand> of <relay> (a rate: continuous; an
- * amount: one-time) or a client pair whose nodes share no link (bound
- * through keysvc_set_remote and served from a global store, gstore.h).
+ * amount: one-time), a client pair whose nodes share no link (bound
+ * through keysvc_set_remote and served from a global store, gstore.h),
+ * or key a client's KME sends to another node on demand (keysvc_send, an
+ * ETSI 014 additional slave: one job per send, the client told when it
+ * arrives or is lost).
  * A flow's key moves in jobs of `job` bits; each job follows a path from
  * route_find (route.h) and needs key on each hop: the hop waits in the
  * scheduler of its link (sched.h; one instance per link, the policy of

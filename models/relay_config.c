@@ -323,6 +323,36 @@ out:
     return rc;
 }
 
+/* keysvc_remote_t.bind_send: key a client's KME at src sends to dst on
+ * demand becomes a flow whose jobs are its sends (one job per send, of its
+ * bits; none of its own: relay_start leaves it alone). */
+int relay_bind_send(void *ctx, uint32_t app, const char *id, uint32_t src, uint32_t dst,
+                    uint64_t bits, double rate, void **rsend, sim_err_t *err)
+{
+    relay_t *r = ctx;
+    relay_flow_t *f = NULL;
+    sim_err_t why;
+    int rc;
+    (void)app;
+
+    *rsend = NULL;
+    if ((rc = route_check(r->route, src, dst, &why)) != SIM_OK)
+        return sim_err_set(err, rc, "have no path of QKD links between them (%s): key relay "
+                           "cannot carry key there", why.msg);
+    if ((rc = relay_add_flow(r, &f, err)) != SIM_OK)
+        return rc;
+    f->id = id;
+    f->kind = RELAY_FLOW_SEND;
+    f->src = src;
+    f->dst = dst;
+    f->job_bits = bits > 0 ? bits : 1;
+    f->demand = rate * (double)bits;
+    f->rate = f->demand;
+    f->sf.rate = f->demand;
+    *rsend = f;
+    return SIM_OK;
+}
+
 /* Every <global> names a client pair that the relay serves. */
 int relay_check_globals(relay_t *r, sim_err_t *err)
 {

@@ -17,7 +17,8 @@
 typedef enum relay_flow_kind {
     RELAY_FLOW_RATE = 0,    /* continuous demand: a rate */
     RELAY_FLOW_AMOUNT = 1,  /* one-time demand: an amount */
-    RELAY_FLOW_GLOBAL = 2   /* a client pair served from a global store */
+    RELAY_FLOW_GLOBAL = 2,  /* a client pair served from a global store */
+    RELAY_FLOW_SEND = 3     /* key a client's KME sends on demand (keysvc_send) */
 } relay_flow_kind_t;
 
 typedef struct relay relay_t;
@@ -76,6 +77,8 @@ typedef struct relay_job {
     bool arg_done;             /* its delivery is scheduled */
     int64_t enqueued;          /* ns */
     uint64_t spent;            /* link key spent, bits once per link */
+    keysvc_sent_fn notify;     /* SEND: told when it ends during the run; NULL: none */
+    void *notify_arg;
     struct relay_job *lnext, *lprev;   /* the live list */
 } relay_job_t;
 
@@ -129,6 +132,10 @@ extern const keysvc_remote_t relay_remote;
 
 /* relay.c */
 int relay_job_start(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now, sim_err_t *err);
+/* The same, telling fn(arg, ...) when the job is delivered, cut or
+ * refused during the run (not when the run ends first). */
+int relay_job_start_notify(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now,
+                           keysvc_sent_fn fn, void *arg, sim_err_t *err);
 int relay_end_run(relay_t *r, int64_t end, sim_err_t *err);
 uint64_t relay_hop_cost(relay_method_t m, uint64_t bits, uint64_t tag, uint32_t i);
 int relay_flow_on_link(relay_t *r, relay_flow_t *f, uint32_t l, bool *ok, sim_err_t *err);
@@ -137,6 +144,8 @@ int relay_flow_on_link(relay_t *r, relay_flow_t *f, uint32_t l, bool *ok, sim_er
 int relay_bind_pair(void *ctx, uint32_t app, const char *id, uint32_t master, uint32_t slave,
                     uint64_t size, uint64_t number, double rate, void **rpair, sim_err_t *err);
 int relay_pair_path(void *rpair, int64_t now, keysvc_hop_t **hops, size_t *n, sim_err_t *err);
+int relay_bind_send(void *ctx, uint32_t app, const char *id, uint32_t src, uint32_t dst,
+                    uint64_t bits, double rate, void **rsend, sim_err_t *err);
 int relay_check_globals(relay_t *r, sim_err_t *err);
 int relay_check_path(relay_t *r, relay_flow_t *f, sim_err_t *err);
 int relay_make_scheds(relay_t *r, sim_err_t *err);

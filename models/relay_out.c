@@ -146,7 +146,7 @@ static int relay_code_names(trace_t *trace, const char *obj, const char *attr,
 }
 
 static const char *const relay_outcomes[] = { "DONE", "STRANDED", "CUT", "REFUSED", "WAITING" };
-static const char *const relay_kinds[] = { "RATE", "AMOUNT", "GLOBAL" };
+static const char *const relay_kinds[] = { "RATE", "AMOUNT", "GLOBAL", "SEND" };
 const char *relay_outcome_name(relay_outcome_t o)
 {
     return (unsigned)o < NFIELDS(relay_outcomes) ? relay_outcomes[o] : "?";

@@ -44,6 +44,27 @@ static int world_env_bind(const client_env_t *env, const scn_elem_t *e, const ch
     return SIM_OK;
 }
 
+static bool world_env_adjacent(const client_env_t *env, uint32_t a, uint32_t b)
+{
+    const world_t *w = env->world;
+    return keysvc_adjacent(w->keys, a, b);
+}
+
+static int world_env_bind_send(const client_env_t *env, const scn_elem_t *e, const char *id,
+                               uint32_t src, uint32_t dst, uint64_t bits, double rate,
+                               keysvc_send_t *out, sim_err_t *err)
+{
+    const world_t *w = env->world;
+    sim_err_t why;
+    int rc = keysvc_bind_send(w->keys, env->index, id, src, dst, bits, rate, out, &why);
+    if (rc == SIM_ERR_INPUT)
+        return scn_error(e, err, "client '%s': key from '%s' to '%s': the nodes %s", id,
+                         w->nodes[src].id, w->nodes[dst].id, why.msg);
+    if (rc != SIM_OK)
+        return sim_err_set(err, rc, "%s", why.msg);
+    return SIM_OK;
+}
+
 static void world_env_warn(const client_env_t *env, const scn_elem_t *e, const char *msg)
 {
     const world_t *w = env->world;
@@ -151,6 +172,7 @@ static int world_read_clients(world_t *w, const scn_elem_t *apps, sim_err_t *err
 {
     client_env_t env = { .ctx = &w->ctx, .end = w->ctx.end, .node = world_env_node,
                          .node_id = world_env_node_id, .world = w, .bind = world_env_bind,
+                         .adjacent = world_env_adjacent, .bind_send = world_env_bind_send,
                          .warn = world_env_warn };
     int rc;
 

@@ -21,6 +21,14 @@ claims, or checks a closed-form result.
       2 %) of RATE requests/s.
   check_etsi014.py replay TRACE APP CSV START_NS DEFAULT_SIZE
       the master's requests are exactly the CSV's rows.
+  check_etsi014.py slaves TRACE
+      tests/etsi014/slaves.xml: additional slaves on nodes that share no
+      link with the master get the master's key IDs by key relay, after
+      the relay's latency (h x (hop-delay + 100 us)), answered 400 unknown
+      key IDs before; relay key spent per link and per flow = jobs x hops x
+      (N + T); PQC fallback answers take kme-delay + fallback-delay, and
+      Little's law holds when they interleave with 200s; a relay job cut
+      by an outage gives its slave a final 400 (slave_failed).
   check_etsi014.py same-gets A B
       the master GET_KEYs (times, sizes, apps) of two traces are identical
       (a change to another process left the arrivals' draws alone).
@@ -222,6 +230,94 @@ def same_gets(a, b):
     expect(len(sa) != len(sb), "the GET_STATUS processes did not differ")
 
 
+def slaves(path):
+    """Closed forms of tests/etsi014/slaves.xml (its comment)."""
+    f, app = load(path)
+    check_summary_counts(f, app["line"], "line")
+    check_summary_counts(f, app["slow-pqc"], "slow-pqc")
+    nodes = [(x["id"].decode() if isinstance(x["id"], bytes) else str(x["id"])) for x in f["nodes"][()]]
+    node = {n: k for k, n in enumerate(nodes)}
+    N, T, HOP_NS, ASK_NS = 2 * 256, 128, 5_000_000 + 100_000, 2_000_000   # ASK: kme + slave delay
+    line = rows(f, app["line"])
+    grants = [x for x in rows(f, app["line"], GET_KEY) if x["status"] == 200]
+    G = len(grants)
+    expect(G > 50, f"line: {G} grants")
+    fetches = line[line["kind"] == FETCH]
+    by_key = {}
+    for x in fetches:
+        by_key.setdefault((int(x["node"]), int(x["key_stream"]), int(x["key_offset"])), []).append(x)
+    for g in grants:
+        t, key = int(g["t_request"]), (int(g["key_stream"]), int(g["key_offset"]))
+        for name, hops in (("B", 0), ("C", 2), ("D", 3)):
+            fx = sorted(by_key.get((node[name],) + key, []), key=lambda x: int(x["t_request"]))
+            arrive = t + hops * HOP_NS
+            first = t + ASK_NS * max(1, -(-(arrive - t) // ASK_NS))   # first ask at or after it
+            ok = [x for x in fx if x["status"] == 200]
+            early = [x for x in fx if x["status"] != 200]
+            expect(len(ok) == 1 and int(ok[0]["t_request"]) == first and int(ok[0]["bits"]) == N,
+                   f"line: slave {name} fetches grant at {t} with 200 at {first} "
+                   f"({[(int(x['t_request']), int(x['status'])) for x in fx]})")
+            expect(all(x["status"] == 400 and x["reason"] == R_IDS and int(x["t_request"]) < arrive
+                       for x in early) and len(early) == (first - t) // ASK_NS - 1,
+                   f"line: slave {name} asks before the key is there: 400 unknown key IDs")
+    s = summary(f, app["line"])
+    expect(s["slave_ok"] == 3 * G and s["unknown_ids"] == count(fetches, 400, R_IDS) > 0,
+           "line: slave_ok = 3 grants, unknown_ids counted")
+    flows = f["summary/flows"][()]
+    send = flows[flows["kind"] == 3]
+    send = send[send["src"] == node["A"]]
+    expect(len(send) == 2, "line: two SEND flows (C and D)")
+    for x in send:
+        hops = {node["C"]: 2, node["D"]: 3}[int(x["dst"])]
+        expect(int(x["src"]) == node["A"] and x["jobs"] == x["done"] == G and
+               x["delivered"] == G * N and x["spent"] == G * hops * (N + T) and
+               x["tags"] == G * hops * T and abs(x["latency_p50"] - hops * HOP_NS / 1e9) < 1e-12,
+               f"line: SEND flow to {nodes[int(x['dst'])]}: {x}")
+    rl = {int(x["link"]): int(x["spent"]) for x in f["summary/relay_links"][()]}
+    lid = {(x["id"].decode() if isinstance(x["id"], bytes) else str(x["id"])): k
+           for k, x in enumerate(f["links"][()])}
+    for name, jobs in (("AB", 2 * G), ("BC", 2 * G), ("CD", G), ("AE", 0)):
+        expect(rl[lid[name]] == jobs * (N + T), f"line: relay spent on {name} {rl[lid[name]]} "
+               f"!= {jobs} x (N + T)")
+    pqc = finals(rows(f, app["slow-pqc"], GET_KEY))
+    expect(len(pqc) > 100 and all(x["status"] == 503 and x["fallback"] == 1 and
+                                  int(x["t_response"]) - int(x["t_first"]) == 42_000_000
+                                  for x in pqc),
+           "slow-pqc: every request a PQC fallback answered kme-delay + fallback-delay later")
+    check_summary_counts(f, app["cut"], "cut")
+    cg = [x for x in rows(f, app["cut"], GET_KEY) if x["status"] == 200]
+    cf = rows(f, app["cut"], FETCH)
+    down = [x for x in cg if 8_100_000_000 <= int(x["t_request"]) < 12_100_000_000]
+    for g in cg:
+        t = int(g["t_request"])
+        mine = cf[(cf["node"] == node["J"]) & (cf["key_stream"] == g["key_stream"]) &
+                  (cf["key_offset"] == g["key_offset"])]
+        lost = 8_100_000_000 <= t < 12_100_000_000
+        want = [(t + ASK_NS, 400)] if lost else [(t + ASK_NS * k, 400) for k in (1, 2, 3, 4, 5)] + [(t + 6 * ASK_NS, 200)]
+        expect([(int(x["t_request"]), int(x["status"])) for x in mine] == want,
+               f"cut: slave J for the grant at {t}: {[(int(x['t_request']), int(x['status'])) for x in mine]}")
+    sc = summary(f, app["cut"])
+    cflow = flows[(flows["kind"] == 3) & (flows["dst"] == node["J"])]
+    expect(len(down) == 20 and sc["slave_failed"] == len(down) and sc["slave_ok"] == 2 * len(cg) - len(down) and
+           len(cflow) == 1 and cflow[0]["cut"] == len(down) and cflow[0]["done"] == len(cg) - len(down) and
+           cflow[0]["stranded"] == 0,
+           f"cut: {len(down)} grants in the outage, slave_failed {sc['slave_failed']}, flow {cflow}")
+    mixed = finals(rows(f, app["mixed-pqc"], GET_KEY))
+    lat = [int(x["t_response"]) - int(x["t_first"]) for x in mixed]
+    expect(all(d == (2_000_000 if x["status"] == 200 else 42_000_000) for d, x in zip(lat, mixed)) and
+           count(np.array(mixed), 200) > 50 and count(np.array(mixed), 503) > 50,
+           "mixed-pqc: 200s after kme-delay, fallbacks after kme-delay + fallback-delay")
+    T = duration(f)
+    lam_w = len(mixed) / T * np.mean(lat) / 1e9
+    L = float(summary(f, app["mixed-pqc"])["mean_in_system"])
+    print(f"mixed-pqc: L {L:.6f}, lambda W {lam_w:.6f} ({100 * (L / lam_w - 1):+.3f} %)")
+    expect(abs(L / lam_w - 1) <= 0.02, f"mixed-pqc: Little's law: L = {L} but lambda W = {lam_w}")
+    check_summary_counts(f, app["mixed-pqc"], "mixed-pqc")
+    sp = summary(f, app["slow-pqc"])
+    expect(abs(sp["mean_latency_s"] - 0.042) < 1e-12 and abs(sp["latency_p99_s"] - 0.042) < 1e-12,
+           f"slow-pqc: latency statistics {sp['mean_latency_s']}, {sp['latency_p99_s']} != 0.042 s")
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -235,6 +331,8 @@ def main(argv):
         little(args[0], args[1], *map(float, args[2:]))
     elif cmd == "arrivals":
         arrivals(args[0], args[1], float(args[2]), *map(float, args[3:]))
+    elif cmd == "slaves":
+        slaves(args[0])
     elif cmd == "same-gets":
         same_gets(args[0], args[1])
     elif cmd == "replay":

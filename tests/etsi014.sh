@@ -80,5 +80,12 @@ if run relayed "$dir/relayed.xml"; then
     "$PYTHON3" "$check" throughput "$tmp/relayed.h5" r-over "$(path 10000)" 25600 || fail=1
     "$PYTHON3" "$check" throughput "$tmp/relayed.h5" r-under "$(path 25000)" 12800 || fail=1
 fi
+# Additional slaves on nodes that share no link with the master (key
+# relay), and the PQC fallback's delay; accounts close.
+if run slaves "$dir/slaves.xml"; then
+    "$PYTHON3" "$check" slaves "$tmp/slaves.h5" || fail=1
+    "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/slaves.h5" "$dir/slaves.xml" ||
+        fail=1
+fi
 [ $fail -eq 0 ] && echo "ok: etsi014"
 exit $fail

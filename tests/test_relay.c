@@ -4,7 +4,7 @@
  * each method spends per job, end-to-end reservation against store and
  * forward, stranded and cut key in the accounting identity, the long-run
  * delivered rate, global stores serving client pairs on non-adjacent
- * nodes, and refusals at load.
+ * nodes, ETSI 014 additional slaves sent their keys, and refusals at load.
  */
 #include <CUnit/Basic.h>
 #include <math.h>
@@ -177,6 +177,44 @@ static void test_xor_cost(void)
             CU_ASSERT_EQUAL(flow(path, "done", 0), 40);
             CU_ASSERT_EQUAL(flow(path, "spent", 0), 40.0 * (h * JOB + (h - 1) * TAG));
             CU_ASSERT_EQUAL(flow(path, "tags", 0), 40.0 * (h - 1) * TAG);
+            check_accounts(&r, path);
+        }
+}
+
+/* An ETSI 014 additional slave h hops from its master (the slave next to
+ * it): each grant is one SEND job of number x size = N bits, costing the
+ * method's key (hop: h (N + T); XOR: h N + (h - 1) T), in either mode;
+ * every job is delivered and the slave fetches every grant with 200. */
+static void test_additional_slave(void)
+{
+    static const double rate[] = { 20000, 20000, 20000, 20000 };
+    static const char *const methods[] = { "hop", "xor-dest", "xor-central" };
+    static const char *const modes[] = { "store-forward", "end-to-end" };
+    char body[8192], path[512];
+    world_report_t r;
+    for (size_t m = 0; m < 3; m++)
+        for (size_t d = 0; d < 2; d++) {
+            const unsigned h = 3;
+            const double cost = m == 0 ? h * (JOB + TAG) : h * JOB + (h - 1) * TAG;
+            char relay[256], apps[512];
+            double grants;
+            snprintf(relay, sizeof relay, "<relay method='%s' mode='%s' tag='%u'/>", methods[m],
+                     modes[d], TAG);
+            snprintf(apps, sizeof apps,
+                     "<etsi014 id='e' master='n0' slave='n1' size='%u' max-sae-ids='1' "
+                     "stop='15s'><arrivals process='periodic' rate='2/s'/>"
+                     "<additional-slave node='n%u'/></etsi014>", JOB, h);
+            line_scenario(body, sizeof body, "20s", h, rate, -1, "", apps, relay, "1Mb");
+            CU_ASSERT_EQUAL_FATAL(run_body(body, "slave.h5", &r, path, sizeof path), SIM_OK);
+            grants = column(path, "/summary/apps", "ok", 0);
+            CU_ASSERT_EQUAL(grants, 29);   /* at 0.5 s, 1 s, ..., 14.5 s */
+            CU_ASSERT_EQUAL(flow(path, "kind", 0), 3);
+            CU_ASSERT_EQUAL(flow(path, "jobs", 0), grants);
+            CU_ASSERT_EQUAL(flow(path, "done", 0), grants);
+            CU_ASSERT_EQUAL(flow(path, "delivered", 0), grants * JOB);
+            CU_ASSERT_EQUAL(flow(path, "spent", 0), grants * cost);
+            CU_ASSERT_EQUAL(column(path, "/summary/apps", "slave_ok", 0), 2 * grants);
+            CU_ASSERT_EQUAL(column(path, "/summary/apps", "slave_failed", 0), 0);
             check_accounts(&r, path);
         }
 }
@@ -405,10 +443,15 @@ static void test_refused(void)
         "<scenario name='t' duration='1s'><nodes><node id='A'/><node id='B'/></nodes>"
         "<links><link id='AB' a='A' b='B'><generation model='constant' rate='1kbps'/>"
         "</link></links><relay>\n<global app='nobody'/></relay></scenario>",
+        "<scenario name='t' duration='1s'><nodes><node id='A'/><node id='B'/><node id='C'/>"
+        "</nodes><links><link id='AB' a='A' b='B'><generation model='constant' "
+        "rate='1kbps'/></link></links><apps><etsi014 id='x' master='A' slave='B'>"
+        "<arrivals rate='1/s'/>\n<additional-slave node='C'/></etsi014></apps></scenario>",
     };
     static const char *const want[] = { "client pair 'x': master 'A' and slave 'C' have no path",
                                         "demand: no path of QKD links from 'A' to 'C'",
-                                        "exactly one of 'rate'", "'nobody' is not a client pair" };
+                                        "exactly one of 'rate'", "'nobody' is not a client pair",
+                                        "client 'x': key from 'A' to 'C': the nodes have no path" };
     for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
         scn_t *scn = NULL;
         world_t *w = NULL;
@@ -437,6 +480,8 @@ int main(void)
         { "QKDTL: admission refuses, congestion halves the rate", test_qkdtl },
         { "latency: hop and processing delays", test_latency },
         { "a client pair whose path is cut: counted, 503, accounts close", test_pair_cut },
+        { "ETSI 014 additional slave: one job per grant at the method's cost",
+          test_additional_slave },
         { "load-time refusals name file and line", test_refused },
         { NULL, NULL },
     };
