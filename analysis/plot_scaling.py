@@ -10,10 +10,10 @@ Reads the lines tests/bench/scenarios.sh prints for its geo-N-T runs
 and draws two panels: CPU seconds and peak memory against N (the runs of
 the most common T, log-log), and CPU seconds against T (the runs of the
 most common N). Lines with instr_per_event (BENCH_CALLGRIND=1: the run
-loop's instructions per event, from callgrind) add a third panel: those
-against N (log x), with the least-squares line a + b log10 N, which is
-what a cost of events x log(pending) gives when the pending events grow
-as N. CPU time (user + system) is used rather than wall time:
+loop's instructions per event, from callgrind), from the same file or
+from the one --instructions names, add a third panel: those against N
+(log x), with the least-squares line a + b log10 N, which is what a cost
+of events x log(pending) gives when the pending events grow as N. CPU time (user + system) is used rather than wall time:
 on a shared machine it moves less with the load. With --print it prints
 the points and the CPU nanoseconds per event, which stay flat when the
 cost grows as events x log(pending).
@@ -67,11 +67,15 @@ def main(argv):
     ap.add_argument("lines", help="the output of tests/bench/scenarios.sh")
     ap.add_argument("-o", "--output", default="scaling.png", help="the image (.svg for SVG)")
     ap.add_argument("--print", action="store_true", help="print the points as CSV too")
+    ap.add_argument("--instructions", metavar="FILE",
+                    help="take the instruction counts from FILE (lines of BENCH_CALLGRIND=1)")
     a = ap.parse_args(argv)
     try:
         rows = load(a.lines)
+        counted = load(a.instructions) if a.instructions else rows
     except (OSError, ValueError, KeyError) as e:
-        print(f"plot_scaling: {a.lines}: {e}", file=sys.stderr)
+        print(f"plot_scaling: {e.filename if isinstance(e, OSError) else a.lines}: {e}",
+              file=sys.stderr)
         return 2
     if not rows:
         print(f"plot_scaling: {a.lines}: no geo-N-T line", file=sys.stderr)
@@ -85,7 +89,10 @@ def main(argv):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    by_instr = sorted((r for r in rows if r["ipe"] is not None), key=lambda r: r["nodes"])
+    by_instr = sorted((r for r in counted if r["ipe"] is not None), key=lambda r: r["nodes"])
+    if a.instructions and not by_instr:
+        print(f"plot_scaling: {a.instructions}: no line with instr_per_event", file=sys.stderr)
+        return 2
     sizes = sorted({r["nodes"] for r in by_instr})
     fig, axes = plt.subplots(1, 3 if by_instr else 2, figsize=(15 if by_instr else 10, 4.2))
     ax_n, ax_t = axes[0], axes[1]
@@ -129,7 +136,7 @@ def main(argv):
     save_figure(fig, a.output, dpi=110)
     if a.print:
         print("name,nodes,sim_s,events,cpu_s,ns_per_event,peak_MiB,wall_s,load,instr_per_event")
-        for r in rows:
+        for r in rows + (counted if a.instructions else []):
             ipe = "" if r["ipe"] is None else f"{r['ipe']:.1f}"
             print(f"{r['name']},{r['nodes']},{r['sim_s']:g},{r['events']},{r['cpu_s']:.2f},"
                   f"{1e9 * r['cpu_s'] / max(1, r['events']):.0f},{r['peak_MiB']:.1f},"
