@@ -894,10 +894,12 @@ static int etsi014_trace_open_more(trace_t *trace, client_t *const *clients, siz
     return SIM_OK;
 }
 
+/* GET_STATUS rows follow the request log's rule (client_log_keeps, their
+ * own count): none under "aggregate" or "off"; the summary counts them. */
 static void etsi014_log_status(etsi014_t *app, const etsi014_status_rec_t *rec)
 {
     sim_err_t err;
-    if (app->status_log == NULL || app->out.requests == CLIENT_LOG_OFF)
+    if (app->status_log == NULL || !client_log_keeps(&app->out, app->status_logged++))
         return;
     if (trace_append(app->status_log, rec, &err) != SIM_OK)
         model_fail(app->base.ctx, &err);

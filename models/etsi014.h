@@ -189,6 +189,7 @@ typedef struct etsi014 {
     trace_table_t *status_log;  /* /status, borrowed */
     client_output_t out;        /* what the log keeps */
     uint64_t logged;            /* requests offered to the log (both kinds) */
+    uint64_t status_logged;     /* GET_STATUS calls offered to /status */
     etsi014_stats_t stats;
     etsi014_occupancy_t occ;
     qset_t latencies;           /* s, of every master request's final answer */

@@ -22,6 +22,18 @@ run() {   # run NAME SCENARIO [ARGS...]
         { echo "FAIL: run $n exited $?"; cat "$tmp/$n.err"; fail=1; return 1; }
 }
 
+# GET_STATUS rows follow the request log's setting: none under the
+# default (aggregate), though the summary counts the calls.
+if "$QKMSIM" run "$dir/statuses.xml" -o "$tmp/agg.h5" --quiet 2> "$tmp/agg.err"; then
+    "$PYTHON3" -c "
+import sys, h5py
+f = h5py.File(sys.argv[1], 'r')
+calls = int(f['summary/apps']['status_requests'].sum())
+sys.exit(0 if len(f['status']) == 0 and len(f['requests']) == 0 and calls > 0 else 1)" "$tmp/agg.h5" ||
+        { echo "FAIL: /status rows under requests=aggregate (or no GET_STATUS counted)"; fail=1; }
+else
+    echo "FAIL: run statuses (aggregate) exited $?"; fail=1
+fi
 # Every status, and the warnings of apps that are always refused.
 if run statuses "$dir/statuses.xml"; then
     "$PYTHON3" "$check" statuses "$tmp/statuses.h5" || fail=1
