@@ -24,7 +24,8 @@ void qset_free(qset_t *q)
 
 void qset_clear(qset_t *q)
 {
-    free(q->flat);   /* the next window starts with runs again */
+    free(q->flat);   /* the next window starts with runs again; the runs'
+                      * and the buffer's arrays are kept */
     q->flat = NULL;
     q->n = 0;
     q->npend = q->nrun = q->nflat = q->flatcap = 0;
@@ -74,9 +75,14 @@ static int qset_merge(qset_t *q)
     }
     free(q->run);
     q->run = out;
-    q->nrun = k;
-    q->runcap = cap;
+    q->nrun = q->runcap = k;
     q->npend = 0;
+    /* Give back what the merge did not need (k <= cap; if realloc fails
+     * the larger block stays, which is only memory). */
+    if (k < cap && (out = realloc(q->run, k * sizeof *out)) != NULL)
+        q->run = out;
+    else
+        q->runcap = cap;
     return 0;
 }
 
@@ -92,8 +98,10 @@ static int qset_flatten(qset_t *q)
         for (uint64_t c = 0; c < q->run[i].count; c++)
             v[k++] = q->run[i].value;
     free(q->run);
+    free(q->pend);   /* empty now; a cleared set makes a new one */
     q->run = NULL;
-    q->nrun = q->runcap = 0;
+    q->pend = NULL;
+    q->nrun = q->runcap = q->npend = q->pendcap = 0;
     q->flat = v;
     q->nflat = q->flatcap = k;
     q->sorted = true;
@@ -122,8 +130,9 @@ int qset_settle(qset_t *q)
     }
     if (qset_push_tail(q) != 0 || (q->npend > 0 && qset_merge(q) != 0))
         return -1;
-    /* Values that rarely repeat: runs would cost more than the array. */
-    if (q->n >= QSET_BUFFER && 2 * (uint64_t)q->nrun > q->n && qset_flatten(q) != 0)
+    /* Values that rarely repeat: the runs (16 bytes each) would cost more
+     * than half of the plain array (8 bytes a value). */
+    if (q->n >= QSET_BUFFER && 4 * (uint64_t)q->nrun > q->n && qset_flatten(q) != 0)
         return -1;
     return 0;
 }
@@ -140,7 +149,7 @@ static int qset_add_flat(qset_t *q, double x)
 
 int qset_add(qset_t *q, double x)
 {
-    const size_t limit = q->nrun > QSET_BUFFER ? q->nrun : QSET_BUFFER;
+    const size_t limit = q->nrun / 2 > QSET_BUFFER ? q->nrun / 2 : QSET_BUFFER;
 
     if (q->flat != NULL)
         return qset_add_flat(q, x);
@@ -150,7 +159,7 @@ int qset_add(qset_t *q, double x)
         return 0;
     }
     /* A failed merge is not an error: the runs wait in the buffer. */
-    if (q->npend >= limit)
+    if (q->npend + 1 >= limit)   /* the tail joins the buffer there */
         (void)qset_settle(q);
     if (q->flat != NULL)
         return qset_add_flat(q, x);

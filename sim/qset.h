@@ -11,13 +11,15 @@
  * distinct values in order with their counts (runs); it adds new values to
  * a buffer of runs in order of arrival (a value equal to the one before it
  * only counts) and merges the buffer in (qsort, then one pass) when it
- * holds as many runs as are merged, or QSET_BUFFER if more, so that
+ * holds half as many runs as are merged, or QSET_BUFFER if more, so that
  * merging costs O(log) per value amortised. When a merge leaves more runs
- * than half the values (values that rarely repeat, e.g. relayed latencies),
- * the set turns flat: every value in one array, as before, 8 bytes each,
- * and merges stop. So a qset never takes much more memory than the plain
- * array (at most QSET_BUFFER runs more), and far less when values repeat;
- * a constant value writes no memory at all.
+ * than a quarter of the values (values that rarely repeat, e.g. relayed
+ * latencies: then at the first merge), the set turns flat: every value in
+ * one array, as before, 8 bytes each, and merges stop. Memory: runs and
+ * buffer (16 bytes a run) then never take more than about twice the plain
+ * array, 8 bytes a value, plus QSET_BUFFER runs (tests/test_qset.c checks
+ * the bound), and far less when values repeat: a constant value writes no
+ * memory at all.
  *
  * The results are those of GSL on the sorted array of every value added,
  * bit for bit (tests/test_qset.c checks this on random samples, flat and
@@ -62,7 +64,8 @@ typedef struct qset {
 #define QSET_INIT { 0 }
 void qset_init(qset_t *q);
 void qset_free(qset_t *q);
-/* Empties the set and keeps its memory (for one window after another). */
+/* Empties the set for the next window: keeps the runs' and the buffer's
+ * memory, frees a flat array (the next window starts with runs). */
 void qset_clear(qset_t *q);
 
 /* Adds x. Returns 0, or -1 when out of memory (the set is unchanged). */

@@ -159,6 +159,62 @@ static void test_streaks(void)
     free(ref);
 }
 
+/* Bytes the set holds (its arrays' capacities). */
+static size_t held(const qset_t *q)
+{
+    return (q->runcap + q->pendcap) * sizeof(qset_run_t) + q->flatcap * sizeof(double);
+}
+
+/* The memory bound of qset.h, after every add, for values that repeat a
+ * lot, some, hardly and not at all: at most twice the plain array (8
+ * bytes a value) plus QSET_BUFFER runs. */
+static void test_memory_bound(void)
+{
+    static const unsigned distinct[] = { 1, 37, 2000, 9000, 30000, 0 };
+    const size_t n = 60000;
+    gsl_rng *r = rng_stream_create(7, 0, "qset/memory");
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    for (size_t k = 0; k < sizeof distinct / sizeof distinct[0]; k++) {
+        qset_t q = QSET_INIT;
+        size_t worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double x = distinct[k] > 0 ? (double)gsl_rng_uniform_int(r, distinct[k])
+                                             : gsl_rng_uniform(r);
+            CU_ASSERT_EQUAL_FATAL(qset_add(&q, x), 0);
+            const size_t bound = 2 * 8 * (i + 1) + QSET_BUFFER * sizeof(qset_run_t);
+            if (held(&q) > bound && held(&q) - bound > worst)
+                worst = held(&q) - bound;
+        }
+        CU_ASSERT_EQUAL(worst, 0);
+        if (distinct[k] == 1)
+            CU_ASSERT(held(&q) == 0);          /* a constant writes nothing */
+        qset_free(&q);
+    }
+    rng_stream_free(r);
+}
+
+/* A flat set cleared starts the next window with runs, and reads right. */
+static void test_clear_flat(void)
+{
+    qset_t q = QSET_INIT;
+    double v;
+
+    for (int i = 0; i < 3 * QSET_BUFFER; i++)
+        CU_ASSERT_EQUAL_FATAL(qset_add(&q, (double)i), 0);
+    CU_ASSERT_EQUAL(qset_quantile(&q, 1.0, &v), 0);
+    CU_ASSERT_TRUE(qset_is_flat(&q));
+    CU_ASSERT_EQUAL(v, 3 * QSET_BUFFER - 1);
+    qset_clear(&q);
+    CU_ASSERT_FALSE(qset_is_flat(&q));
+    for (int i = 0; i < 5; i++)
+        CU_ASSERT_EQUAL_FATAL(qset_add(&q, 2.5), 0);
+    CU_ASSERT_EQUAL(qset_quantile(&q, 0.5, &v), 0);
+    CU_ASSERT_EQUAL(v, 2.5);
+    CU_ASSERT_EQUAL(qset_count(&q), 5);
+    qset_free(&q);
+}
+
 int main(void)
 {
     static const th_test_t tests[] = {
@@ -167,6 +223,8 @@ int main(void)
         { "constant: one run, bounded memory", test_constant },
         { "reads between adds", test_interleaved },
         { "streaks of repeats, then a cleared window", test_streaks },
+        { "memory: at most twice the plain array", test_memory_bound },
+        { "a flat set cleared starts with runs", test_clear_flat },
         { NULL, NULL },
     };
     return th_main("qset", tests);
