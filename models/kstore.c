@@ -259,6 +259,8 @@ static void kstore_expire_due(kstore_t *s, int64_t now)
     const uint64_t old = s->level;
     uint64_t bits = 0;
 
+    if (s->cfg.max_age <= 0)
+        return;   /* nothing ever expires (the common case: checked first) */
     while (s->count > 0 && kstore_expiry_of(s, kstore_slot(s, 0)) <= now) {
         bits += kstore_slot(s, 0)->length;
         s->head = (s->head + 1) & (s->cap - 1);

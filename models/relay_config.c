@@ -348,6 +348,7 @@ static int relay_read_config(relay_t *r, sim_err_t *err)
         (rc = scn_attr_time(e, "hop-delay", false, &r->cfg.hop_delay, err)) != SIM_OK ||
         (rc = scn_attr_bits(e, "job", false, &r->cfg.job, err)) != SIM_OK ||
         (rc = scn_attr_string(e, "scheduler", false, &r->cfg.scheduler, err)) != SIM_OK ||
+        (rc = relay_attr_bool(e, "cut-through", &r->cfg.cut_through, err)) != SIM_OK ||
         (rc = relay_global_attrs(e, &r->cfg.global, err)) != SIM_OK)
         return rc;
     if (r->cfg.job == 0)

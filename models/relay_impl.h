@@ -101,6 +101,7 @@ typedef struct relay_config {
     uint64_t tag;              /* bits */
     int64_t hop_delay;         /* ns */
     uint64_t job;              /* bits, the default job size */
+    bool cut_through;          /* hop-by-hop: take free hops ahead at once (relay.h) */
     const char *scheduler;     /* the network's policy name */
     gstore_config_t global;    /* defaults of the global stores */
 } relay_config_t;
