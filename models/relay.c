@@ -25,11 +25,17 @@ static bool relay_link_up(const relay_t *r, uint32_t l)
     return r->env.links[l].devices_up > 0;
 }
 
-/* Propagation over link l, ns (no length: 0). */
+int64_t relay_link_prop_ns(const link_t *link)
+{
+    const double m = link->length_m;
+    return isfinite(m) && m > 0 ? (int64_t)llround(m / RELAY_SIGNAL_SPEED * 1e9) : 0;
+}
+
+/* Propagation over link l, ns: computed once per link (an llround per
+ * hop was a visible part of a hop's cost). */
 static int64_t relay_prop_ns(const relay_t *r, uint32_t l)
 {
-    const double m = r->env.links[l].length_m;
-    return isfinite(m) && m > 0 ? (int64_t)llround(m / RELAY_SIGNAL_SPEED * 1e9) : 0;
+    return r->lk[l].prop_ns;
 }
 
 /* The end of link l at node n. */
@@ -83,6 +89,30 @@ static void relay_job_free(relay_job_t *j)
     free(j);
 }
 
+/* An ended job's record (and its hops) waits in r->spare for the next
+ * job: a calloc and free of both per job were a visible part of relay's
+ * cost (docs/performance.md). */
+static void relay_job_recycle(relay_t *r, relay_job_t *j)
+{
+    route_path_free(&j->path);
+    j->lnext = r->spare;
+    r->spare = j;
+}
+
+/* A zeroed job record, reused when one is spare (its hops kept). */
+static relay_job_t *relay_job_alloc(relay_t *r)
+{
+    relay_job_t *j = r->spare;
+    relay_hop_t *hops;
+    uint32_t cap;
+    if (j == NULL)
+        return calloc(1, sizeof *j);
+    r->spare = j->lnext;
+    hops = j->hops, cap = j->hops_cap;
+    *j = (relay_job_t){ .hops = hops, .hops_cap = cap };
+    return j;
+}
+
 /* The job leaves: its row, its flow's counters, and free. */
 static int relay_job_end(relay_t *r, relay_job_t *j, relay_outcome_t o, int64_t now,
                          sim_err_t *err)
@@ -97,7 +127,7 @@ static int relay_job_end(relay_t *r, relay_job_t *j, relay_outcome_t o, int64_t 
         f->inflight -= j->bits;
     rc = relay_log_job(r, j, o, now, err);
     relay_live_remove(r, j);
-    relay_job_free(j);
+    relay_job_recycle(r, j);
     return rc;
 }
 
@@ -192,19 +222,24 @@ static int relay_job_route(relay_t *r, relay_job_t *j, uint32_t from, int64_t no
                            sim_err_t *err)
 {
     route_path_t p = { 0 };
-    relay_hop_t *hops;
     int rc = route_find(r->route, from, j->flow->dst, now, &p, found, err);
     if (rc != SIM_OK || !*found)
         return rc;
-    if ((hops = calloc(p.nhops, sizeof *hops)) == NULL) {
-        route_path_free(&p);
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if (p.nhops > j->hops_cap) {
+        relay_hop_t *hops = calloc(p.nhops, sizeof *hops);
+        if (hops == NULL) {
+            route_path_free(&p);
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        }
+        free(j->hops);
+        j->hops = hops;
+        j->hops_cap = p.nhops;
+    } else {
+        memset(j->hops, 0, p.nhops * sizeof *j->hops);   /* the old path's are done with */
     }
     j->hops_before += j->path.nhops > 0 ? j->at : 0;
     route_path_free(&j->path);
-    free(j->hops);
     j->path = p;
-    j->hops = hops;
     j->at = 0;
     j->nspent = j->nreserved = 0;
     return SIM_OK;
@@ -213,14 +248,17 @@ static int relay_job_route(relay_t *r, relay_job_t *j, uint32_t from, int64_t no
 /* A new job of `bits` for flow f at `now`. */
 int relay_job_start(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now, sim_err_t *err)
 {
-    relay_job_t *j = calloc(1, sizeof *j);
+    relay_job_t *j = relay_job_alloc(r);
     bool found = false;
     int rc;
     if (j == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    *j = (relay_job_t){ .flow = f, .id = r->njobs++, .bits = bits, .enqueued = now,
-                        .e2e = f->sf.guaranteed || r->cfg.mode == RELAY_END_TO_END,
-                        .seq = f->jobs++ };
+    j->flow = f;
+    j->id = r->njobs++;
+    j->bits = bits;
+    j->enqueued = now;
+    j->e2e = f->sf.guaranteed || r->cfg.mode == RELAY_END_TO_END;
+    j->seq = f->jobs++;
     relay_live_add(r, j);
     if (f->gs != NULL)
         f->inflight += bits;
@@ -749,6 +787,10 @@ void relay_destroy(relay_t *r)
     if (r == NULL)
         return;
     for (relay_job_t *j = r->live, *next; j != NULL; j = next) {
+        next = j->lnext;
+        relay_job_free(j);
+    }
+    for (relay_job_t *j = r->spare, *next; j != NULL; j = next) {
         next = j->lnext;
         relay_job_free(j);
     }

@@ -431,6 +431,7 @@ int relay_make_scheds(relay_t *r, sim_err_t *err)
             return rc;
         if ((r->lk[l].flows = calloc(words > 0 ? words : 1, sizeof(uint64_t))) == NULL)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        r->lk[l].prop_ns = relay_link_prop_ns(&r->env.links[l]);
     }
     return SIM_OK;
 }
