@@ -121,6 +121,7 @@ struct relay {
     size_t nflows, flows_cap;
     relay_job_t *live;         /* jobs under way, owned */
     relay_job_t *spare;        /* ended jobs' records for reuse (lnext), owned */
+    size_t nspare;             /* at most RELAY_SPARE_MAX */
     uint64_t njobs;
     uint64_t spent, tags, stranded;   /* bits once per link */
 
