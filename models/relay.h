@@ -120,7 +120,7 @@ size_t relay_flow_count(const relay_t *r);
 
 /* Adds the relay's part of a run of `end` ns to *est (docs/models.md,
  * "How big a run is"): per job, its start and one event per hop (or its
- * delivery), two level changes per hop, and a /relays row counted with
+ * delivery; with cut-through an upper bound), two level changes per hop, and a /relays row counted with
  * the request log's bytes (it follows the same setting). */
 void relay_estimate(const relay_t *r, int64_t end, model_estimate_t *est);
 
