@@ -254,7 +254,7 @@ int64_t kstore_next_expiry(const kstore_t *store)
 
 /* Removes every range due at `now` from the oldest end, as one change.
  * Ranges are in birth order, so the first one not due ends the scan. */
-static void kstore_expire_due(kstore_t *s, int64_t now)
+static void kstore_expire_scan(kstore_t *s, int64_t now)
 {
     const uint64_t old = s->level;
     uint64_t bits = 0;
@@ -269,6 +269,15 @@ static void kstore_expire_due(kstore_t *s, int64_t now)
     s->level -= bits;
     s->acc.expired += bits;
     kstore_notify(s, old, bits, KSTORE_CAUSE_EXPIRED, now);
+}
+
+/* Every take, add and look expires first: in the common case nothing can
+ * expire (no max-age), checked inline (the call was a hot spot of relay,
+ * docs/performance.md). */
+static inline void kstore_expire_due(kstore_t *s, int64_t now)
+{
+    if (s->cfg.max_age > 0)
+        kstore_expire_scan(s, now);
 }
 
 /* Requests a wake-up for the oldest range unless one is pending. */

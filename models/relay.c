@@ -25,11 +25,17 @@ static bool relay_link_up(const relay_t *r, uint32_t l)
     return r->env.links[l].devices_up > 0;
 }
 
-/* Propagation over link l, ns (no length: 0). */
+int64_t relay_link_prop_ns(const link_t *link)
+{
+    const double m = link->length_m;
+    return isfinite(m) && m > 0 ? (int64_t)llround(m / RELAY_SIGNAL_SPEED * 1e9) : 0;
+}
+
+/* Propagation over link l, ns: computed once per link (an llround per
+ * hop was a visible part of a hop's cost). */
 static int64_t relay_prop_ns(const relay_t *r, uint32_t l)
 {
-    const double m = r->env.links[l].length_m;
-    return isfinite(m) && m > 0 ? (int64_t)llround(m / RELAY_SIGNAL_SPEED * 1e9) : 0;
+    return r->lk[l].prop_ns;
 }
 
 /* The end of link l at node n. */
@@ -83,6 +89,41 @@ static void relay_job_free(relay_job_t *j)
     free(j);
 }
 
+/* Spare job records kept at most: enough for the jobs a run keeps under
+ * way, not the burst of a start (every global store filling at once):
+ * kept, those held 100 MB in the 1,000-node study. */
+#define RELAY_SPARE_MAX 4096u
+
+/* An ended job's record (and its hops) waits in r->spare for the next
+ * job: a calloc and free of both per job were a visible part of relay's
+ * cost (docs/performance.md). */
+static void relay_job_recycle(relay_t *r, relay_job_t *j)
+{
+    if (r->nspare >= RELAY_SPARE_MAX) {
+        relay_job_free(j);
+        return;
+    }
+    route_path_free(&j->path);
+    j->lnext = r->spare;
+    r->spare = j;
+    r->nspare++;
+}
+
+/* A zeroed job record, reused when one is spare (its hops kept). */
+static relay_job_t *relay_job_alloc(relay_t *r)
+{
+    relay_job_t *j = r->spare;
+    relay_hop_t *hops;
+    uint32_t cap;
+    if (j == NULL)
+        return calloc(1, sizeof *j);
+    r->spare = j->lnext;
+    r->nspare--;
+    hops = j->hops, cap = j->hops_cap;
+    *j = (relay_job_t){ .hops = hops, .hops_cap = cap };
+    return j;
+}
+
 /* The job leaves: its row, its flow's counters, and free. */
 static int relay_job_end(relay_t *r, relay_job_t *j, relay_outcome_t o, int64_t now,
                          sim_err_t *err)
@@ -99,7 +140,7 @@ static int relay_job_end(relay_t *r, relay_job_t *j, relay_outcome_t o, int64_t 
         j->notify(j->notify_arg, now, o == RELAY_DONE);
     rc = relay_log_job(r, j, o, now, err);
     relay_live_remove(r, j);
-    relay_job_free(j);
+    relay_job_recycle(r, j);
     return rc;
 }
 
@@ -194,19 +235,24 @@ static int relay_job_route(relay_t *r, relay_job_t *j, uint32_t from, int64_t no
                            sim_err_t *err)
 {
     route_path_t p = { 0 };
-    relay_hop_t *hops;
     int rc = route_find(r->route, from, j->flow->dst, now, &p, found, err);
     if (rc != SIM_OK || !*found)
         return rc;
-    if ((hops = calloc(p.nhops, sizeof *hops)) == NULL) {
-        route_path_free(&p);
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    if (p.nhops > j->hops_cap) {
+        relay_hop_t *hops = calloc(p.nhops, sizeof *hops);
+        if (hops == NULL) {
+            route_path_free(&p);
+            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        }
+        free(j->hops);
+        j->hops = hops;
+        j->hops_cap = p.nhops;
+    } else {
+        memset(j->hops, 0, p.nhops * sizeof *j->hops);   /* the old path's are done with */
     }
     j->hops_before += j->path.nhops > 0 ? j->at : 0;
     route_path_free(&j->path);
-    free(j->hops);
     j->path = p;
-    j->hops = hops;
     j->at = 0;
     j->nspent = j->nreserved = 0;
     return SIM_OK;
@@ -221,14 +267,19 @@ int relay_job_start(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now, sim
 int relay_job_start_notify(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t now,
                            keysvc_sent_fn fn, void *arg, sim_err_t *err)
 {
-    relay_job_t *j = calloc(1, sizeof *j);
+    relay_job_t *j = relay_job_alloc(r);
     bool found = false;
     int rc;
     if (j == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    *j = (relay_job_t){ .flow = f, .id = r->njobs++, .bits = bits, .enqueued = now,
-                        .e2e = f->sf.guaranteed || r->cfg.mode == RELAY_END_TO_END,
-                        .seq = f->jobs++, .notify = fn, .notify_arg = arg };
+    j->flow = f;
+    j->id = r->njobs++;
+    j->bits = bits;
+    j->enqueued = now;
+    j->e2e = f->sf.guaranteed || r->cfg.mode == RELAY_END_TO_END;
+    j->seq = f->jobs++;
+    j->notify = fn;            /* relay_job_alloc zeroed the rest */
+    j->notify_arg = arg;
     relay_live_add(r, j);
     if (f->gs != NULL)
         f->inflight += bits;
@@ -369,7 +420,40 @@ static int relay_hop_spend(relay_t *r, relay_job_t *j, uint32_t i, int64_t now, 
     return SIM_OK;
 }
 
-/* A store-and-forward hop served: spend it, then move on. */
+/* Cut-through (relay.h): whether hop k of j can be taken now without
+ * waiting: its link up, no admission, nobody queued there and free key
+ * for its cost. */
+static bool relay_hop_free_now(relay_t *r, const relay_job_t *j, uint32_t k, int64_t now)
+{
+    const uint32_t l = j->path.links[k];
+    const relay_link_t *lk = &r->lk[l];
+    return relay_link_up(r, l) && lk->pol->admit == NULL && !lk->serving &&
+           lk->pol->pending(lk->st) == 0 &&
+           relay_free_key(r, l, now) >= relay_hop_cost(r->cfg.method, j->bits, r->cfg.tag, k);
+}
+
+/* Cut-through: spends hop k of j now, as if served from an empty queue. */
+static int relay_hop_through(relay_t *r, relay_job_t *j, uint32_t k, int64_t now, bool *granted,
+                             sim_err_t *err)
+{
+    const uint32_t l = j->path.links[k];
+    relay_hop_t *h = &j->hops[k];
+    bool ok = true;
+    int rc = relay_flow_on_link(r, j->flow, l, &ok, err);   /* no admission: ok */
+    if (rc != SIM_OK)
+        return rc;
+    h->sj = (sched_job_t){ .flow = j->flow->index,
+                           .bits = relay_hop_cost(r->cfg.method, j->bits, r->cfg.tag, k),
+                           .enqueued = now, .seq = r->lk[l].seq++, .owner = j };
+    h->queued = true;
+    h->since = now;
+    rc = relay_hop_spend(r, j, k, now, granted, err);
+    h->queued = *granted;   /* not granted: it is queued when it gets there */
+    return rc;
+}
+
+/* A store-and-forward hop served: spend it, then move on (with
+ * cut-through, over the hops ahead that are free now as well). */
 static int relay_hop_served(relay_t *r, relay_job_t *j, uint32_t i, int64_t now, bool *granted,
                             sim_err_t *err)
 {
@@ -377,8 +461,17 @@ static int relay_hop_served(relay_t *r, relay_job_t *j, uint32_t i, int64_t now,
     if (rc != SIM_OK || !*granted)
         return rc;
     if (r->cfg.method == RELAY_HOP) {
-        if (sim_schedule_in(r->env.ctx->sim, relay_hop_delay(r, j, i), relay_on_arrive, j,
-                            i) == 0)
+        int64_t delay = relay_hop_delay(r, j, i);
+        bool more = true;
+        if (r->cfg.cut_through && !j->e2e)
+            while (i + 1 < j->path.nhops && relay_hop_free_now(r, j, i + 1, now)) {
+                if ((rc = relay_hop_through(r, j, i + 1, now, &more, err)) != SIM_OK)
+                    return rc;
+                if (!more)
+                    break;   /* cannot happen with the free key checked: it waits there */
+                delay += relay_hop_delay(r, j, ++i);
+            }
+        if (sim_schedule_in(r->env.ctx->sim, delay, relay_on_arrive, j, i) == 0)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
         j->in_flight = true;
         return SIM_OK;
@@ -444,12 +537,18 @@ static int relay_serve_link(relay_t *r, uint32_t l, int64_t now, sim_err_t *err)
     if (lk->serving || !relay_link_up(r, l))
         return SIM_OK;
     lk->serving = true;
-    for (;;) {
-        sched_job_t *sj = lk->pol->next(lk->st, relay_free_key(r, l, now), now);
+    for (bool first = true;; first = false) {
+        sched_job_t *sj;
         relay_job_t *j;
         uint32_t i;
         bool granted = true;
-        if (sj == NULL)
+        /* An empty queue gives nothing (every policy's next returns NULL
+         * without side effects); after the first pass the stores were
+         * already brought up to now, so skipping the free key changes
+         * nothing (it is a third of a hop's cost). */
+        if (!first && lk->pol->pending(lk->st) == 0)
+            break;
+        if ((sj = lk->pol->next(lk->st, relay_free_key(r, l, now), now)) == NULL)
             break;
         j = sj->owner;
         i = relay_hop_index(j, sj);
@@ -640,7 +739,8 @@ static int relay_remote_get_key(void *rpair, uint64_t size, uint64_t number, int
                                 keysvc_grant_t *g, sim_err_t *err)
 {
     relay_flow_t *f = rpair;
-    kstore_rangebuf_t taken = { 0 };
+    kstore_range_t few[4];   /* a request takes a few ranges: no allocation */
+    kstore_rangebuf_t taken = KSTORE_RANGEBUF_ON(few);
     int rc;
     *g = (keysvc_grant_t){ .granted = false };
     if (number != 0 && size > UINT64_MAX / number)
@@ -720,6 +820,10 @@ void relay_destroy(relay_t *r)
     if (r == NULL)
         return;
     for (relay_job_t *j = r->live, *next; j != NULL; j = next) {
+        next = j->lnext;
+        relay_job_free(j);
+    }
+    for (relay_job_t *j = r->spare, *next; j != NULL; j = next) {
         next = j->lnext;
         relay_job_free(j);
     }

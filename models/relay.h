@@ -36,6 +36,11 @@
  * Modes: store-forward (each hop spends as soon as its key allows; key
  * may wait mid-path) and end-to-end (all hops reserved before any is
  * spent; flows with guaranteed="true" always use it, as QKRA).
+ * Cut-through (cut-through="true", hop method, store-forward): a job that
+ * spends a hop also spends at once each following hop whose link is up,
+ * has no admission, nobody queued and enough key, and arrives after the
+ * sum of those hops' delays with one event (docs/models.md; a model
+ * option: results differ slightly from the default).
  *
  * Accounting: the link key a job spends is RELAYED in the link stores.
  * A job that cannot finish (the run ends, or its path is cut with key
@@ -118,7 +123,7 @@ size_t relay_flow_count(const relay_t *r);
 
 /* Adds the relay's part of a run of `end` ns to *est (docs/models.md,
  * "How big a run is"): per job, its start and one event per hop (or its
- * delivery), two level changes per hop, and a /relays row counted with
+ * delivery; with cut-through an upper bound), two level changes per hop, and a /relays row counted with
  * the request log's bytes (it follows the same setting). */
 void relay_estimate(const relay_t *r, int64_t end, model_estimate_t *est);
 

@@ -414,6 +414,7 @@ static int relay_read_config(relay_t *r, sim_err_t *err)
         (rc = scn_attr_time(e, "hop-delay", false, &r->cfg.hop_delay, err)) != SIM_OK ||
         (rc = scn_attr_bits(e, "job", false, &r->cfg.job, err)) != SIM_OK ||
         (rc = scn_attr_string(e, "scheduler", false, &r->cfg.scheduler, err)) != SIM_OK ||
+        (rc = relay_attr_bool(e, "cut-through", &r->cfg.cut_through, err)) != SIM_OK ||
         (rc = relay_global_attrs(e, &r->cfg.global, err)) != SIM_OK)
         return rc;
     if (r->cfg.job == 0)
@@ -496,6 +497,7 @@ int relay_make_scheds(relay_t *r, sim_err_t *err)
             return rc;
         if ((r->lk[l].flows = calloc(words > 0 ? words : 1, sizeof(uint64_t))) == NULL)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+        r->lk[l].prop_ns = relay_link_prop_ns(&r->env.links[l]);
     }
     return SIM_OK;
 }

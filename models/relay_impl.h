@@ -68,6 +68,7 @@ typedef struct relay_job {
     uint64_t bits;             /* end-to-end key, N */
     route_path_t path;         /* from where it was last routed */
     relay_hop_t *hops;         /* one per hop of path */
+    uint32_t hops_cap;         /* hops allocated (kept when the record is reused) */
     uint32_t at;               /* hop-by-hop store and forward: the next hop */
     uint32_t nspent, nreserved;
     uint32_t hops_before;      /* hops crossed before the last re-route */
@@ -88,6 +89,7 @@ typedef struct relay_link {
     const sched_policy_t *pol;
     void *st;                  /* the policy's state */
     bool qkdtl;
+    int64_t prop_ns;           /* propagation over the link (no length: 0), set at finish */
     uint64_t *flows;           /* bit set of flows declared to pol */
     uint64_t reserved;         /* bits reserved by end-to-end jobs */
     uint64_t seq;              /* arrival order on the link */
@@ -104,6 +106,7 @@ typedef struct relay_config {
     uint64_t tag;              /* bits */
     int64_t hop_delay;         /* ns */
     uint64_t job;              /* bits, the default job size */
+    bool cut_through;          /* hop-by-hop: take free hops ahead at once (relay.h) */
     const char *scheduler;     /* the network's policy name */
     gstore_config_t global;    /* defaults of the global stores */
 } relay_config_t;
@@ -120,6 +123,8 @@ struct relay {
     relay_flow_t **flows;      /* owned; grows by doubling */
     size_t nflows, flows_cap;
     relay_job_t *live;         /* jobs under way, owned */
+    relay_job_t *spare;        /* ended jobs' records for reuse (lnext), owned */
+    size_t nspare;             /* at most RELAY_SPARE_MAX */
     uint64_t njobs;
     uint64_t spent, tags, stranded;   /* bits once per link */
 
@@ -138,6 +143,8 @@ int relay_job_start_notify(relay_t *r, relay_flow_t *f, uint64_t bits, int64_t n
                            keysvc_sent_fn fn, void *arg, sim_err_t *err);
 int relay_end_run(relay_t *r, int64_t end, sim_err_t *err);
 uint64_t relay_hop_cost(relay_method_t m, uint64_t bits, uint64_t tag, uint32_t i);
+/* Propagation over a link at RELAY_SIGNAL_SPEED, ns (no length: 0). */
+int64_t relay_link_prop_ns(const link_t *link);
 int relay_flow_on_link(relay_t *r, relay_flow_t *f, uint32_t l, bool *ok, sim_err_t *err);
 
 /* relay_config.c */

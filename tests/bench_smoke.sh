@@ -18,7 +18,7 @@ rc=$?
 cat "$tmp/out"
 [ $rc -eq 0 ] || { echo "FAIL: scenarios.sh exited $rc"; exit 1; }
 fail=0
-for n in kernel geo100 geo1000 geo1000-notrace geo1000-requests qkdnetsim qkdnetsim-notrace geo10000; do
+for n in kernel geo100 geo1000 geo1000-notrace geo1000-requests geo1000-relay geo1000-relay-ct qkdnetsim qkdnetsim-notrace geo10000; do
     grep -Eq "^$n +events=[1-9][0-9]* wall_s=[0-9.]+ events_per_s=[0-9]+ peak_MiB=[0-9.]+ trace_bytes=[0-9]+ cpu_s=[0-9.]+ load=" "$tmp/out" ||
         { echo "FAIL: no line for $n"; fail=1; }
 done

@@ -392,6 +392,46 @@ static void test_latency(void)
     }
 }
 
+/* Cut-through (relay.h): with key waiting on every link of a 3-hop line,
+ * a job takes all its hops at once and arrives after the same 3 x 1.1 ms,
+ * with one event for its crossing instead of one per hop (events differ
+ * by 2 per job), the same key spent per link and no wait on any hop.
+ * When the last link has no key, the job crosses the first two at once
+ * and waits at the last: the same spent and stranded key as hop by hop. */
+static void test_cut_through(void)
+{
+    static const double rate[] = { 1000, 1000, 1000 }, dry[] = { 20000, 20000, 0 };
+    static const char *const cut[] = { "false", "true" };
+    char body[8192], path[512], relay[256];
+    world_report_t r[2];
+    for (size_t c = 0; c < 2; c++) {
+        snprintf(relay, sizeof relay, "<relay hop-delay='1ms' job='%u' tag='%u' "
+                 "cut-through='%s'><demand id='d' src='n0' dst='n3' amount='%u' "
+                 "start='0.5s'/></relay>", JOB, TAG, cut[c], 5 * JOB);
+        line_scenario(body, sizeof body, "2s", 3, rate, -1, "", "", relay, "1Mb");
+        CU_ASSERT_EQUAL_FATAL(run_body(body, "cut.h5", &r[c], path, sizeof path), SIM_OK);
+        CU_ASSERT_EQUAL(flow(path, "done", 0), 5);
+        CU_ASSERT_DOUBLE_EQUAL(flow(path, "latency_p50", 0), 3.3e-3, 1e-9);
+        CU_ASSERT_EQUAL(flow(path, "hop_waits", 0), 15);
+        CU_ASSERT_EQUAL(flow(path, "hop_wait_max", 0), 0);
+        check_links(path, 3, 5);
+        check_accounts(&r[c], path);
+    }
+    CU_ASSERT_EQUAL(r[0].events, r[1].events + 5 * 2);
+
+    for (size_t c = 0; c < 2; c++) {
+        snprintf(relay, sizeof relay, "<relay job='%u' tag='%u' cut-through='%s'><demand "
+                 "id='d' src='n0' dst='n3' amount='%u'/></relay>", JOB, TAG, cut[c], 4 * JOB);
+        line_scenario(body, sizeof body, "5s", 3, dry, -1, "", "", relay, "0");
+        CU_ASSERT_EQUAL_FATAL(run_body(body, "cut.h5", &r[c], path, sizeof path), SIM_OK);
+        CU_ASSERT_EQUAL(flow(path, "done", 0), 0);
+        CU_ASSERT_EQUAL(flow(path, "stranded", 0), 4 * 2.0 * (JOB + TAG));
+        CU_ASSERT_EQUAL(column(path, "/summary/relay_links", "hops", 1), 4);
+        CU_ASSERT_EQUAL(column(path, "/summary/relay_links", "hops", 2), 0);
+        check_accounts(&r[c], path);
+    }
+}
+
 /* QKDTL: a flow announcing more than a hop can still carry is refused
  * (its jobs REFUSED, nothing spent); with the congestion threshold above
  * any level every spent hop flags congestion and halves the sender's
@@ -479,6 +519,7 @@ int main(void)
         { "global store serves a pair on non-adjacent nodes", test_global_store },
         { "QKDTL: admission refuses, congestion halves the rate", test_qkdtl },
         { "latency: hop and processing delays", test_latency },
+        { "cut-through: free hops at once, same key and latency", test_cut_through },
         { "a client pair whose path is cut: counted, 503, accounts close", test_pair_cut },
         { "ETSI 014 additional slave: one job per grant at the method's cost",
           test_additional_slave },

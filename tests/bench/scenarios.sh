@@ -18,6 +18,8 @@
 #   geo1000-requests   the same with every request logged (-O requests=all)
 #   geo1000-relay      geometric-1000-relay.xml: the same network, 5,000
 #                      pairs between random nodes, relayed, 1 h, default trace
+#   geo1000-relay-ct   the same with <relay cut-through="true"> (a model
+#                      option: free hops ahead taken at once, docs/models.md)
 #   qkdnetsim          qkdnetsim.xml, 10 days, default trace
 #   qkdnetsim-notrace  the same with --summary-only
 #   geo10000           10,000 nodes (radius 0.0139: ~28,000 links), 50,000
@@ -116,7 +118,7 @@ kernel() {
                    "kernel", $1, $2, $3, kb / 1024, c + s, l }'
 }
 
-names=${*:-"kernel geo100 geo1000 geo1000-notrace geo1000-requests geo1000-relay qkdnetsim qkdnetsim-notrace geo10000"}
+names=${*:-"kernel geo100 geo1000 geo1000-notrace geo1000-requests geo1000-relay geo1000-relay-ct qkdnetsim qkdnetsim-notrace geo10000"}
 status=0
 for n in $names; do
     # shellcheck disable=SC2086
@@ -127,6 +129,8 @@ for n in $names; do
     geo1000-notrace) bench geo1000-notrace "$here/geometric-1000.xml" "$UNTIL" $GEO --summary-only || status=1 ;;
     geo1000-requests) bench geo1000-requests "$here/geometric-1000.xml" "$UNTIL" $GEO -O requests=all || status=1 ;;
     geo1000-relay) bench geo1000-relay "$here/geometric-1000-relay.xml" "$UNTIL" $GEO || status=1 ;;
+    geo1000-relay-ct) bench geo1000-relay-ct "$here/geometric-1000-relay.xml" "$UNTIL" $GEO \
+        -p //relay/@cut-through=true || status=1 ;;
     qkdnetsim) bench qkdnetsim "$here/qkdnetsim.xml" "$QKD_UNTIL" || status=1 ;;
     qkdnetsim-notrace) bench qkdnetsim-notrace "$here/qkdnetsim.xml" "$QKD_UNTIL" --summary-only || status=1 ;;
     geo10000) bench geo10000 "$here/geometric-1000.xml" "$BIG_UNTIL" $BIG || status=1 ;;
