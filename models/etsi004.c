@@ -876,7 +876,7 @@ static int etsi004_check_path(etsi004_t *app, sim_err_t *err)
     size_t n = 0;
     const char *missing = NULL;
     sim_err_t why;
-    int rc = keysvc_path(&app->base.key, sim_now(app->base.ctx->sim), &hops, &n, &why);
+    int rc = keysvc_path(&app->base.key, KEYSVC_PATH_ALL_UP, &hops, &n, &why);
 
     if (rc == SIM_ERR_INPUT)
         rc = scn_error(app->base.elem, err, "admission on a pair served by key relay: %s: set "
