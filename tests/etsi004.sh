@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The ETSI GS QKD 004 client kind on the bundled scenario etsi004.xml
 # (docs/models.md, "ETSI GS QKD 004"): the general trace checks, the code
-# names, sessions and call log recomputed by check_etsi004.py (admission
-# never reserves more than the link's 1 kbit/s), and two variants by -p:
+# names, sessions and call log recomputed by check_etsi004.py (admission,
+# replayed per link from /session_links, never reserves more than a
+# link's rate), and two variants by -p:
 # a fixed key stream ID (status 5) and a slow peer (status 3); and the
 # relayed variant etsi004-relay.xml, admission along the path.
 set -u
@@ -28,8 +29,9 @@ check="$SRCDIR/tests/check_etsi004.py"
 "$PYTHON3" "$check" "$tmp/slow.h5" --expect 3 || fail=1
 
 # Admission along a relayed path (etsi004-relay.xml): every session
-# crosses AB (1.5 kbit/s); the relayed video sessions (app 0) cost
-# (4096 + 128) / 4096 bits of its key per delivered bit.
+# crosses AB (1.5 kbit/s), the relayed ones also BC (4 kbit/s); the
+# relayed video sessions (app 0) cost (4096 + 128) / 4096 bits of each
+# link's key per delivered bit.
 rly="$SRCDIR/scenarios/etsi004-relay.xml"
 "$QKMSIM" run "$rly" -o "$tmp/r.h5" --quiet -O requests=all || { echo "FAIL: relayed run exited $?"; exit 1; }
 "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/r.h5" "$rly" || fail=1

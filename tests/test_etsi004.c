@@ -2,7 +2,8 @@
 /*
  * test_etsi004.c - the ETSI GS QKD 004 client kind (models/etsi004.h):
  * every status code 0-8 where the model says it arises, admission against
- * the link's mean rate (shared by clients, released at close), QoS met or
+ * the link's mean rate (shared by clients, released at close, TTL expiry
+ * and the end of the run), per link along a relayed path, QoS met or
  * not against the closed form, and delivered key = min(supply, demand)
  * over a long run. Each scenario is small enough that the expected counts
  * follow from its timeline, worked out next to it.
