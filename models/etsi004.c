@@ -240,8 +240,10 @@ typedef struct etsi004_session {
     uint32_t cause;           /* etsi004_cause */
     bool admitted, open, peer_connected;
     double reserved;          /* bit/s: the ask reserved (rate delivered to the pair) */
-    keysvc_hop_t *hops;       /* owned while open: the links reserved on; NULL none */
-    size_t nhops;             /* links reserved on (kept after close, for its row) */
+    keysvc_hop_t *hops;       /* owned: the path's links reserved on (admitted) or
+                                 asked on (refused with 7), for /session_links; NULL none */
+    size_t nhops;             /* links of hops */
+    int64_t released;         /* ns: when the reservation was released; -1 not (yet) */
     double link_reserved;     /* bit/s: the most reserved on one of those links */
     double offered;           /* bit/s: the counter-proposal of a status 7 */
     int64_t opened, peer_at, closed;   /* ns; peer_at -1: never */
@@ -484,7 +486,7 @@ static etsi004_session_t *etsi004_session_new(etsi004_t *app, int64_t now)
     *s = (etsi004_session_t){
         .app = app, .number = app->nsessions, .opened = now, .peer_at = -1, .closed = -1,
         .src_meta = app->cfg.metadata_size, .dst_meta = app->cfg.metadata_size,
-        .waiting = -1, .last = -1,
+        .waiting = -1, .last = -1, .released = -1,
     };
     app->sessions[app->nsessions++] = s;
     app->stats.sessions++;
@@ -510,25 +512,25 @@ static double etsi004_ask(const etsi004_t *app)
 }
 
 /* Reserves the session's ask on the links of its path (hops, n): its
- * status, 7 or 1; the session takes hops when admitted (*hops NULL). */
+ * status, 7 or 1; the session takes hops (*hops NULL), admitted or not. */
 static int etsi004_reserve(etsi004_t *app, etsi004_session_t *s, keysvc_hop_t **hops, size_t n,
                            double ask, uint32_t *status, sim_err_t *err)
 {
     int rc;
     if ((rc = etsi004_know_links(app, *hops, n, NULL, err)) != SIM_OK)
         return rc;
-    if (!etsi004_admit_reserve(app->admit, *hops, n, ask, &s->offered)) {
+    s->hops = *hops;   /* the path asked on, admitted or not (/session_links) */
+    s->nhops = n;
+    *hops = NULL;
+    if (!etsi004_admit_reserve(app->admit, s->hops, n, ask, &s->offered)) {
         *status = ETSI004_QOS_NOT_MET;
         return SIM_OK;
     }
     s->offered = 0.0;   /* a counter-proposal only comes with 7 */
     s->reserved = ask;
-    s->hops = *hops;
-    s->nhops = n;
     for (size_t i = 0; i < n; i++)
-        if (ask * (*hops)[i].cost > s->link_reserved)
-            s->link_reserved = ask * (*hops)[i].cost;
-    *hops = NULL;
+        if (ask * s->hops[i].cost > s->link_reserved)
+            s->link_reserved = ask * s->hops[i].cost;
     return SIM_OK;
 }
 
@@ -642,10 +644,10 @@ static void etsi004_session_end(etsi004_session_t *s, int64_t now, uint32_t caus
     if (s->close != 0 && cause != ETSI004_CLOSED && cause != ETSI004_TTL)
         sim_cancel(app->base.ctx->sim, s->close);
     s->get_key = s->close = 0;
-    if (s->hops != NULL)
+    if (s->reserved > 0.0 && s->released < 0) {
         etsi004_admit_free(app->admit, s->hops, s->nhops, s->reserved);
-    free(s->hops);
-    s->hops = NULL;
+        s->released = now;
+    }
     s->open = false;
     s->closed = now;
     s->cause = cause;
@@ -876,7 +878,7 @@ static int etsi004_check_path(etsi004_t *app, sim_err_t *err)
     size_t n = 0;
     const char *missing = NULL;
     sim_err_t why;
-    int rc = keysvc_path(&app->base.key, sim_now(app->base.ctx->sim), &hops, &n, &why);
+    int rc = keysvc_path(&app->base.key, KEYSVC_PATH_ALL_UP, &hops, &n, &why);
 
     if (rc == SIM_ERR_INPUT)
         rc = scn_error(app->base.elem, err, "admission on a pair served by key relay: %s: set "
@@ -1059,6 +1061,45 @@ static const trace_field_t etsi004_session_fields[] = {
     F(etsi004_session_row_t, qos_met, TRACE_U32),
 };
 
+/* One /session_links row: a link of a session's path under admission. */
+typedef struct etsi004_link_row {
+    uint32_t app;
+    uint64_t session;
+    uint32_t hop, link;
+    double cost;              /* bits of the link's key per bit delivered */
+    double reserved_bps;      /* reserved_bps x cost; 0 when refused */
+    int64_t reserved, released;   /* ns; -1: never */
+} etsi004_link_row_t;
+
+static const trace_field_t etsi004_link_fields[] = {
+    F(etsi004_link_row_t, app, TRACE_U32),
+    F(etsi004_link_row_t, session, TRACE_U64),
+    F(etsi004_link_row_t, hop, TRACE_U32),
+    F(etsi004_link_row_t, link, TRACE_U32),
+    F(etsi004_link_row_t, cost, TRACE_F64),
+    F(etsi004_link_row_t, reserved_bps, TRACE_F64),
+    F(etsi004_link_row_t, reserved, TRACE_I64),
+    F(etsi004_link_row_t, released, TRACE_I64),
+};
+
+/* The session's /session_links rows (after its /sessions row: it is closed). */
+static int etsi004_link_rows(const etsi004_t *app, const etsi004_session_t *s, trace_table_t *t,
+                             sim_err_t *err)
+{
+    const bool held = s->reserved > 0.0;
+    for (size_t i = 0; i < s->nhops; i++) {
+        const etsi004_link_row_t row = {
+            .app = app->base.index, .session = s->number, .hop = (uint32_t)i,
+            .link = s->hops[i].link, .cost = s->hops[i].cost,
+            .reserved_bps = held ? s->reserved * s->hops[i].cost : 0.0,
+            .reserved = held ? s->opened : -1, .released = s->released,
+        };
+        if (trace_append(t, &row, err) != SIM_OK)
+            return SIM_ERR_RUN;
+    }
+    return SIM_OK;
+}
+
 /* One /summary/sessions row. */
 typedef struct etsi004_sum {
     uint32_t app;
@@ -1165,7 +1206,8 @@ static void etsi004_row(const etsi004_t *app, etsi004_session_t *s, int64_t end,
         .priority = q->priority, .timeout_s = (double)q->timeout / 1e9,
         .ttl_s = q->ttl == INT64_MAX ? INFINITY : (double)q->ttl / 1e9, .status = s->status,
         .admitted = s->admitted, .reserved_bps = s->reserved, .offered_bps = s->offered,
-        .hops = (uint32_t)s->nhops, .link_reserved_bps = s->link_reserved,
+        .hops = s->reserved > 0.0 ? (uint32_t)s->nhops : 0,
+        .link_reserved_bps = s->link_reserved,
         .opened = s->opened, .peer_connected = s->peer_at, .closed = s->closed,
         .close_cause = s->cause, .chunks = s->index, .delivered_bits = s->delivered,
         .peer_bits = s->peer_bits,
@@ -1180,11 +1222,14 @@ static void etsi004_row(const etsi004_t *app, etsi004_session_t *s, int64_t end,
 static int etsi004_summary(trace_t *trace, client_t *const *clients, size_t n, int64_t end,
                            uint64_t *net, sim_err_t *err)
 {
-    trace_table_t *ts, *tc;
+    trace_table_t *ts, *tc, *tl;
 
     if ((ts = trace_table_create(trace, "/sessions", sizeof(etsi004_session_row_t),
                                  etsi004_session_fields, NFIELDS(etsi004_session_fields),
                                  err)) == NULL ||
+        (tl = trace_table_create(trace, "/session_links", sizeof(etsi004_link_row_t),
+                                 etsi004_link_fields, NFIELDS(etsi004_link_fields), err)) ==
+            NULL ||
         trace_attr_string(trace, "/sessions", "close_cause_names",
                           "0=REFUSED,1=CLOSED,2=TTL,3=OPEN", err) != SIM_OK ||
         (tc = trace_table_create(trace, "/summary/sessions", sizeof(etsi004_sum_t),
@@ -1201,7 +1246,8 @@ static int etsi004_summary(trace_t *trace, client_t *const *clients, size_t n, i
             etsi004_row(app, app->sessions[k], end, &row);
             rates += row.rate_bps;
             met += row.qos_met;
-            if (trace_append(ts, &row, err) != SIM_OK)
+            if (trace_append(ts, &row, err) != SIM_OK ||
+                etsi004_link_rows(app, app->sessions[k], tl, err) != SIM_OK)
                 return SIM_ERR_RUN;
         }
         sum.sessions = app->stats.sessions;

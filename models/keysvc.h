@@ -149,13 +149,18 @@ int keysvc_get_key(const keysvc_pair_t *pair, uint64_t size, uint64_t number, in
 int keysvc_fetch(const keysvc_pair_t *pair, const keysvc_grant_t *g, int64_t now, bool *ok,
                  sim_err_t *err);
 
+/* keysvc_path's `now` for a load-time look-up: as if every link were up. */
+#define KEYSVC_PATH_ALL_UP INT64_MIN
+
 /* The links the pair's key would cross if asked at `now`, from the
  * master's node, each with its cost: for a pair on one link, that link
  * (cost 1); for a relayed pair, the path the binder would route a relay
  * job on at `now` and the key each hop spends per delivered bit (the
- * relay method's, docs/models.md "Key relay"). *hops (allocated, the
- * caller frees it with free) receives *n hops; *n = 0 and *hops NULL
- * when no path of links that are up joins the pair at `now`.
+ * relay method's, docs/models.md "Key relay"). A look-up only: it changes
+ * no routing (route_peek). *hops (allocated, the caller frees it with
+ * free) receives *n hops; *n = 0 and *hops NULL when no path of links
+ * that are up joins the pair at `now` (with KEYSVC_PATH_ALL_UP: when
+ * none joins it at all).
  * SIM_ERR_INPUT when the remote binder cannot say (no path operation),
  * SIM_ERR_RUN when the run must stop (out of memory, a routing failure). */
 int keysvc_path(const keysvc_pair_t *pair, int64_t now, keysvc_hop_t **hops, size_t *n,

@@ -287,8 +287,10 @@ int relay_bind_pair(void *ctx, uint32_t app, const char *id, uint32_t master, ui
     return SIM_OK;
 }
 
-/* keysvc_remote_t.path: the path route_find gives the pair's flow at
- * `now` (the one its next job would take) and each hop's key per
+/* keysvc_remote_t.path: the path route_peek gives the pair's flow at
+ * `now` (the one its next job would take under the weights in force; a
+ * look-up that moves no key-metric refresh, so that it leaves the relay
+ * flows' routing alone; KEYSVC_PATH_ALL_UP: every link up) and each hop's key per
  * delivered bit: the method's cost of a job of the flow's J bits on that
  * hop over J (relay_hop_cost: hop-by-hop (J + T) / J on every hop; the
  * XOR methods 1 on hop 0, (J + T) / J on the others). */
@@ -302,7 +304,8 @@ int relay_pair_path(void *rpair, int64_t now, keysvc_hop_t **hops, size_t *n, si
 
     *hops = NULL;
     *n = 0;
-    if ((rc = route_find(r->route, f->src, f->dst, now, &p, &found, err)) != SIM_OK ||
+    if ((rc = route_peek(r->route, f->src, f->dst, now == KEYSVC_PATH_ALL_UP ? 0 : now,
+                         now == KEYSVC_PATH_ALL_UP, &p, &found, err)) != SIM_OK ||
         !found || p.nhops == 0)
         goto out;
     if ((*hops = calloc(p.nhops, sizeof **hops)) == NULL) {

@@ -554,6 +554,40 @@ int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t
     return rc;
 }
 
+int route_peek(route_t *r, uint32_t src, uint32_t dst, int64_t now, bool all_up,
+               route_path_t *out, bool *found, sim_err_t *err)
+{
+    const route_stats_t stats = r->stats;
+    route_entry_t *e;
+    size_t pick = 0;
+    route_pick_t how = PICK_NONE;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    *found = false;
+    if (src >= r->nnodes || dst >= r->nnodes || src == dst)
+        return sim_err_set(err, SIM_ERR_INPUT, "route %u -> %u: %s", src, dst,
+                           src == dst ? "both ends are the same node" : "unknown node");
+    /* no key_refresh: the weights stay those in force */
+    if ((rc = cache_get(r, src, dst, &e, err)) != SIM_OK || e->npaths == 0)
+        goto out;
+    if (!all_up) {
+        how = choose(r, e->paths, e->npaths, now, &pick);
+        if (how != PICK_OK && !e->full) {
+            if ((rc = entry_search_all(r, src, e, err)) != SIM_OK)
+                goto out;
+            how = choose(r, e->paths, e->npaths, now, &pick);
+        }
+    }
+    if (!all_up && how == PICK_NONE)
+        rc = reroute(r, src, e, now, out, found, err);
+    else if ((rc = path_copy(&e->paths[pick], out, err)) == SIM_OK)
+        *found = true;
+out:
+    r->stats = stats;   /* a look-up, not a routing */
+    return rc;
+}
+
 void route_get_stats(const route_t *r, route_stats_t *out)
 {
     *out = r->stats;
@@ -614,6 +648,8 @@ route_t *route_create(const topo_t *topo, const route_config_t *cfg, const route
     if (r->weights == NULL || r->scratch == NULL || r->sources == NULL || r->component == NULL ||
         r->tree == NULL || r->down_seen == NULL)
         goto oom;
+    for (size_t l = 0; l < r->nlinks; l++)
+        r->weights[l] = 1.0;   /* ROUTE_KEY before its first refresh: hops (route_peek) */
     if (topo_components(topo, r->component, err) != SIM_OK ||
         (cfg->metric != ROUTE_KEY && static_weights(r, err) != SIM_OK))
         goto fail;

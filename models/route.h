@@ -129,6 +129,16 @@ int route_check(route_t *r, uint32_t src, uint32_t dst, sim_err_t *err);
 int route_find(route_t *r, uint32_t src, uint32_t dst, int64_t now, route_path_t *out,
                bool *found, sim_err_t *err);
 
+/* What route_find would give at `now` under the weights in force, for
+ * another model's look-up: no ROUTE_KEY refresh (a refresh dates the
+ * next one, so a look-up would move every flow's periods) and nothing
+ * counted in the statistics; the cache may fill, as route_find would
+ * fill it with the same weights. Under ROUTE_KEY before the first
+ * route_find the weights are 1 per link (hops). all_up: as if every link
+ * were up (the first candidate; load-time checks). Errors as route_find. */
+int route_peek(route_t *r, uint32_t src, uint32_t dst, int64_t now, bool all_up,
+               route_path_t *out, bool *found, sim_err_t *err);
+
 void route_path_free(route_path_t *p);
 
 /* What routing did so far (counts; for benchmarks and summaries). */

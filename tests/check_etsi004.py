@@ -4,21 +4,23 @@
 recomputed from the call log and the session rows independently of the C
 code.
 
-  check_etsi004.py TRACE.h5 LINK_BPS [--cost APP=C ...] [--expect STATUS ...]
+  check_etsi004.py TRACE.h5 [--cost APP=C ...] [--expect STATUS ...]
 
 For every session: chunks, delivered bits and timeouts equal what its
 source's GET_KEY rows say; rate = delivered / (closed - opened); qos_met
 from the rate, min_bps and the jitter; refused sessions have no calls
 but their OPEN_CONNECT. Per client: every status count of
 /summary/sessions equals the call log's, and its latency mean and p50,
-p95, p99 equal numpy's over the source's GET_KEY rows. Admission, on
-the one link every session crosses (rate LINK_BPS): the rate the sessions
-open at any instant reserved on it (link_reserved_bps) never exceeds
-LINK_BPS, a session reserved reserved_bps x its app's cost on it, and a
-session refused with 7 was offered exactly (LINK_BPS minus what was
-reserved when it asked) / cost. --cost APP=C: app index APP's sessions
-cost C bits of the link's key per delivered bit (a relayed pair; default
-1). --expect: these statuses appear in the log. Exit status 0 when every
+p95, p99 equal numpy's over the source's GET_KEY rows. Admission,
+replayed per link from /session_links against each link's mean rate
+(/links rate_bps): an admitted session holds reserved_bps x cost on every
+link of its path from its opening to its close (TTL and end of run
+included), link_reserved_bps is the most of those, the rate in force on
+a link never exceeds its mean rate, and a session refused with 7 was
+offered exactly min over its path of (rate minus what was reserved when
+it asked) / cost. --cost APP=C: app index APP's sessions cost C bits of
+each link's key per delivered bit (hop-by-hop relay; default 1).
+--expect: these statuses appear in the log. Exit status 0 when every
 check holds, 1 otherwise.
 """
 import argparse
@@ -79,31 +81,60 @@ def check_summary(summ, calls):
             expect(n == row[f"status_{k}"], f"app {row['app']}: status_{k} {row[f'status_{k}']}, log {n}")
 
 
-def check_admission(ses, link_bps, cost):
-    """Reservations in force over time, replayed from the session rows."""
-    held = [(s["opened"], s["closed"], s["link_reserved_bps"]) for s in ses if s["reserved_bps"] > 0]
+def in_force(rows, link, at, strict):
+    """bit/s reserved on link at `at` by the rows (reserved <= at < released;
+    strict: reserved < at < released, what a session opening at `at` saw
+    when others opened or closed at the same instant)."""
+    on = rows[(rows["link"] == link) & (rows["reserved"] >= 0)]
+    start = on["reserved"] < at if strict else on["reserved"] <= at
+    return float(on["reserved_bps"][start & (at < on["released"])].sum())
+
+
+def check_admission(ses, rows, rate, cost):
+    """Reservations in force over time, replayed per link from
+    /session_links against each link's mean rate (/links rate_bps)."""
+    held = rows[rows["reserved"] >= 0]
     for s in ses:
-        at, c = s["opened"], cost.get(int(s["app"]), 1.0)
+        mine = rows[(rows["app"] == s["app"]) & (rows["session"] == s["session"])]
+        tag = f"app {s['app']} session {s['session']}"
+        c = cost.get(int(s["app"]), 1.0)
+        expect(np.array_equal(mine["hop"], np.arange(len(mine))), f"{tag}: hops not 0..n-1")
+        for r in mine:
+            expect(abs(r["cost"] - c) < 1e-12, f"{tag}: link {r['link']} cost {r['cost']}, want {c}")
         if s["reserved_bps"] > 0:
-            expect(abs(s["link_reserved_bps"] - s["reserved_bps"] * c) < 1e-6,
-                   f"session at {at}: {s['link_reserved_bps']} reserved on the link, "
-                   f"{s['reserved_bps']} x cost {c}")
-        inforce = sum(r for (o, e, r) in held if o <= at < e)
-        expect(inforce <= link_bps * (1 + 1e-9), f"{inforce} bit/s reserved at {at} ns > {link_bps}")
+            expect(len(mine) == s["hops"] > 0, f"{tag}: {len(mine)} link rows, hops {s['hops']}")
+            for r in mine:
+                expect(abs(r["reserved_bps"] - s["reserved_bps"] * r["cost"]) < 1e-6,
+                       f"{tag}: {r['reserved_bps']} reserved on link {r['link']}")
+                expect(r["reserved"] == s["opened"] and r["released"] == s["closed"],
+                       f"{tag}: link {r['link']} held [{r['reserved']}, {r['released']}), "
+                       f"session [{s['opened']}, {s['closed']}]")
+            expect(abs(s["link_reserved_bps"] - mine["reserved_bps"].max()) < 1e-6,
+                   f"{tag}: link_reserved_bps {s['link_reserved_bps']}")
+            for r in mine:   # what is in force when it opens, itself included
+                total = in_force(held, r["link"], s["opened"], False)
+                expect(total <= rate[r["link"]] * (1 + 1e-9),
+                       f"{tag}: {total} bit/s reserved on link {r['link']} at {s['opened']} ns "
+                       f"> {rate[r['link']]}")
+        else:
+            expect(s["hops"] == 0 and (mine["reserved"] == -1).all() and
+                   (mine["released"] == -1).all(), f"{tag}: refused but holds links")
         if s["status"] == 7:
-            others = sum(r for (o, e, r) in held if o < at < e or (o == at and e > at and o != s["opened"]))
-            expect(abs(s["offered_bps"] - max(link_bps - others, 0) / c) < 1e-3,
-                   f"session at {at}: offered {s['offered_bps']}, left {link_bps - others}, cost {c}")
+            expect(len(mine) > 0, f"{tag}: refused with 7 but no path recorded")
+            left = [max(rate[r["link"]] - in_force(held, r["link"], s["opened"], True), 0) / r["cost"]
+                    for r in mine]
+            want = min(left) if left else 0.0
+            expect(abs(s["offered_bps"] - want) < 1e-3,
+                   f"{tag}: offered {s['offered_bps']}, the path had {want} left")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("trace")
-    ap.add_argument("link_bps", type=float)
     ap.add_argument("--cost", nargs="*", default=[])
     ap.add_argument("--expect", nargs="*", type=int, default=[])
     args = ap.parse_args()
-    path, link_bps, want = args.trace, args.link_bps, args.expect
+    path, want = args.trace, args.expect
     cost = {int(k): float(v) for k, v in (x.split("=") for x in args.cost)}
     with h5py.File(path, "r") as f:
         ses, calls, summ = f["sessions"][()], f["etsi004_calls"][()], f["summary/sessions"][()]
@@ -111,7 +142,8 @@ def main():
         expect(len(ses) > 0, "no sessions")
         check_sessions(ses, calls, f["apps"][()])
         check_summary(summ, calls)
-        check_admission(ses, link_bps, cost)
+        rate = {int(r["index"]): float(r["rate_bps"]) for r in f["links"][()]}
+        check_admission(ses, f["session_links"][()], rate, cost)
         expect(net["sessions_refused"] == summ["refused"].sum(), "sessions_refused differs")
         expect(net["sessions_qos_met"] == ses["qos_met"].sum(), "sessions_qos_met differs")
         expect(net["get_key_timeouts"] == ses["timeouts"].sum(), "get_key_timeouts differs")

@@ -473,6 +473,96 @@ static void test_key_balancing(void)
     topo_destroy(t);
 }
 
+/* The flow's route_find calls at 0, 6 s and 9 s (key period 5 s) with a
+ * look-up by another model at 5 s between them, when C's key is draining
+ * from 5 s on: each find's links into got[], the statistics into *st. */
+static void flow_with_lookup(bool peek, bool lookup, route_stats_t *st, uint32_t got[3][8],
+                             uint32_t n[3])
+{
+    topo_t *t = test_graph();
+    fake_t f = { 0 };
+    route_t *r = make(t, ROUTE_KEY, 1, 0, &f);
+    const int64_t s = 1000000000;
+    route_path_t p;
+    bool found;
+    sim_err_t err = { 0 };
+
+    f.key[0] = f.key[1] = 1000;
+    f.key[2] = f.key[3] = f.key[4] = 100;
+    f.key[5] = f.key[6] = 400;
+    f.rate[5] = f.rate[6] = 200;
+    n[0] = find_links(r, 0, 4, 0, got[0]);          /* C (the weights of 0 s) */
+    if (lookup) {
+        CU_ASSERT_EQUAL_FATAL(peek ? route_peek(r, 0, 4, 5 * s, false, &p, &found, &err)
+                                   : route_find(r, 0, 4, 5 * s, &p, &found, &err),
+                              SIM_OK);
+        CU_ASSERT_TRUE(found);
+        route_path_free(&p);
+    }
+    f.rate[5] = f.rate[6] = -100;                   /* from 5 s on: A is cheaper */
+    n[1] = find_links(r, 0, 4, 6 * s, got[1]);
+    n[2] = find_links(r, 0, 4, 9 * s, got[2]);
+    route_get_stats(r, st);
+    route_destroy(r);
+    topo_destroy(t);
+}
+
+/* route_peek (another model's look-up, e.g. ETSI 004 admission) leaves
+ * the flows' routing alone: no key refresh, no statistics. The same look-up
+ * by route_find (what the relay's path operation called before) dates the
+ * next refresh from 5 s and keeps C's old weights at 6 s. */
+static void test_peek_leaves_routing_alone(void)
+{
+    uint32_t alone[3][8], peeked[3][8], found[3][8], na[3], np[3], nf[3];
+    route_stats_t sa, sp, sf;
+
+    flow_with_lookup(false, false, &sa, alone, na);
+    flow_with_lookup(true, true, &sp, peeked, np);
+    flow_with_lookup(false, true, &sf, found, nf);
+    CU_ASSERT(na[0] == 2 && memcmp(alone[0], path_c, sizeof path_c) == 0);
+    CU_ASSERT(na[1] == 2 && memcmp(alone[1], path_a, sizeof path_a) == 0);   /* refreshed at 6 s */
+    for (size_t i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(np[i], na[i]);
+        CU_ASSERT(memcmp(peeked[i], alone[i], na[i] * sizeof **alone) == 0);
+    }
+    CU_ASSERT(memcmp(&sp, &sa, sizeof sa) == 0);
+    /* the control: a route_find look-up does move the flow's path */
+    CU_ASSERT(nf[1] == 2 && memcmp(found[1], path_c, sizeof path_c) == 0);
+}
+
+/* route_peek's all_up: the first candidate whatever the links' state;
+ * else what route_find gives (re-routing around a down link, cut). */
+static void test_peek_all_up(void)
+{
+    topo_t *t = test_graph();
+    fake_t f = { 0 };
+    route_t *r = make(t, ROUTE_LENGTH, 1, 0, &f);
+    route_path_t p;
+    bool found = false;
+    sim_err_t err = { 0 };
+    route_stats_t before, after;
+
+    route_get_stats(r, &before);
+    f.down[2] = f.down[5] = f.down[0] = true;   /* B, C and A cut */
+    CU_ASSERT_EQUAL_FATAL(route_peek(r, 0, 4, 0, true, &p, &found, &err), SIM_OK);
+    CU_ASSERT_TRUE(found);
+    CU_ASSERT(p.nhops == 3 && memcmp(p.links, path_b, sizeof path_b) == 0);
+    route_path_free(&p);
+    CU_ASSERT_EQUAL_FATAL(route_peek(r, 0, 4, 0, false, &p, &found, &err), SIM_OK);
+    CU_ASSERT_FALSE(found);
+    CU_ASSERT_EQUAL(p.nhops, 0);
+    f.down[0] = false;                          /* A back: re-routed onto A */
+    CU_ASSERT_EQUAL_FATAL(route_peek(r, 0, 4, 0, false, &p, &found, &err), SIM_OK);
+    CU_ASSERT_TRUE(found);
+    CU_ASSERT(p.nhops == 2 && memcmp(p.links, path_a, sizeof path_a) == 0);
+    route_path_free(&p);
+    route_get_stats(r, &after);
+    CU_ASSERT(memcmp(&before, &after, sizeof before) == 0);
+    CU_ASSERT_EQUAL(route_peek(r, 3, 3, 0, true, &p, &found, &err), SIM_ERR_INPUT);
+    route_destroy(r);
+    topo_destroy(t);
+}
+
 /* A period of 0 re-reads the links at every route_find. */
 static void test_key_period_zero(void)
 {
@@ -634,6 +724,9 @@ int main(void)
         CU_add_test(s, "key metric ranks by its formula", test_key_metric) == NULL ||
         CU_add_test(s, "key metric, k = 3, balancing", test_key_balancing) == NULL ||
         CU_add_test(s, "key period 0", test_key_period_zero) == NULL ||
+        CU_add_test(s, "route_peek leaves the flows' routing alone",
+                    test_peek_leaves_routing_alone) == NULL ||
+        CU_add_test(s, "route_peek: all up, re-routing, cut", test_peek_all_up) == NULL ||
         CU_add_test(s, "create errors", test_create_errors) == NULL ||
         CU_add_test(s, "<routing> reader", test_config_read) == NULL ||
         CU_add_test(s, "<routing> in a scenario", test_config_in_scenario) == NULL) {
