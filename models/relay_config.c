@@ -445,6 +445,29 @@ static double relay_view_key(void *ctx, uint32_t l, int64_t now)
     return (double)(a < b ? a : b);
 }
 
+/* The key metric's r (bit/s): how fast the key relay may spend on link l
+ * changed since the previous refresh, (K(now) - K(then)) / (now - then),
+ * the counterpart of QKDNetSim's (charged - used) over the last period;
+ * 0 at the first refresh. Routing asks once per link and refresh
+ * (route_peek never refreshes), so the previous call is the previous
+ * refresh. */
+static double relay_view_key_rate(void *ctx, uint32_t l, int64_t now)
+{
+    relay_t *r = ctx;
+    relay_link_t *lk = r->lk != NULL ? &r->lk[l] : NULL;
+    const double key = relay_view_key(ctx, l, now);
+    double rate = 0.0;
+
+    if (lk == NULL)
+        return 0.0;
+    if (lk->rate_seen && now > lk->rate_t)
+        rate = (key - lk->rate_key) / ((double)(now - lk->rate_t) * 1e-9);
+    lk->rate_key = key;
+    lk->rate_t = now;
+    lk->rate_seen = true;
+    return rate;
+}
+
 static double relay_view_length(void *ctx, uint32_t l)
 {
     const relay_t *r = ctx;
@@ -464,6 +487,7 @@ int relay_create(const relay_env_t *env, const scn_elem_t *root, relay_t **out, 
     r->env = *env;
     r->elem = scn_child(root, "relay");
     r->view = (route_view_t){ .ctx = r, .link_up = relay_view_up, .link_key = relay_view_key,
+                              .link_key_rate = relay_view_key_rate,
                               .link_length = relay_view_length };
     if ((rc = relay_read_config(r, err)) != SIM_OK ||
         (rc = route_config_read(scn_child(root, "routing"),

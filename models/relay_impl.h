@@ -97,6 +97,9 @@ typedef struct relay_link {
     uint64_t tags;             /* of spent, authentication tags, bits */
     uint64_t hops;             /* relay hops spent on the link */
     double wait_sum;           /* s, the waits of those hops */
+    double rate_key;           /* routing's key metric: the key at the last ... */
+    int64_t rate_t;            /* ... refresh (ns), rate_seen once there was one */
+    bool rate_seen;
     bool serving;
 } relay_link_t;
 

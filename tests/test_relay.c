@@ -506,6 +506,51 @@ static void test_refused(void)
     }
 }
 
+/* Routing by key (<routing metric="key">, C = K + r T): a demand of 8
+ * kbit/s from A to D, whose fewest-hop path A-B-D runs over a 2 kbit/s
+ * link B-D while A-C-E-D has 100 kbit/s on every link. By hops the flow
+ * stays on A-B-D and gets at most what B-D carries; by key, once B-D's key
+ * falls (r < 0 there), the flow moves to A-C-E-D and gets its demand. The
+ * key metric used to be refused at load: the relay gave no rate r. */
+static void test_key_metric(void)
+{
+    static const char *const metrics[] = { "hops", "key" };
+    const double demand = 8000;
+    char body[8192], path[512];
+    world_report_t r;
+    double got[2];
+
+    for (size_t m = 0; m < 2; m++) {
+        size_t n = (size_t)snprintf(body, sizeof body,
+                                    "<scenario name='t' duration='10min' seed='5'><nodes>"
+                                    "<node id='A'/><node id='B'/><node id='C'/><node id='D'/>"
+                                    "<node id='E'/></nodes><links>");
+        static const char *const links[][3] = {
+            { "AB", "A", "B" }, { "BD", "B", "D" }, { "AC", "A", "C" },
+            { "CE", "C", "E" }, { "ED", "E", "D" },
+        };
+        for (size_t l = 0; l < 5; l++)
+            n += (size_t)snprintf(body + n, sizeof body - n,
+                                  "<link id='%s' a='%s' b='%s' length='10km'>"
+                                  "<generation model='constant' rate='%s' block='1s'/>"
+                                  "<store capacity='100Mb' min='0' threshold='1kb' "
+                                  "initial='50kb'/></link>",
+                                  links[l][0], links[l][1], links[l][2],
+                                  l == 1 ? "2kbps" : "100kbps");
+        snprintf(body + n, sizeof body - n,
+                 "</links><apps/><routing metric='%s' key-period='5s'/>"
+                 "<relay job='%u' tag='%u'><demand id='d' src='A' dst='D' rate='%gbps'/>"
+                 "</relay></scenario>",
+                 metrics[m], JOB, TAG, demand);
+        CU_ASSERT_EQUAL_FATAL(run_body(body, "key.h5", &r, path, sizeof path), SIM_OK);
+        got[m] = flow(path, "delivered_bps", 0);
+        check_accounts(&r, path);
+    }
+    /* hops: B-D's 2 kbit/s less the tags, and the 50 kb it held, over 600 s */
+    CU_ASSERT(got[0] <= 2000.0 * JOB / (JOB + TAG) + 50000.0 / 600 + 1);
+    CU_ASSERT(got[1] >= 0.95 * demand);
+}
+
 int main(void)
 {
     static const th_test_t tests[] = {
@@ -524,6 +569,7 @@ int main(void)
         { "ETSI 014 additional slave: one job per grant at the method's cost",
           test_additional_slave },
         { "load-time refusals name file and line", test_refused },
+        { "routing by key moves a flow off a starved link", test_key_metric },
         { NULL, NULL },
     };
     return th_main("relay", tests);
