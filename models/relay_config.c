@@ -385,11 +385,15 @@ int relay_check_path(relay_t *r, relay_flow_t *f, sim_err_t *err)
     int rc = route_find(r->route, f->src, f->dst, 0, &p, &found, err);
     f->est_hops = found ? p.nhops : 0;
     for (uint32_t i = 0; rc == SIM_OK && found && i < p.nhops; i++) {
-        if (keysvc_can_take(r->env.keys, p.links[i], &why) != SIM_OK ||
-            relay_flow_on_link(r, f, p.links[i], &ok, &why) != SIM_OK)
+        int bad = keysvc_can_take(r->env.keys, p.links[i], &why);
+        if (bad == SIM_OK)
+            bad = relay_flow_on_link(r, f, p.links[i], &ok, &why);
+        if (bad == SIM_ERR_INPUT)   /* the flow's input, named where it is */
             rc = f->elem != NULL ? scn_error(f->elem, err, "flow '%s': %s", f->id, why.msg)
                                  : sim_err_set(err, SIM_ERR_INPUT, "flow '%s': %s", f->id,
                                                why.msg);
+        else if (bad != SIM_OK)     /* out of memory: the run's, not the input's */
+            rc = sim_err_set(err, bad, "flow '%s': %s", f->id, why.msg);
     }
     route_path_free(&p);
     return rc;
