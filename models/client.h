@@ -99,11 +99,11 @@ typedef struct client_env {
     /* Whether nodes a and b share a QKD link (keysvc_adjacent). */
     bool (*adjacent)(const struct client_env *env, uint32_t a, uint32_t b);
     /* Binds key the client being made has its KME at src send to the KME
-     * at dst on demand, `bits` per send at `rate` sends/s
-     * (keysvc_bind_send); out must live as long as the client.
-     * SIM_ERR_INPUT (naming e) when key relay cannot reach dst. */
+     * at dst on demand, as d says (keysvc_bind_send; d->elem, the element
+     * later errors name, is set to e); out must live as long as the
+     * client. SIM_ERR_INPUT (naming e) when key relay cannot reach dst. */
     int (*bind_send)(const struct client_env *env, const scn_elem_t *e, const char *id,
-                     uint32_t src, uint32_t dst, uint64_t bits, double rate,
+                     uint32_t src, uint32_t dst, const keysvc_send_demand_t *d,
                      keysvc_send_t *out, sim_err_t *err);
     /* Reports a warning located at e (the run goes on); see
      * sim_options_t.warn. */

@@ -37,8 +37,12 @@ typedef struct etsi014_pending {
     int64_t t_known;             /* SLAVE: ns, when its KME knows the key IDs (a relayed
                                     slave: INT64_MAX until the key arrives) */
     int64_t t_sync;              /* SLAVE, relayed: ns, grant + key-sync-delay */
+    int64_t t_ask;               /* SLAVE, relayed: ns, its first ask; later asks come at
+                                    t_ask + k (kme-delay + slave-delay) */
     bool relayed;                /* SLAVE: an additional slave whose key is relayed */
     bool lost;                   /* relayed: the key will never arrive */
+    bool in_relay;               /* relayed: its relay job holds it (notify_arg) */
+    bool waiting;                /* relayed: asked once, no event until the key arrives */
     int64_t t_first;             /* RETRY: ns, when the request first came */
     uint32_t attempt;            /* RETRY: the attempt it makes */
     struct etsi014_pending *prev, *next;
@@ -80,6 +84,10 @@ static int etsi014_parse_limits(const scn_elem_t *e, etsi014_config_t *cfg, sim_
         return scn_error(e, err, "stop is before start");
     if (cfg->size > 0 && cfg->number > UINT64_MAX / cfg->size)
         return scn_error(e, err, "number * size overflows 64 bits");
+    /* a request's number x size (its size up to max-size, as a replayed
+     * trace may ask) must fit the 64-bit counts */
+    if (cfg->max_size > 0 && cfg->max_number > UINT64_MAX / cfg->max_size)
+        return scn_error(e, err, "max-number * max-size overflows 64 bits");
     return SIM_OK;
 }
 
@@ -242,21 +250,55 @@ static void etsi014_unlink(etsi014_t *app, etsi014_pending_t *p)
 
 static void etsi014_on_pending(sim_t *sim, void *object, uint64_t arg);
 
-/* Schedules p at `when` and keeps it in the pending list (freed by
- * destroy if the run ends first). Frees p on failure. */
-static int etsi014_pend(etsi014_t *app, etsi014_pending_t *p, int64_t when, sim_err_t *err)
+/* Keeps p in the pending list (freed by destroy if the run ends first). */
+static void etsi014_link(etsi014_t *app, etsi014_pending_t *p)
 {
-    if (sim_schedule_at(app->base.ctx->sim, when, etsi014_on_pending, p, 0) == 0) {
-        etsi014_pending_free(app, p);
-        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-    }
     p->app = app;
     p->prev = NULL;
     p->next = app->pending;
     if (app->pending != NULL)
         app->pending->prev = p;
     app->pending = p;
+}
+
+/* Schedules p at `when` and keeps it in the pending list. On failure p is
+ * recycled, unless a relay job still holds it (in_relay): then it stays
+ * in the list, for destroy to free. */
+static int etsi014_pend(etsi014_t *app, etsi014_pending_t *p, int64_t when, sim_err_t *err)
+{
+    if (sim_schedule_at(app->base.ctx->sim, when, etsi014_on_pending, p, 0) == 0) {
+        if (p->in_relay)
+            etsi014_link(app, p);
+        else
+            etsi014_pending_free(app, p);
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    }
+    etsi014_link(app, p);
     return SIM_OK;
+}
+
+/* A relayed slave's first ask at or after t (ns): its asks come at t_ask +
+ * k P, P = kme-delay + slave-delay (positive: checked at load). */
+static int64_t etsi014_slot(const etsi014_t *app, const etsi014_pending_t *p, int64_t t)
+{
+    const int64_t period = app->cfg.kme_delay + app->cfg.slave_delay;
+    if (t <= p->t_ask || period <= 0)
+        return t > p->t_ask ? t : p->t_ask;
+    return p->t_ask + (t - p->t_ask + period - 1) / period * period;
+}
+
+/* A relayed slave asked before its KME knows the key IDs (answered 400,
+ * logged by the caller): its next ask is at its first slot at or after
+ * t_known; while the key is still on its way it asks nothing more, and
+ * etsi014_on_sent schedules that ask when the relay reports. */
+static int etsi014_slave_wait(etsi014_t *app, etsi014_pending_t *p, sim_err_t *err)
+{
+    if (p->t_known == INT64_MAX) {
+        p->waiting = true;
+        etsi014_link(app, p);
+        return SIM_OK;
+    }
+    return etsi014_pend(app, p, etsi014_slot(app, p, p->t_known), err);
 }
 
 static void etsi014_slave_request(etsi014_t *app, etsi014_pending_t *p, int64_t now)
@@ -276,7 +318,9 @@ static void etsi014_slave_request(etsi014_t *app, etsi014_pending_t *p, int64_t 
         rec.reason = ETSI014_REASON_UNKNOWN_IDS;
         app->stats.unknown_ids++;
         etsi014_log(app, &rec);
-        if (etsi014_pend(app, p, rec.t_response + app->cfg.slave_delay, &err) != SIM_OK)
+        if ((p->relayed ? etsi014_slave_wait(app, p, &err)
+                        : etsi014_pend(app, p, rec.t_response + app->cfg.slave_delay, &err)) !=
+            SIM_OK)
             etsi014_fail(app, &err);
         return;
     }
@@ -358,14 +402,26 @@ static int etsi014_schedule_slave(etsi014_t *app, const keysvc_pair_t *pair, uin
 }
 
 /* keysvc_sent_fn: a relayed additional slave's key reached its KME (or
- * never will): its KME knows the key IDs from then on (not before the
- * key-sync-delay). p is in the pending list until then (its fetches
- * before are answered 400 and asked again). */
+ * never will): its KME knows the key IDs (or that they are lost) from then
+ * on, not before the key-sync-delay. p is in the pending list until then:
+ * with its first ask still to come, or (waiting) asked once and answered
+ * 400, in which case its next ask is scheduled at its first slot at or
+ * after t_known. */
 static void etsi014_on_sent(void *arg, int64_t now, bool delivered)
 {
     etsi014_pending_t *p = arg;
+    etsi014_t *app = p->app;
+    sim_err_t err;
+
+    p->in_relay = false;
     p->t_known = now > p->t_sync ? now : p->t_sync;
     p->lost = !delivered;
+    if (!p->waiting)
+        return;
+    p->waiting = false;
+    etsi014_unlink(app, p);
+    if (etsi014_pend(app, p, etsi014_slot(app, p, p->t_known), &err) != SIM_OK)
+        etsi014_fail(app, &err);
 }
 
 /* Schedules the GET_KEY_WITH_KEY_IDS of additional slave k, whose node
@@ -381,10 +437,12 @@ static int etsi014_send_slave(etsi014_t *app, size_t k, const keysvc_grant_t *id
         .kind = ETSI014_PENDING_SLAVE, .node = app->cfg.extra[k], .bits = key_bits,
         .key_stream = ids->key_stream, .key_offset = ids->key_offset,
         .number = app->cfg.number, .size = size, .t_known = INT64_MAX,
-        .t_sync = now + app->cfg.key_sync_delay, .relayed = true,
+        .t_sync = now + app->cfg.key_sync_delay,
+        .t_ask = now + app->cfg.kme_delay + app->cfg.slave_delay, .relayed = true,
     };
-    if (etsi014_pend(app, p, now + app->cfg.kme_delay + app->cfg.slave_delay, err) != SIM_OK)
+    if (etsi014_pend(app, p, p->t_ask, err) != SIM_OK)
         return SIM_ERR_RUN;
+    p->in_relay = true;   /* until etsi014_on_sent, which may come before this returns */
     return keysvc_send(&app->extra_send[k], key_bits, now, etsi014_on_sent, p, err);
 }
 
@@ -681,6 +739,10 @@ static int etsi014_read_slaves(const client_env_t *env, const scn_elem_t *e, ets
 {
     client_t *c = &app->base;
     etsi014_config_t *cfg = &app->cfg;
+    const keysvc_send_demand_t demand = {
+        .bits = cfg->size * cfg->number, .rate = c->rate, .start = cfg->start,
+        .stop = cfg->stop,
+    };
     int rc;
 
     for (const scn_elem_t *s = scn_child(e, "additional-slave"); s != NULL;
@@ -700,13 +762,30 @@ static int etsi014_read_slaves(const client_env_t *env, const scn_elem_t *e, ets
             rc = env->bind(env, s, c->id, c->master, node, cfg->size, cfg->number, c->rate,
                            &app->extra_key[cfg->nextra], err);
         else   /* the master's KME sends it the keys over the key relay */
-            rc = env->bind_send(env, s, c->id, c->master, node, cfg->size * cfg->number,
-                                c->rate, &app->extra_send[cfg->nextra], err);
+            rc = env->bind_send(env, s, c->id, c->master, node, &demand,
+                                &app->extra_send[cfg->nextra], err);
         if (rc != SIM_OK)
             return rc;
         cfg->extra[cfg->nextra++] = node;
     }
     return SIM_OK;
+}
+
+/* A slave asked to come back (key-sync-delay, or a relayed additional
+ * slave) comes back kme-delay + slave-delay later: 0 would ask again and
+ * again at one instant. */
+static int etsi014_check_asks(const scn_elem_t *e, const etsi014_t *app, sim_err_t *err)
+{
+    const etsi014_config_t *c = &app->cfg;
+    bool relayed = false;
+    for (size_t k = 0; k < c->nextra; k++)
+        relayed = relayed || app->extra_send[k].remote != NULL;
+    if (c->kme_delay + c->slave_delay > 0 || (c->key_sync_delay <= 0 && !relayed))
+        return SIM_OK;
+    return scn_error(e, err, "kme-delay + slave-delay is not positive, but its slaves may be told to ask "
+                     "again (%s): they would ask again and again at one instant",
+                     c->key_sync_delay > 0 ? "key-sync-delay is positive"
+                                           : "an additional slave's key is relayed");
 }
 
 /* Warns (the run goes on) about requests that can never be served. */
@@ -769,7 +848,8 @@ static int etsi014_create(const client_env_t *env, const scn_elem_t *e, client_t
     c->size = app->cfg.size;
     c->number = app->cfg.number;
     c->rate = arrival_mean_rate(&app->cfg.arrivals);
-    if ((rc = etsi014_read_slaves(env, e, app, err)) != SIM_OK)
+    if ((rc = etsi014_read_slaves(env, e, app, err)) != SIM_OK ||
+        (rc = etsi014_check_asks(e, app, err)) != SIM_OK)
         return rc;
     etsi014_warn(env, e, &app->cfg);
     return SIM_OK;

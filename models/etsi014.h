@@ -36,8 +36,12 @@
  * for the others is given up (discarded_bits). An additional slave on a
  * node that shares no link with the master's is sent each grant's keys by
  * the key service (env->bind_send, keysvc_send: key relay); its KME knows
- * the key IDs once they arrive (400 unknown key IDs before, asked again
- * as for key_sync_delay; a final 400 if the relay lost them). A request
+ * the key IDs once they arrive (and not before key_sync_delay): a slave
+ * that asks before gets one 400 (unknown key IDs) and asks again only
+ * when the relay reports, at its first slot (its first ask + k
+ * (kme_delay + slave_delay)) at or after then; a final 400 if the relay
+ * lost them. kme_delay + slave_delay must be positive when a slave may
+ * be told to ask again (checked at load). A request
  * served a fallback key is answered fallback_delay later.
  *
  * It is the client kind "etsi014" (client.h): it gets its key through the

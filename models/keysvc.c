@@ -96,14 +96,13 @@ bool keysvc_adjacent(const keysvc_t *ks, uint32_t a, uint32_t b)
 }
 
 int keysvc_bind_send(keysvc_t *ks, uint32_t app, const char *id, uint32_t src, uint32_t dst,
-                     uint64_t bits, double rate, keysvc_send_t *out, sim_err_t *err)
+                     const keysvc_send_demand_t *d, keysvc_send_t *out, sim_err_t *err)
 {
     *out = (keysvc_send_t){ .remote = NULL };
     if (ks->remote == NULL || ks->remote->bind_send == NULL)
         return sim_err_set(err, SIM_ERR_INPUT, "no key relay is set up to carry key there");
     out->remote = ks->remote;
-    return ks->remote->bind_send(ks->remote_ctx, app, id, src, dst, bits, rate, &out->rsend,
-                                 err);
+    return ks->remote->bind_send(ks->remote_ctx, app, id, src, dst, d, &out->rsend, err);
 }
 
 int keysvc_send(const keysvc_send_t *s, uint64_t bits, int64_t now, keysvc_sent_fn fn,

@@ -32,6 +32,7 @@
 #include "models/kstore.h"
 #include "models/storage.h"
 #include "sim/error.h"
+#include "sim/scenario.h"
 #include "sim/topo.h"
 
 typedef struct keysvc keysvc_t;
@@ -69,6 +70,17 @@ typedef struct keysvc_hop {
  * admission refused it). Not told when the run ends first. */
 typedef void (*keysvc_sent_fn)(void *arg, int64_t now, bool delivered);
 
+/* What a client asks to have sent on demand (keysvc_bind_send): the
+ * figures its flow reports. */
+typedef struct keysvc_send_demand {
+    const scn_elem_t *elem;   /* the element that asks for it (errors name it);
+                                 borrowed, may be NULL */
+    uint64_t bits;            /* per send */
+    double rate;              /* sends/s requested (the client's request rate: it sends
+                                 only on the requests it grants) */
+    int64_t start, stop;      /* ns: the client's requests come in [start, stop) */
+} keysvc_send_demand_t;
+
 /* Where a client's KME sends key on demand (keysvc_bind_send). */
 typedef struct keysvc_send {
     const keysvc_remote_t *remote;   /* the remote binder that carries it */
@@ -91,7 +103,7 @@ struct keysvc_remote {
                  sim_err_t *err);
     int (*path)(void *rpair, int64_t now, keysvc_hop_t **hops, size_t *n, sim_err_t *err);
     int (*bind_send)(void *ctx, uint32_t app, const char *id, uint32_t src, uint32_t dst,
-                     uint64_t bits, double rate, void **rsend, sim_err_t *err);
+                     const keysvc_send_demand_t *d, void **rsend, sim_err_t *err);
     int (*send)(void *rsend, uint64_t bits, int64_t now, keysvc_sent_fn fn, void *arg,
                 sim_err_t *err);
 };
@@ -120,12 +132,14 @@ int keysvc_bind(keysvc_t *ks, uint32_t app, const char *id, uint32_t master, uin
 bool keysvc_adjacent(const keysvc_t *ks, uint32_t a, uint32_t b);
 
 /* Binds key that client `app` (id) has its KME at src send to the KME at
- * dst on demand, `bits` per send at `rate` sends/s (the demand the relay's
- * schedulers see), to the remote binder. SIM_ERR_INPUT when no remote
+ * dst on demand, d->bits per send at up to d->rate sends/s in [d->start,
+ * d->stop) (the demand the relay's schedulers see), to the remote binder,
+ * which names d->elem in errors it finds later (d is copied; d->elem is
+ * borrowed and must outlive the service). SIM_ERR_INPUT when no remote
  * binder is set up or it cannot reach dst (the message says why; the
  * caller names the client and where). */
 int keysvc_bind_send(keysvc_t *ks, uint32_t app, const char *id, uint32_t src, uint32_t dst,
-                     uint64_t bits, double rate, keysvc_send_t *out, sim_err_t *err);
+                     const keysvc_send_demand_t *d, keysvc_send_t *out, sim_err_t *err);
 
 /* Sends `bits` of key from s's src to its dst at `now` (the remote binder
  * spends link key on the way, as its method says); fn(arg, when,

@@ -328,9 +328,11 @@ out:
 
 /* keysvc_remote_t.bind_send: key a client's KME at src sends to dst on
  * demand becomes a flow whose jobs are its sends (one job per send, of its
- * bits; none of its own: relay_start leaves it alone). */
+ * bits; none of its own: relay_start leaves it alone). Its demand is the
+ * requested rate (d->rate x d->bits) and its active time the client's
+ * [start, stop); its errors name d->elem. */
 int relay_bind_send(void *ctx, uint32_t app, const char *id, uint32_t src, uint32_t dst,
-                    uint64_t bits, double rate, void **rsend, sim_err_t *err)
+                    const keysvc_send_demand_t *d, void **rsend, sim_err_t *err)
 {
     relay_t *r = ctx;
     relay_flow_t *f = NULL;
@@ -345,11 +347,14 @@ int relay_bind_send(void *ctx, uint32_t app, const char *id, uint32_t src, uint3
     if ((rc = relay_add_flow(r, &f, err)) != SIM_OK)
         return rc;
     f->id = id;
+    f->elem = d->elem;
     f->kind = RELAY_FLOW_SEND;
     f->src = src;
     f->dst = dst;
-    f->job_bits = bits > 0 ? bits : 1;
-    f->demand = rate * (double)bits;
+    f->start = d->start;
+    f->stop = d->stop;
+    f->job_bits = d->bits > 0 ? d->bits : 1;
+    f->demand = d->rate * (double)d->bits;
     f->rate = f->demand;
     f->sf.rate = f->demand;
     *rsend = f;
@@ -383,11 +388,15 @@ int relay_check_path(relay_t *r, relay_flow_t *f, sim_err_t *err)
     int rc = route_find(r->route, f->src, f->dst, 0, &p, &found, err);
     f->est_hops = found ? p.nhops : 0;
     for (uint32_t i = 0; rc == SIM_OK && found && i < p.nhops; i++) {
-        if (keysvc_can_take(r->env.keys, p.links[i], &why) != SIM_OK ||
-            relay_flow_on_link(r, f, p.links[i], &ok, &why) != SIM_OK)
+        int bad = keysvc_can_take(r->env.keys, p.links[i], &why);
+        if (bad == SIM_OK)
+            bad = relay_flow_on_link(r, f, p.links[i], &ok, &why);
+        if (bad == SIM_ERR_INPUT)   /* the flow's input, named where it is */
             rc = f->elem != NULL ? scn_error(f->elem, err, "flow '%s': %s", f->id, why.msg)
                                  : sim_err_set(err, SIM_ERR_INPUT, "flow '%s': %s", f->id,
                                                why.msg);
+        else if (bad != SIM_OK)     /* out of memory: the run's, not the input's */
+            rc = sim_err_set(err, bad, "flow '%s': %s", f->id, why.msg);
     }
     route_path_free(&p);
     return rc;

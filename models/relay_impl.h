@@ -155,7 +155,7 @@ int relay_bind_pair(void *ctx, uint32_t app, const char *id, uint32_t master, ui
                     uint64_t size, uint64_t number, double rate, void **rpair, sim_err_t *err);
 int relay_pair_path(void *rpair, int64_t now, keysvc_hop_t **hops, size_t *n, sim_err_t *err);
 int relay_bind_send(void *ctx, uint32_t app, const char *id, uint32_t src, uint32_t dst,
-                    uint64_t bits, double rate, void **rsend, sim_err_t *err);
+                    const keysvc_send_demand_t *d, void **rsend, sim_err_t *err);
 int relay_check_globals(relay_t *r, sim_err_t *err);
 int relay_check_path(relay_t *r, relay_flow_t *f, sim_err_t *err);
 int relay_make_scheds(relay_t *r, sim_err_t *err);

@@ -51,12 +51,15 @@ static bool world_env_adjacent(const client_env_t *env, uint32_t a, uint32_t b)
 }
 
 static int world_env_bind_send(const client_env_t *env, const scn_elem_t *e, const char *id,
-                               uint32_t src, uint32_t dst, uint64_t bits, double rate,
+                               uint32_t src, uint32_t dst, const keysvc_send_demand_t *d,
                                keysvc_send_t *out, sim_err_t *err)
 {
     const world_t *w = env->world;
+    keysvc_send_demand_t at = *d;
     sim_err_t why;
-    int rc = keysvc_bind_send(w->keys, env->index, id, src, dst, bits, rate, out, &why);
+    int rc;
+    at.elem = e;
+    rc = keysvc_bind_send(w->keys, env->index, id, src, dst, &at, out, &why);
     if (rc == SIM_ERR_INPUT)
         return scn_error(e, err, "client '%s': key from '%s' to '%s': the nodes %s", id,
                          w->nodes[src].id, w->nodes[dst].id, why.msg);

@@ -29,6 +29,15 @@ claims, or checks a closed-form result.
       (N + T); PQC fallback answers take kme-delay + fallback-delay, and
       Little's law holds when they interleave with 200s; a relay job cut
       by an outage gives its slave a final 400 (slave_failed).
+  check_etsi014.py waits TRACE
+      tests/etsi014/waits.xml: a relayed additional slave asks once (400)
+      while its key is on the way and then only at its first slot at or
+      after max(arrival, grant + key-sync-delay): one request per grant
+      when the relay is starved, two with key-sync-delay (the directly
+      bound slave asks at every slot before it); a SEND flow refused by
+      QKDTL admission gives every grant's slave a final 400; SEND flows'
+      demand is the requested rate x N and delivered_bps delivered / the
+      app's active time.
   check_etsi014.py same-gets A B
       the master GET_KEYs (times, sizes, apps) of two traces are identical
       (a change to another process left the arrivals' draws alone).
@@ -257,12 +266,16 @@ def slaves(path):
             expect(len(ok) == 1 and int(ok[0]["t_request"]) == first and int(ok[0]["bits"]) == N,
                    f"line: slave {name} fetches grant at {t} with 200 at {first} "
                    f"({[(int(x['t_request']), int(x['status'])) for x in fx]})")
-            expect(all(x["status"] == 400 and x["reason"] == R_IDS and int(x["t_request"]) < arrive
-                       for x in early) and len(early) == (first - t) // ASK_NS - 1,
-                   f"line: slave {name} asks before the key is there: 400 unknown key IDs")
+            # one 400 at its first ask if the key is not there yet, then
+            # no ask until the first slot at or after its arrival
+            expect(all(x["status"] == 400 and x["reason"] == R_IDS and
+                       int(x["t_request"]) == t + ASK_NS < arrive for x in early) and
+                   len(early) == (1 if arrive > t + ASK_NS else 0),
+                   f"line: slave {name} asks before the key is there: one 400 unknown key IDs")
     s = summary(f, app["line"])
-    expect(s["slave_ok"] == 3 * G and s["unknown_ids"] == count(fetches, 400, R_IDS) > 0,
-           "line: slave_ok = 3 grants, unknown_ids counted")
+    expect(s["slave_ok"] == 3 * G and s["unknown_ids"] == count(fetches, 400, R_IDS) == 2 * G and
+           s["slave_requests"] == len(fetches) == 5 * G,
+           "line: slave_ok = 3 grants, one 400 per grant for each of C and D, counted")
     flows = f["summary/flows"][()]
     send = flows[flows["kind"] == 3]
     send = send[send["src"] == node["A"]]
@@ -293,7 +306,7 @@ def slaves(path):
         mine = cf[(cf["node"] == node["J"]) & (cf["key_stream"] == g["key_stream"]) &
                   (cf["key_offset"] == g["key_offset"])]
         lost = 8_100_000_000 <= t < 12_100_000_000
-        want = [(t + ASK_NS, 400)] if lost else [(t + ASK_NS * k, 400) for k in (1, 2, 3, 4, 5)] + [(t + 6 * ASK_NS, 200)]
+        want = [(t + ASK_NS, 400)] if lost else [(t + ASK_NS, 400), (t + 6 * ASK_NS, 200)]
         expect([(int(x["t_request"]), int(x["status"])) for x in mine] == want,
                f"cut: slave J for the grant at {t}: {[(int(x['t_request']), int(x['status'])) for x in mine]}")
     sc = summary(f, app["cut"])
@@ -318,6 +331,51 @@ def slaves(path):
            f"slow-pqc: latency statistics {sp['mean_latency_s']}, {sp['latency_p99_s']} != 0.042 s")
 
 
+def fetch_pattern(f, app, node, g):
+    fx = rows(f, app, FETCH)
+    mine = fx[(fx["node"] == node) & (fx["key_stream"] == g["key_stream"]) &
+              (fx["key_offset"] == g["key_offset"])]
+    return sorted((int(x["t_request"]) - int(g["t_request"]), int(x["status"])) for x in mine)
+
+
+def waits(path):
+    """Closed forms of tests/etsi014/waits.xml (its comment)."""
+    f, app = load(path)
+    nodes = [(x["id"].decode() if isinstance(x["id"], bytes) else str(x["id"])) for x in f["nodes"][()]]
+    node = {n: k for k, n in enumerate(nodes)}
+    MS, N = 1_000_000, 512
+    flows = f["summary/flows"][()]
+    for name, slave, extra in (("starved", "B", "C"), ("sync", "I", "J"), ("refused", "Q", "R")):
+        check_summary_counts(f, app[name], name)
+        grants = [x for x in rows(f, app[name], GET_KEY) if x["status"] == 200]
+        G = len(grants)
+        s = summary(f, app[name])
+        expect(G == s["requests"] == 99, f"{name}: {G} grants of {s['requests']} requests")
+        sync = name == "sync"
+        want_b = [(2 * k * MS, 400) for k in range(1, 15)] + [(30 * MS, 200)] if sync else [(2 * MS, 200)]
+        want_x = {"starved": [(2 * MS, 400)], "sync": [(2 * MS, 400), (30 * MS, 200)],
+                  "refused": [(2 * MS, 400)]}[name]
+        for g in grants:
+            pb, px = fetch_pattern(f, app[name], node[slave], g), fetch_pattern(f, app[name], node[extra], g)
+            expect(pb == want_b and px == want_x,
+                   f"{name}: grant at {int(g['t_request'])}: slave {pb}, additional slave {px}")
+        per = len(want_b) + len(want_x)
+        expect(s["slave_requests"] == per * G and
+               s["slave_ok"] == G * (1 + (name == "sync")) and
+               s["slave_failed"] == (G if name == "refused" else 0) and
+               s["unknown_ids"] == G * (per - 1 - (name == "sync")),
+               f"{name}: summary {s['slave_requests']} slave requests, {s['slave_ok']} ok, "
+               f"{s['slave_failed']} failed, {s['unknown_ids']} unknown IDs")
+        fl = flows[(flows["kind"] == 3) & (flows["dst"] == node[extra])]
+        T = duration(f)
+        done = G if sync else 0
+        expect(len(fl) == 1 and fl[0]["jobs"] == G and fl[0]["done"] == done and
+               fl[0]["refused"] == (G if name == "refused" else 0) and
+               abs(fl[0]["demand_bps"] - 5 * N) < 1e-9 and
+               abs(fl[0]["delivered_bps"] - done * N / T) < 1e-9,
+               f"{name}: SEND flow {fl}")
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -333,6 +391,8 @@ def main(argv):
         arrivals(args[0], args[1], float(args[2]), *map(float, args[3:]))
     elif cmd == "slaves":
         slaves(args[0])
+    elif cmd == "waits":
+        waits(argv[2])
     elif cmd == "same-gets":
         same_gets(args[0], args[1])
     elif cmd == "replay":

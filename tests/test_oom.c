@@ -24,8 +24,9 @@
  * parser's own allocations are not injected, so no injected failure can
  * happen "inside the parser" and be reported as bad input.
  *
- * Usage: test_oom [SCENARIO...]; without arguments, the small scenario
- * below and a few bundled scenarios cut to a few seconds.
+ * Usage: test_oom [SCENARIO...]; without arguments, the two small
+ * scenarios below (one with relayed ETSI 014 additional slaves) and a few
+ * bundled scenarios cut to a few seconds.
  */
 #define _GNU_SOURCE   /* dladdr */
 
@@ -328,6 +329,49 @@ static const char small_xml[] =
     "  </apps>\n"
     "</scenario>\n";
 
+/* An ETSI 014 pair with an additional slave two hops away (its keys go by
+ * key relay, the slave waits for them), and a second one whose relay path
+ * is starved (the slave's record stays held by a relay job). */
+static const char relayed_xml[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<scenario name=\"oom-relayed\" duration=\"3s\" seed=\"3\">\n"
+    "  <nodes><node id=\"A\"/><node id=\"B\"/><node id=\"C\"/><node id=\"D\"/></nodes>\n"
+    "  <links>\n"
+    "    <link id=\"AB\" a=\"A\" b=\"B\" length=\"20km\">\n"
+    "      <generation model=\"constant\" rate=\"10kbps\" block=\"1s\"/>\n"
+    "      <store capacity=\"50Mb\" min=\"0b\" threshold=\"1Mb\" initial=\"5Mb\"/>\n"
+    "    </link>\n"
+    "    <link id=\"BC\" a=\"B\" b=\"C\" length=\"20km\">\n"
+    "      <generation model=\"constant\" rate=\"10kbps\" block=\"1s\"/>\n"
+    "      <store capacity=\"50Mb\" min=\"0b\" threshold=\"1Mb\" initial=\"5Mb\"/>\n"
+    "    </link>\n"
+    "    <link id=\"BD\" a=\"B\" b=\"D\">\n"
+    "      <generation model=\"constant\" rate=\"1bps\" block=\"1s\"/>\n"
+    "      <store capacity=\"1Mb\" min=\"0b\" threshold=\"1kb\" initial=\"0b\"/>\n"
+    "    </link>\n"
+    "  </links>\n"
+    "  <apps>\n"
+    "    <etsi014 id=\"vpn\" master=\"A\" slave=\"B\" max-sae-ids=\"2\" kme-delay=\"1ms\"\n"
+    "             slave-delay=\"1ms\">\n"
+    "      <arrivals process=\"periodic\" rate=\"4/s\"/>\n"
+    "      <additional-slave node=\"C\"/>\n"
+    "      <additional-slave node=\"D\"/>\n"
+    "    </etsi014>\n"
+    "  </apps>\n"
+    "  <relay method=\"hop\" hop-delay=\"5ms\"/>\n"
+    "</scenario>\n";
+
+/* Writes text to path; false on failure (said on stdout). */
+static bool write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+        printf("FAIL: cannot write %s\n", path);
+        return false;
+    }
+    return true;
+}
+
 /* Bundled scenarios that reach other code (GraphML, the storage designs),
  * cut to a few seconds so that each pass stays short. */
 static const char *const bundled[] = {
@@ -342,7 +386,6 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/qkm-oom-XXXXXX";
     char path[4096];
     int problems = 0;
-    FILE *f;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     if ((oom.table = __real_calloc(LIVE_CAP, sizeof *oom.table)) == NULL ||
@@ -355,10 +398,13 @@ int main(int argc, char **argv)
             problems += oom_loop(argv[i], ovs, 1, dir);
     } else {
         snprintf(path, sizeof path, "%s/small.xml", dir);
-        if ((f = fopen(path, "w")) == NULL || fputs(small_xml, f) < 0 || fclose(f) != 0) {
-            printf("FAIL: cannot write %s\n", path);
+        if (!write_file(path, small_xml))
             return 1;
-        }
+        problems += oom_loop(path, ovs, 1, dir);
+        remove(path);
+        snprintf(path, sizeof path, "%s/relayed.xml", dir);
+        if (!write_file(path, relayed_xml))
+            return 1;
         problems += oom_loop(path, ovs, 1, dir);
         remove(path);
         for (size_t i = 0; srcdir != NULL && bundled[i] != NULL; i++) {
