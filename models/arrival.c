@@ -14,6 +14,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "sim/grow.h"
 #include "sim/rng.h"
 #include "sim/units.h"
 
@@ -60,14 +61,10 @@ static int arrival_parse_time(const char *text, int64_t *ns, sim_err_t *err)
 
 static int arrival_push(arrival_config_t *cfg, size_t *cap, arrival_row_t row, sim_err_t *err)
 {
-    if (cfg->nrows == *cap) {
-        size_t n = *cap == 0 ? 256 : 2 * *cap;
-        arrival_row_t *v = realloc(cfg->rows, n * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        cfg->rows = v;
-        *cap = n;
-    }
+    arrival_row_t *v = grow_room(cfg->rows, cap, cfg->nrows + 1, sizeof *v, 256);
+    if (v == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    cfg->rows = v;
     cfg->rows[cfg->nrows++] = row;
     return SIM_OK;
 }

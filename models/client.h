@@ -162,15 +162,13 @@ void client_count(client_t *c, uint32_t status);
 int client_agg_open(trace_t *trace, const client_output_t *out, client_t *const *clients,
                     size_t n, sim_err_t *err);
 
-/* Records one request of c: its kind (the kind's code, as in its own
- * log), status, the time it was answered (decided: ns, the simulation's
- * time when the kind records it, so never before c's previous record; it
- * picks the window), latency (ns) and bits delivered. Nothing when c
- * does not aggregate. A time before the window being filled would split
- * a window in two rows: it fails the run (model_fail), as do failures to
- * write. */
-void client_record(client_t *c, uint32_t kind, uint32_t status, int64_t t_answered,
-                   int64_t latency_ns, uint64_t bits);
+/* Records one request of c, answered (decided) now: its kind (the kind's
+ * code, as in its own log), status, latency (ns) and bits delivered. The
+ * simulation's time picks the window, so a client's records come in time
+ * order and a window is written once. Nothing when c does not aggregate.
+ * Failures to write go to model_fail. */
+void client_record(client_t *c, uint32_t kind, uint32_t status, int64_t latency_ns,
+                   uint64_t bits);
 
 /* Writes the rows of every client's last window, which ends at `end` (ns). */
 int client_agg_finish(client_t *const *clients, size_t n, int64_t end, sim_err_t *err);

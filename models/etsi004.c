@@ -14,6 +14,7 @@
 #include <gsl/gsl_rstat.h>
 
 #include "models/link.h"
+#include "sim/grow.h"
 #include "sim/qset.h"
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -68,14 +69,10 @@ int etsi004_admit_add(etsi004_admit_t *a, uint32_t link, double mean_bps, sim_er
 {
     if (etsi004_admit_find(a, link) != NULL)
         return SIM_OK;
-    if (a->n == a->cap) {
-        const size_t cap = a->cap == 0 ? 8 : 2 * a->cap;
-        etsi004_reserve_t *v = realloc(a->v, cap * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        a->v = v;
-        a->cap = cap;
-    }
+    etsi004_reserve_t *v = grow_room(a->v, &a->cap, a->n + 1, sizeof *v, 8);
+    if (v == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    a->v = v;
     a->v[a->n++] = (etsi004_reserve_t){ .link = link, .mean_bps = mean_bps };
     return SIM_OK;
 }
@@ -339,7 +336,7 @@ static void etsi004_call(etsi004_t *app, const etsi004_session_t *s, uint32_t no
     sim_err_t err;
 
     app->stats.status[status]++;
-    client_record(&app->base, call, status, now, rec.t_response - asked, bits);
+    client_record(&app->base, call, status, rec.t_response - asked, bits);
     if (app->log == NULL || !client_log_keeps(&app->out, k))
         return;
     if (trace_append(app->log, &rec, &err) != SIM_OK)
@@ -472,15 +469,10 @@ static void etsi004_on_close(sim_t *sim, void *object, uint64_t arg);
 
 static etsi004_session_t *etsi004_session_new(etsi004_t *app, int64_t now)
 {
-    etsi004_session_t *s;
-    if (app->nsessions == app->cap) {
-        const size_t cap = app->cap == 0 ? 16 : 2 * app->cap;
-        etsi004_session_t **v = realloc(app->sessions, cap * sizeof *v);
-        if (v == NULL)
-            return NULL;
-        app->sessions = v;
-        app->cap = cap;
-    }
+    etsi004_session_t *s, **v;
+    if ((v = grow_room(app->sessions, &app->cap, app->nsessions + 1, sizeof *v, 16)) == NULL)
+        return NULL;
+    app->sessions = v;
     if ((s = calloc(1, sizeof *s)) == NULL)
         return NULL;
     *s = (etsi004_session_t){

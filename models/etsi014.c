@@ -945,8 +945,8 @@ static void etsi014_log(etsi014_t *app, const etsi014_record_t *rec)
 {
     sim_err_t err;
     const uint64_t k = app->logged++;
-    client_record(&app->base, rec->kind, rec->status, rec->t_request,
-                  rec->t_response - rec->t_request, rec->bits);
+    client_record(&app->base, rec->kind, rec->status, rec->t_response - rec->t_request,
+                  rec->bits);
     if (app->log == NULL || !client_log_keeps(&app->out, k))
         return;
     if (trace_append(app->log, rec, &err) != SIM_OK)

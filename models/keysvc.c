@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 
+#include "sim/grow.h"
+
 /* One bound client pair, kept until keysvc_finish hands the lists out. */
 typedef struct keysvc_binding {
     uint32_t link;
@@ -47,12 +49,10 @@ void keysvc_destroy(keysvc_t *ks)
 
 static int keysvc_grow(keysvc_t *ks, sim_err_t *err)
 {
-    size_t cap = ks->cap == 0 ? 16 : 2 * ks->cap;
-    keysvc_binding_t *v = realloc(ks->bound, cap * sizeof *v);
+    keysvc_binding_t *v = grow_room(ks->bound, &ks->cap, ks->nbound + 1, sizeof *v, 16);
     if (v == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     ks->bound = v;
-    ks->cap = cap;
     return SIM_OK;
 }
 

@@ -13,6 +13,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "sim/grow.h"
 #include "sim/rng.h"
 
 /* The mix's own attributes; the others go to every pair. */
@@ -39,15 +40,10 @@ typedef struct mix_plan {
 
 static void *mix_alloc(mix_t *m, size_t size)
 {
-    void *p;
-    if (m->nblocks == m->cap) {
-        const size_t cap = m->cap == 0 ? 64 : 2 * m->cap;
-        void **v = realloc(m->blocks, cap * sizeof *v);
-        if (v == NULL)
-            return NULL;
-        m->blocks = v;
-        m->cap = cap;
-    }
+    void *p, **v;
+    if ((v = grow_room(m->blocks, &m->cap, m->nblocks + 1, sizeof *v, 64)) == NULL)
+        return NULL;
+    m->blocks = v;
     if ((p = calloc(1, size > 0 ? size : 1)) != NULL)
         m->blocks[m->nblocks++] = p;
     return p;

@@ -318,7 +318,10 @@ static void relay_on_done(sim_t *sim, void *object, uint64_t arg)
     (void)arg;
     f->done++;
     f->delivered += j->bits;
-    if (relay_lat_push(f, lat, &err) != SIM_OK ||
+    sim_err_clear(&err);
+    if (qset_add(&f->lat, lat) != 0)
+        sim_err_set(&err, SIM_ERR_RUN, "out of memory");
+    if (err.code != SIM_OK ||
         (f->gs != NULL && gstore_deliver(f->gs, j->bits, now, &err) != SIM_OK) ||
         relay_job_end(r, j, RELAY_DONE, now, &err) != SIM_OK) {
         relay_fail(r, &err);
@@ -836,7 +839,7 @@ void relay_destroy(relay_t *r)
         relay_flow_t *f = r->flows[i];
         gstore_destroy(f->gs);
         rng_stream_free(f->rng);
-        free(f->lat);
+        qset_free(&f->lat);
         free(f);
     }
     free(r->flows);

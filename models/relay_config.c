@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/grow.h"
 #include "sim/rng.h"
 #include "sim/units.h"
 
@@ -100,15 +101,10 @@ static int relay_link_sched(relay_t *r, const scn_elem_t *root, uint32_t l, sim_
 
 static int relay_add_flow(relay_t *r, relay_flow_t **out, sim_err_t *err)
 {
-    relay_flow_t *f;
-    if (r->nflows == r->flows_cap) {
-        const size_t cap = r->flows_cap == 0 ? 16 : 2 * r->flows_cap;
-        relay_flow_t **v = realloc(r->flows, cap * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        r->flows = v;
-        r->flows_cap = cap;
-    }
+    relay_flow_t *f, **v = grow_room(r->flows, &r->flows_cap, r->nflows + 1, sizeof *v, 16);
+    if (v == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    r->flows = v;
     if ((f = calloc(1, sizeof *f)) == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     f->relay = r;

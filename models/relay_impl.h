@@ -13,6 +13,7 @@
 #include "models/relay.h"
 #include "models/route.h"
 #include "models/sched.h"
+#include "sim/qset.h"
 
 typedef enum relay_flow_kind {
     RELAY_FLOW_RATE = 0,    /* continuous demand: a rate */
@@ -46,8 +47,7 @@ typedef struct relay_flow {
     double hop_wait_sum, hop_wait_max;   /* s, from first queued on the hop to spent */
     uint64_t jobs, done, cut, refused, halvings;
     uint64_t delivered, spent, tags, stranded;   /* bits; spent and stranded once per link */
-    double *lat;               /* latencies of done jobs, s; grows by doubling */
-    size_t nlat, lat_cap;
+    qset_t lat;                /* latencies of done jobs, s */
 } relay_flow_t;
 
 typedef enum relay_hop_state {
@@ -163,6 +163,5 @@ int relay_make_scheds(relay_t *r, sim_err_t *err);
 /* relay_out.c */
 int relay_log_job(relay_t *r, const relay_job_t *j, relay_outcome_t o, int64_t now,
                   sim_err_t *err);
-int relay_lat_push(relay_flow_t *f, double latency_s, sim_err_t *err);
 
 #endif

@@ -5,8 +5,6 @@
  */
 #include "models/relay_impl.h"
 
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -100,19 +98,6 @@ static const trace_field_t relay_sum_fields[] = {
 };
 
 
-int relay_lat_push(relay_flow_t *f, double latency_s, sim_err_t *err)
-{
-    if (f->nlat == f->lat_cap) {
-        const size_t cap = f->lat_cap == 0 ? 64 : 2 * f->lat_cap;
-        double *v = realloc(f->lat, cap * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        f->lat = v;
-        f->lat_cap = cap;
-    }
-    f->lat[f->nlat++] = latency_s;
-    return SIM_OK;
-}
 
 int relay_log_job(relay_t *r, const relay_job_t *j, relay_outcome_t o, int64_t now,
                   sim_err_t *err)
@@ -216,7 +201,7 @@ double relay_fairness(const relay_t *r, int64_t end)
     return n == 0 || sq == 0 ? 1.0 : sum * sum / ((double)n * sq);
 }
 
-static void relay_flow_row(relay_flow_t *f, int64_t end, flow_sum_t *row)
+static int relay_flow_row(relay_flow_t *f, int64_t end, flow_sum_t *row, sim_err_t *err)
 {
     *row = (flow_sum_t){
         .flow = f->index, .id = f->id, .kind = (uint8_t)f->kind, .src = f->src, .dst = f->dst,
@@ -229,18 +214,18 @@ static void relay_flow_row(relay_flow_t *f, int64_t end, flow_sum_t *row)
         .hop_wait_mean = f->hop_waits > 0 ? f->hop_wait_sum / (double)f->hop_waits : NAN,
         .hop_wait_max = f->hop_waits > 0 ? f->hop_wait_max : NAN,
     };
-    if (f->nlat > 0) {
-        gsl_sort(f->lat, 1, f->nlat);
-        row->latency_mean = gsl_stats_mean(f->lat, 1, f->nlat);
-        row->latency_p50 = gsl_stats_quantile_from_sorted_data(f->lat, 1, f->nlat, 0.50);
-        row->latency_p95 = gsl_stats_quantile_from_sorted_data(f->lat, 1, f->nlat, 0.95);
-        row->latency_p99 = gsl_stats_quantile_from_sorted_data(f->lat, 1, f->nlat, 0.99);
-    }
+    if (qset_count(&f->lat) > 0 &&
+        (qset_mean(&f->lat, &row->latency_mean) != 0 ||
+         qset_quantile(&f->lat, 0.50, &row->latency_p50) != 0 ||
+         qset_quantile(&f->lat, 0.95, &row->latency_p95) != 0 ||
+         qset_quantile(&f->lat, 0.99, &row->latency_p99) != 0))
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     if (f->gs != NULL) {
         row->global_level = gstore_level(f->gs);
         row->global_supplied = gstore_accounts(f->gs, 0)->supplied;
         row->global_lower = gstore_lower(f->gs);
     }
+    return SIM_OK;
 }
 
 /* /summary/relay_links: every link's relay hops, key and tags spent and
@@ -290,8 +275,7 @@ int relay_trace_summary(relay_t *r, trace_t *trace, int64_t end, uint64_t *stran
     for (size_t i = 0; i < r->nflows; i++) {
         relay_flow_t *f = r->flows[i];
         flow_sum_t row;
-        relay_flow_row(f, end, &row);
-        if (trace_append(tf, &row, err) != SIM_OK)
+        if (relay_flow_row(f, end, &row, err) != SIM_OK || trace_append(tf, &row, err) != SIM_OK)
             return SIM_ERR_RUN;
         sum.jobs += f->jobs, sum.done += f->done, sum.cut += f->cut;
         sum.refused += f->refused, sum.delivered += f->delivered;

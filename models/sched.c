@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/grow.h"
+
 /* The registry: one line per policy. */
 const sched_policy_t *const sched_policies[] = {
     &sched_fifo,
@@ -106,18 +108,12 @@ sched_job_t *sched_queue_take_head(sched_queue_t *q, uint64_t available)
 
 int sched_grow(void **arr, size_t *cap, size_t elem, uint32_t id, sim_err_t *err)
 {
-    size_t need = (size_t)id + 1;
-    if (need <= *cap)
-        return SIM_OK;
-    size_t ncap = *cap > 0 ? *cap : 8;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
+    const size_t old = *cap;
+    void *p = grow_room(*arr, cap, (size_t)id + 1, elem, 8);
     if (p == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "relay scheduler: out of memory");
-    memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+    memset((char *)p + old * elem, 0, (*cap - old) * elem);   /* new flows start at 0 */
     *arr = p;
-    *cap = ncap;
     return SIM_OK;
 }
 

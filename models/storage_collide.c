@@ -24,6 +24,7 @@
  * took, until the slave's fetch settles it.
  */
 #include "models/storage.h"
+#include "sim/grow.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -92,14 +93,10 @@ static size_t collide_find(const collide_state_t *st, uint64_t ticket)
 /* Appends q (its ticket the largest so far); the table owns it on success. */
 static int collide_insert(collide_state_t *st, collide_req_t *q, sim_err_t *err)
 {
-    if (st->nreqs == st->cap) {
-        const size_t cap = st->cap == 0 ? 16 : 2 * st->cap;
-        collide_req_t **v = realloc(st->reqs, cap * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        st->reqs = v;
-        st->cap = cap;
-    }
+    collide_req_t **v = grow_room(st->reqs, &st->cap, st->nreqs + 1, sizeof *v, 16);
+    if (v == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    st->reqs = v;
     st->reqs[st->nreqs++] = q;
     return SIM_OK;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/grow.h"
 #include "sim/units.h"
 
 /* ------------------------------------------------------------ apps */
@@ -80,14 +81,10 @@ static void world_env_warn(const client_env_t *env, const scn_elem_t *e, const c
 
 static int world_add_client(world_t *w, client_t *c, sim_err_t *err)
 {
-    if (w->nclients == w->clients_cap) {
-        const size_t cap = w->clients_cap == 0 ? 16 : 2 * w->clients_cap;
-        client_t **v = realloc(w->clients, cap * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        w->clients = v;
-        w->clients_cap = cap;
-    }
+    client_t **v = grow_room(w->clients, &w->clients_cap, w->nclients + 1, sizeof *v, 16);
+    if (v == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    w->clients = v;
     w->clients[w->nclients++] = c;
     return SIM_OK;
 }
@@ -155,14 +152,10 @@ static int world_read_mix(world_t *w, client_env_t *env, const scn_elem_t *e,
     mix_t *m = NULL;
     int rc;
 
-    if (w->nmixes == w->mixes_cap) {
-        const size_t cap = w->mixes_cap == 0 ? 4 : 2 * w->mixes_cap;
-        mix_t **v = realloc(w->mixes, cap * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        w->mixes = v;
-        w->mixes_cap = cap;
-    }
+    mix_t **v = grow_room(w->mixes, &w->mixes_cap, w->nmixes + 1, sizeof *v, 4);
+    if (v == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    w->mixes = v;
     rc = mix_expand(e, &menv, &m, err);
     if (m != NULL)
         w->mixes[w->nmixes++] = m;
@@ -335,14 +328,10 @@ static int world_new_stores(void *owner, storage_link_t *sl, const char *role,
     world_t *w = owner;
     const link_t *l = &w->links[sl->index];
 
-    if (w->nstores + 2 > w->stores_cap) {
-        size_t cap = w->stores_cap == 0 ? 16 : 2 * w->stores_cap;
-        world_store_t **v = realloc(w->stores, cap * sizeof *v);
-        if (v == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        w->stores = v;
-        w->stores_cap = cap;
-    }
+    world_store_t **v = grow_room(w->stores, &w->stores_cap, w->nstores + 2, sizeof *v, 16);
+    if (v == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    w->stores = v;
     for (int end = 0; end < 2; end++) {
         world_store_t *s = calloc(1, sizeof *s);
         const uint32_t index = (uint32_t)w->nstores;

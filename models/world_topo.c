@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/grow.h"
 #include "sim/units.h"
 
 /* ------------------------------------------------------------ nodes */
@@ -17,14 +18,10 @@
 int world_add_node(world_t *w, const char *id, double x, double y,
                    const scn_elem_t *storage, sim_err_t *err)
 {
-    world_node_t *n = w->nodes;
-    if (w->nnodes == w->nodes_cap) {
-        const size_t cap = w->nodes_cap == 0 ? 16 : 2 * w->nodes_cap;
-        if ((n = realloc(w->nodes, cap * sizeof *n)) == NULL)
-            return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        w->nodes = n;
-        w->nodes_cap = cap;
-    }
+    world_node_t *n = grow_room(w->nodes, &w->nodes_cap, w->nnodes + 1, sizeof *n, 16);
+    if (n == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "out of memory");
+    w->nodes = n;
     n[w->nnodes] = (world_node_t){ .id = strdup(id), .x = x, .y = y, .storage = storage };
     if (n[w->nnodes].id == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/grow.h"
+
 void qset_init(qset_t *q)
 {
     memset(q, 0, sizeof *q);
@@ -30,23 +32,6 @@ void qset_clear(qset_t *q)
     q->n = 0;
     q->npend = q->nrun = q->nflat = q->flatcap = 0;
     q->has_tail = q->sorted = false;
-}
-
-/* Room for `want` elements of `size` bytes in *v (capacity *cap). */
-static int qset_reserve(void **v, size_t *cap, size_t want, size_t size)
-{
-    size_t c = *cap == 0 ? 64 : *cap;
-    void *p;
-
-    if (want <= *cap)
-        return 0;
-    while (c < want)
-        c *= 2;
-    if ((p = realloc(*v, c * size)) == NULL)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
 }
 
 static int qset_run_cmp(const void *a, const void *b)
@@ -113,8 +98,11 @@ static int qset_push_tail(qset_t *q)
 {
     if (!q->has_tail)
         return 0;
-    if (qset_reserve((void **)&q->pend, &q->pendcap, q->npend + 1, sizeof *q->pend) != 0)
+    qset_run_t *v = grow_room(q->pend, &q->pendcap, q->npend + 1, sizeof *v, 64);
+
+    if (v == NULL)
         return -1;
+    q->pend = v;
     q->pend[q->npend++] = q->tail;
     q->has_tail = false;
     return 0;
@@ -139,8 +127,11 @@ int qset_settle(qset_t *q)
 
 static int qset_add_flat(qset_t *q, double x)
 {
-    if (qset_reserve((void **)&q->flat, &q->flatcap, q->nflat + 1, sizeof *q->flat) != 0)
+    double *v = grow_room(q->flat, &q->flatcap, q->nflat + 1, sizeof *v, 64);
+
+    if (v == NULL)
         return -1;
+    q->flat = v;
     q->flat[q->nflat++] = x;
     q->sorted = false;
     q->n++;

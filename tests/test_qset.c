@@ -5,6 +5,7 @@
  * gsl_stats_mean on the sorted array of the same values, whether the set
  * kept runs (values that repeat) or turned flat (values that do not), and
  * across merges; runs take memory by distinct values, not by count.
+ * Also sim/grow.h, the doubling every module grows its arrays with.
  */
 #include <CUnit/Basic.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "sim/grow.h"
 #include "sim/qset.h"
 #include "sim/rng.h"
 #include "tests/harness.h"
@@ -215,6 +217,27 @@ static void test_clear_flat(void)
     qset_free(&q);
 }
 
+/* grow_room: the first capacity, doubling to cover `want`, the array kept
+ * when it has room, and a size that would overflow refused untouched. */
+static void test_grow(void)
+{
+    size_t cap = 0;
+    int *v = grow_room(NULL, &cap, 1, sizeof *v, 4), *w;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_EQUAL(cap, 4);
+    CU_ASSERT_PTR_EQUAL(grow_room(v, &cap, 4, sizeof *v, 4), v);
+    CU_ASSERT_EQUAL(cap, 4);
+    v[3] = 7;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w = grow_room(v, &cap, 9, sizeof *w, 4));
+    v = w;
+    CU_ASSERT_EQUAL(cap, 16);
+    CU_ASSERT_EQUAL(v[3], 7);
+    CU_ASSERT_PTR_NULL(grow_room(v, &cap, SIZE_MAX / 2, sizeof *v, 4));
+    CU_ASSERT_EQUAL(cap, 16);
+    free(v);
+}
+
 int main(void)
 {
     static const th_test_t tests[] = {
@@ -225,6 +248,7 @@ int main(void)
         { "streaks of repeats, then a cleared window", test_streaks },
         { "memory: at most twice the plain array", test_memory_bound },
         { "a flat set cleared starts with runs", test_clear_flat },
+        { "grow_room: first, doubling, overflow refused", test_grow },
         { NULL, NULL },
     };
     return th_main("qset", tests);
