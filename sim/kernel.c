@@ -49,7 +49,9 @@
  * the L1 misses per event (docs/performance.md).
  *
  * The sequence has 32 bits in the key, and SIM_SEQ_FREE (2^32 - 1) is
- * never one. When the next number would reach the limit, the live entries
+ * never one. Its top bit is the band (SIM_SEQ_LATE): late events compare
+ * after every event of band 0 at the same time; the counter below it has
+ * 31 bits. When the next number would reach the limit, the live entries
  * are renumbered 0 .. n-1 in (time, seq) order (dead ones are dropped; a
  * sort, O(n log n), once per about 2^32 schedulings), so order is kept
  * exactly and the counter never wraps. Scheduling fails (returns 0) only if
@@ -94,7 +96,12 @@
 /* A free slot's body.seq: no entry ever gets this number, so an entry of a
  * released slot can never look live. */
 #define SIM_SEQ_FREE UINT32_MAX
-#define SIM_SEQ_LIMIT ((uint64_t)SIM_SEQ_FREE)
+/* The top bit of a sequence number is its band: set for late events
+ * (sim_schedule_late_at), so that at equal times every late event sorts
+ * after every other. The counter itself stays below 2^31 - 1, so a late
+ * number is never SIM_SEQ_FREE. */
+#define SIM_SEQ_LATE (UINT32_C(1) << 31)
+#define SIM_SEQ_LIMIT ((uint64_t)SIM_SEQ_LATE - 1)
 #define SIM_ARITY 4
 #define SIM_LINE 64
 /* heap[0] sits this many entries past a line boundary, so that heap[1]
@@ -339,7 +346,9 @@ static int sim_entry_cmp(const void *pa, const void *pb)
 }
 
 /* Gives the live entries the sequence numbers 0 .. n-1 in their
- * (time, seq) order, dropping the dead ones. A sorted array is a valid
+ * (time, seq) order, each keeping its band, dropping the dead ones.
+ * Numbers then still increase along (time, band, old number), so the
+ * order is unchanged. A sorted array is a valid
  * heap, and the spent root, the least entry, stays at 0 (its slot is free
  * and its body is left alone). Returns -1 if no number is left after
  * that. */
@@ -349,9 +358,10 @@ static int sim_renumber(sim_t *sim)
     qsort(sim->heap, sim->n, sizeof *sim->heap, sim_entry_cmp);
     for (size_t i = 0; i < sim->n; i++) {
         uint32_t s = sim_entry_slot(sim->heap[i]);
-        sim->heap[i].key = ((uint64_t)i << SIM_SLOT_BITS) | s;
+        uint32_t seq = (uint32_t)i | (sim_entry_seq(sim->heap[i]) & SIM_SEQ_LATE);
+        sim->heap[i].key = ((uint64_t)seq << SIM_SLOT_BITS) | s;
         if (i > 0 || !sim->root_spent)
-            sim->body[s].seq = (uint32_t)i;
+            sim->body[s].seq = seq;
     }
     sim->seq = sim->n;
     return sim->seq < sim->seq_limit ? 0 : -1;
@@ -532,12 +542,15 @@ sim_time_t sim_now(const sim_t *sim)
     return sim->now;
 }
 
-sim_handle_t sim_schedule_at(sim_t *sim, sim_time_t when, sim_handler_fn handler,
-                             void *object, uint64_t arg)
+/* Schedules in band 0 (sim_schedule_at) or SIM_SEQ_LATE. */
+static inline sim_handle_t sim_schedule_band(sim_t *sim, sim_time_t when, uint32_t band,
+                                             sim_handler_fn handler, void *object,
+                                             uint64_t arg)
 {
     uint64_t seq;
     if (when < sim->now || sim_next_seq(sim, &seq) != 0)
         return 0;
+    seq |= band;
     if (sim->root_spent) {
         /* The running event's entry still holds the root and its retired
          * slot is kept for it: take both over, and sink the new entry from
@@ -555,6 +568,18 @@ sim_handle_t sim_schedule_at(sim_t *sim, sim_time_t when, sim_handler_fn handler
     sim_slot_fill(sim, s, seq, handler, object, arg);
     sim_sift_up(sim, sim->n++, (sim_entry_t){ .time = when, .key = (seq << SIM_SLOT_BITS) | s });
     return sim_handle_make(sim, s);
+}
+
+sim_handle_t sim_schedule_at(sim_t *sim, sim_time_t when, sim_handler_fn handler,
+                             void *object, uint64_t arg)
+{
+    return sim_schedule_band(sim, when, 0, handler, object, arg);
+}
+
+sim_handle_t sim_schedule_late_at(sim_t *sim, sim_time_t when, sim_handler_fn handler,
+                                  void *object, uint64_t arg)
+{
+    return sim_schedule_band(sim, when, SIM_SEQ_LATE, handler, object, arg);
 }
 
 sim_handle_t sim_schedule_in(sim_t *sim, sim_time_t delay, sim_handler_fn handler,
@@ -657,7 +682,8 @@ int sim_debug_set_seq_limit(sim_t *sim, uint64_t limit)
 {
     if (limit == 0 || limit > (UINT64_C(1) << 32))
         return -1;
-    /* 2^32 - 1 is SIM_SEQ_FREE, never a sequence number. */
+    /* The counter stays below SIM_SEQ_LIMIT (2^31 - 1: the top bit is the
+     * band, and 2^32 - 1 is SIM_SEQ_FREE). */
     sim->seq_limit = limit < SIM_SEQ_LIMIT ? limit : SIM_SEQ_LIMIT;
     return 0;
 }

@@ -10,8 +10,9 @@
  * follows a pointer. While a handler runs, its event keeps the root; the
  * first event the handler schedules replaces it there and sinks (one sift
  * per event in the common "handle one, schedule the next" pattern). The sequence is a global insertion counter: events
- * with equal times run in the order they were scheduled (FIFO). It has 32
- * bits in the key; when they run out the pending events are renumbered in
+ * with equal times run in the order they were scheduled (FIFO), except
+ * that late events (sim_schedule_late_at) run after all others at their
+ * time. It has 31 bits in the key, below the band bit; when they run out the pending events are renumbered in
  * order (kernel.c), so FIFO order holds however long a run lasts. Event
  * bodies (handler, object, argument) live in a separate slot pool; a handle
  * names a slot and a generation, so a handle of an event that already ran
@@ -79,7 +80,16 @@ sim_time_t sim_now(const sim_t *sim);
 sim_handle_t sim_schedule_at(sim_t *sim, sim_time_t when, sim_handler_fn handler,
                              void *object, uint64_t arg);
 
-/* Same, at now + delay (delay >= 0; a sum past SIM_TIME_MAX returns 0). */
+/* Schedules a late event at `when` (>= now): at that time it runs after
+ * every event scheduled with sim_schedule_at (whenever those were
+ * scheduled, even during this instant), and after the late events
+ * scheduled before it (FIFO). So late events see the state every other
+ * event at their instant left; the links' block events are late
+ * (docs/models.md, "Ties"). Returns its handle, or 0 as sim_schedule_at. */
+sim_handle_t sim_schedule_late_at(sim_t *sim, sim_time_t when, sim_handler_fn handler,
+                                  void *object, uint64_t arg);
+
+/* Same as sim_schedule_at, at now + delay (delay >= 0; a sum past SIM_TIME_MAX returns 0). */
 sim_handle_t sim_schedule_in(sim_t *sim, sim_time_t delay, sim_handler_fn handler,
                              void *object, uint64_t arg);
 

@@ -442,10 +442,51 @@ static void test_two_kernels(void)
     sim_destroy(y);
 }
 
+/* A late handler (ids 10..19): logs, and the first time schedules a
+ * plain event and a late one at its own time. A plain handler (20..29):
+ * logs, and the first time schedules a late event at its own time. */
+static void on_late_mix(sim_t *sim, void *object, uint64_t arg)
+{
+    on_log(sim, object, arg);
+    if (arg == 10) {
+        CU_ASSERT(sim_schedule_at(sim, sim_now(sim), on_late_mix, object, 21) != 0);
+        CU_ASSERT(sim_schedule_late_at(sim, sim_now(sim), on_late_mix, object, 12) != 0);
+    } else if (arg == 20) {
+        CU_ASSERT(sim_schedule_late_at(sim, sim_now(sim), on_late_mix, object, 13) != 0);
+    }
+}
+
+/* Late events run after every plain event of their time, even plain ones
+ * scheduled later or during that instant, FIFO among themselves; a plain
+ * event a late one schedules at its own time runs next (before the late
+ * events still due); the earlier and later times are untouched. */
+static void test_late_band(void)
+{
+    sim_t *sim = new_sim();
+    log_t lg;
+    log_init(&lg, 16);
+    CU_ASSERT(sim_schedule_late_at(sim, 5, on_late_mix, &lg, 10) != 0);
+    CU_ASSERT(sim_schedule_late_at(sim, 5, on_late_mix, &lg, 11) != 0);
+    CU_ASSERT(sim_schedule_at(sim, 5, on_late_mix, &lg, 20) != 0);
+    CU_ASSERT(sim_schedule_at(sim, 4, on_late_mix, &lg, 1) != 0);
+    CU_ASSERT(sim_schedule_at(sim, 6, on_late_mix, &lg, 2) != 0);
+    CU_ASSERT(sim_schedule_late_at(sim, 3, on_late_mix, &lg, 3) != 0);
+    CU_ASSERT_EQUAL(sim_schedule_late_at(sim, -1, on_log, &lg, 9), 0);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    /* At 5: plain 20 (schedules late 13), then late 10 (schedules plain 21
+     * and late 12), plain 21 at once, then late 11, 13, 12 in order. */
+    static const uint64_t want[] = { 3, 1, 20, 10, 21, 11, 13, 12, 2 };
+    CU_ASSERT_EQUAL_FATAL(lg.n, 9);
+    CU_ASSERT_EQUAL(memcmp(lg.ids, want, sizeof want), 0);
+    log_free(&lg);
+    sim_destroy(sim);
+}
+
 /* ------------------------------------------------ randomized model */
 
 typedef struct model_ev {
     sim_time_t time;
+    bool late;              /* scheduled with sim_schedule_late_at */
     uint64_t seq;
     uint64_t id;
     sim_handle_t handle;
@@ -456,12 +497,15 @@ static int model_cmp(const void *pa, const void *pb)
     const model_ev_t *a = pa, *b = pb;
     if (a->time != b->time)
         return a->time < b->time ? -1 : 1;
+    if (a->late != b->late)
+        return a->late ? 1 : -1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Random schedule / cancel / run-until operations; after each run the
- * handlers' log must equal the model's pending events sorted by (time,
- * schedule order) up to `until`, and is_pending must agree throughout. */
+/* Random schedule / cancel / run-until operations, a quarter of the
+ * schedulings late; after each run the handlers' log must equal the
+ * model's pending events sorted by (time, late, schedule order) up to
+ * `until`, and is_pending must agree throughout. */
 static void random_against_model(uint64_t seq_limit)
 {
     enum { OPS = 10000, CAP = OPS + 1 };
@@ -483,9 +527,11 @@ static void random_against_model(uint64_t seq_limit)
         if (r < 60) {
             /* Few distinct times, so ties are common. */
             sim_time_t t = now + (sim_time_t)(next_rand(&s) % 50);
-            sim_handle_t h = sim_schedule_at(sim, t, on_log, &lg, seq);
+            bool late = next_rand(&s) % 4 == 0;
+            sim_handle_t h = late ? sim_schedule_late_at(sim, t, on_log, &lg, seq)
+                                  : sim_schedule_at(sim, t, on_log, &lg, seq);
             CU_ASSERT_FATAL(h != 0);
-            pend[np++] = (model_ev_t){ t, seq, seq, h };
+            pend[np++] = (model_ev_t){ t, late, seq, seq, h };
             seq++;
         } else if (r < 85 && np > 0) {
             size_t k = (size_t)(next_rand(&s) % np);
@@ -1224,7 +1270,7 @@ static void test_cancel_reschedule_against_model(void)
                 pend[k] = pend[--np];
             sim_time_t t = sim_now(sim) + (sim_time_t)(next_rand(&r) % 100);
             h[id] = sim_schedule_at(sim, t, on_log, &lg, id);
-            pend[np++] = (model_ev_t){ t, seq++, id, h[id] };
+            pend[np++] = (model_ev_t){ t, false, seq++, id, h[id] };
         } else if (what < 9) {
             sim_time_t until = sim_now(sim) + (sim_time_t)(next_rand(&r) % 10);
             qsort(pend, np, sizeof *pend, model_cmp);
@@ -1384,12 +1430,16 @@ typedef struct hmodel {
 
 static void on_hmodel(sim_t *sim, void *object, uint64_t arg);
 
+/* Schedules at t, late one time in four (from a handler too, so that
+ * late handlers schedule plain events at their own instant and back). */
 static void hmodel_schedule(hmodel_t *m, sim_time_t t)
 {
     CU_ASSERT_FATAL(m->np < m->cap);
-    sim_handle_t h = sim_schedule_at(m->sim, t, on_hmodel, m, m->seq);
+    const bool late = m->seq % 4 == 3;
+    sim_handle_t h = late ? sim_schedule_late_at(m->sim, t, on_hmodel, m, m->seq)
+                          : sim_schedule_at(m->sim, t, on_hmodel, m, m->seq);
     m->mismatches += h == 0;
-    m->pend[m->np++] = (model_ev_t){ t, m->seq, m->seq, h };
+    m->pend[m->np++] = (model_ev_t){ t, late, m->seq, m->seq, h };
     m->seq++;
 }
 
@@ -1494,6 +1544,7 @@ int main(void)
         || !CU_add_test(s, "time order", test_time_order)
         || !CU_add_test(s, "FIFO among equal times", test_fifo_equal_times)
         || !CU_add_test(s, "same time from a handler", test_same_time_from_handler)
+        || !CU_add_test(s, "late events after all others at their time", test_late_band)
         || !CU_add_test(s, "cancel", test_cancel)
         || !CU_add_test(s, "stale handle of a reused slot", test_stale_handle_reused_slot)
         || !CU_add_test(s, "own handle inside the handler", test_own_handle_in_handler)
