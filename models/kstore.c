@@ -47,6 +47,8 @@ struct kstore {
 
     kstore_timer_fn timer;
     void *timer_ctx;
+    kstore_feed_fn feed;   /* NULL: none */
+    void *feed_ctx;
     int64_t timer_due;   /* the pending wake-up, KSTORE_NO_TIMER when none */
 };
 
@@ -151,6 +153,19 @@ int kstore_subscribe(kstore_t *store, kstore_state_fn fn, void *ctx, sim_err_t *
 
 /* ------------------------------------------------------------ states */
 
+void kstore_set_feed(kstore_t *store, kstore_feed_fn fn, void *ctx)
+{
+    store->feed = fn;
+    store->feed_ctx = ctx;
+}
+
+/* Brings the store up to date (kstore_set_feed) before it is looked at. */
+static inline void kstore_feed(const kstore_t *s)
+{
+    if (s->feed != NULL)
+        s->feed(s->feed_ctx);
+}
+
 static bool kstore_rising(const kstore_t *s)
 {
     for (size_t i = 0; i < s->history_len; i++)
@@ -249,6 +264,7 @@ static int64_t kstore_expiry_of(const kstore_t *s, const kstore_range_t *r)
 
 int64_t kstore_next_expiry(const kstore_t *store)
 {
+    kstore_feed(store);
     return store->count > 0 ? kstore_expiry_of(store, kstore_slot(store, 0)) : INT64_MAX;
 }
 
@@ -301,11 +317,13 @@ int kstore_set_timer(kstore_t *store, kstore_timer_fn fn, void *ctx, sim_err_t *
 
 void kstore_expire(kstore_t *store, int64_t now)
 {
+    kstore_feed(store);
     kstore_expire_due(store, now);
 }
 
 int kstore_on_timer(kstore_t *store, int64_t now, sim_err_t *err)
 {
+    kstore_feed(store);
     /* The pending wake-up may be early (its range was taken meanwhile):
      * then nothing is due and the next one is requested. */
     store->timer_due = KSTORE_NO_TIMER;
@@ -328,6 +346,8 @@ int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t caus
                int64_t time, uint64_t *stored, sim_err_t *err)
 {
     uint64_t room, keep, lost, old;
+
+    kstore_feed(store);
 
     *stored = 0;
     kstore_expire_due(store, time);
@@ -474,12 +494,14 @@ static bool kstore_take_end(kstore_t *store, uint64_t bits, kstore_cause_t cause
 bool kstore_take(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
                  kstore_rangebuf_t *out, sim_err_t *err)
 {
+    kstore_feed(store);
     return kstore_take_end(store, bits, cause, time, false, out, err);
 }
 
 bool kstore_take_newest(kstore_t *store, uint64_t bits, kstore_cause_t cause, int64_t time,
                         kstore_rangebuf_t *out, sim_err_t *err)
 {
+    kstore_feed(store);
     return kstore_take_end(store, bits, cause, time, true, out, err);
 }
 
@@ -593,6 +615,8 @@ int kstore_remove(kstore_t *store, const kstore_range_t *ranges, size_t n,
     uint64_t old, cut = 0;
     int rc = SIM_OK;
 
+    kstore_feed(store);
+
     *removed = 0;
     kstore_expire_due(store, time);
     old = store->level;
@@ -617,6 +641,8 @@ int kstore_take_same(kstore_t *store, const kstore_range_t *ranges, size_t n,
     uint64_t bits = 0;
     uint64_t *account = kstore_account_of(store, cause);
     uint64_t old;
+
+    kstore_feed(store);
 
     kstore_expire_due(store, time);
     old = store->level;
@@ -648,6 +674,7 @@ int kstore_take_same(kstore_t *store, const kstore_range_t *ranges, size_t n,
 
 int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err)
 {
+    kstore_feed(store);
     if (bits > store->acc.reserved)
         return sim_err_set(err, SIM_ERR_RUN,
                            "store %" PRIu32 ": releasing %" PRIu64 " b but only %" PRIu64
@@ -661,6 +688,7 @@ int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err)
 
 int kstore_count_waste(kstore_t *store, uint64_t bits, sim_err_t *err)
 {
+    kstore_feed(store);
     if (bits > store->acc.supplied - store->acc.wasted)
         return sim_err_set(err, SIM_ERR_RUN,
                            "store %" PRIu32 ": %" PRIu64 " b of waste exceed the %" PRIu64
@@ -672,23 +700,42 @@ int kstore_count_waste(kstore_t *store, uint64_t bits, sim_err_t *err)
 
 void kstore_sample(const kstore_t *store, int64_t time)
 {
+    kstore_feed(store);
     kstore_emit(store, 0, 0, KSTORE_CAUSE_SAMPLE, time);
 }
 
 uint32_t kstore_id(const kstore_t *store) { return store->id; }
-uint64_t kstore_level(const kstore_t *store) { return store->level; }
-kstore_state_t kstore_state(const kstore_t *store) { return store->state; }
+uint64_t kstore_level(const kstore_t *store)
+{
+    kstore_feed(store);
+    return store->level;
+}
+kstore_state_t kstore_state(const kstore_t *store)
+{
+    kstore_feed(store);
+    return store->state;
+}
 const kstore_config_t *kstore_config(const kstore_t *store) { return &store->cfg; }
-const kstore_accounts_t *kstore_accounts(const kstore_t *store) { return &store->acc; }
-size_t kstore_range_count(const kstore_t *store) { return store->count; }
+const kstore_accounts_t *kstore_accounts(const kstore_t *store)
+{
+    kstore_feed(store);
+    return &store->acc;
+}
+size_t kstore_range_count(const kstore_t *store)
+{
+    kstore_feed(store);
+    return store->count;
+}
 
 const kstore_range_t *kstore_range_at(const kstore_t *store, size_t i)
 {
+    kstore_feed(store);
     return i < store->count ? kstore_slot(store, i) : NULL;
 }
 
 bool kstore_accounts_close(const kstore_t *store)
 {
+    kstore_feed(store);
     /* Sums that overflow do not close: modulo 2^64 they might. */
     const kstore_accounts_t *a = &store->acc;
     const uint64_t outs[] = { a->reserved, a->supplied, a->internal, a->relayed,

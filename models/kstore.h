@@ -187,6 +187,15 @@ typedef int (*kstore_timer_fn)(void *ctx, kstore_t *store, int64_t due, sim_err_
  * already holds key, the first wake-up is requested at once. */
 int kstore_set_timer(kstore_t *store, kstore_timer_fn fn, void *ctx, sim_err_t *err);
 
+/* The feeder: brings the store up to date before it is looked at. A lazy
+ * link (link.h, link_feed) delivers its key without kernel events, when
+ * its stores are next read or changed: every function below that reads or
+ * changes the store's level, ranges or accounts calls fn(ctx) first (the
+ * feeder must not recurse into the store it feeds). NULL: none (the
+ * default). ctx is borrowed. */
+typedef void (*kstore_feed_fn)(void *ctx);
+void kstore_set_feed(kstore_t *store, kstore_feed_fn fn, void *ctx);
+
 /* The wake-up: expires every range whose birth + max_age <= now (one
  * change, cause EXPIRED, when any) and requests the next wake-up for the
  * new oldest range. SIM_ERR_RUN when that request fails. */

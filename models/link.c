@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sim/checked.h"
+#include "sim/grow.h"
 #include "sim/rng.h"
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -222,8 +223,11 @@ void link_cleanup(link_t *link)
             rng_stream_free(link->devices[i].fail);
     }
     free(link->devices);
+    free(link->flight);
     link->devices = NULL;
     link->ndevices = 0;
+    link->flight = NULL;
+    link->flight_head = link->nflight = link->flight_cap = 0;
 }
 
 double link_nominal_rate(const link_t *link)
@@ -444,30 +448,50 @@ static int link_tick(link_device_t *d, int64_t t, sim_err_t *err)
     return SIM_OK;
 }
 
-static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
+/* Block key of `bits` reaches both ends at `now`. */
+static int link_deliver(link_device_t *d, uint64_t bits, int64_t now, sim_err_t *err)
 {
-    link_device_t *d = object;
     link_t *link = d->link;
-    sim_err_t err;
     const kstore_range_t range = {
-        .stream = d->stream, .offset = d->next_offset, .length = bits,
-        .birth = sim_now(sim),
+        .stream = d->stream, .offset = d->next_offset, .length = bits, .birth = now,
     };
     uint64_t next = d->next_offset;
 
-    if (!sim_add_u64(&next, bits)) {
-        link_overflow(d, "the offset in its key stream", &err);
-        model_fail(link->ctx, &err);
-        return;
+    if (!sim_add_u64(&next, bits))
+        return link_overflow(d, "the offset in its key stream", err);
+    if (link->sink(link->sink_ctx, d->index, &range, KSTORE_CAUSE_GENERATED, now, err) !=
+        SIM_OK) {
+        sim_err_prefix(err, "link %s", link->id);
+        return err->code;
     }
-    if (link->sink(link->sink_ctx, d->index, &range, KSTORE_CAUSE_GENERATED, sim_now(sim),
-                   &err) != SIM_OK) {
-        sim_err_prefix(&err, "link %s", link->id);
-        model_fail(link->ctx, &err);
-        return;
-    }
-    link_tell_key(link, d->index, &range, KSTORE_CAUSE_GENERATED, sim_now(sim));
+    link_tell_key(link, d->index, &range, KSTORE_CAUSE_GENERATED, now);
     d->next_offset = next;
+    return SIM_OK;
+}
+
+static void link_on_deliver(sim_t *sim, void *object, uint64_t bits)
+{
+    link_device_t *d = object;
+    sim_err_t err;
+
+    if (link_deliver(d, bits, sim_now(sim), &err) != SIM_OK)
+        model_fail(d->link->ctx, &err);
+}
+
+/* A lazy link's closed block, due at `at`. */
+static int link_fly(link_t *l, int64_t at, uint64_t bits, sim_err_t *err)
+{
+    if (l->flight_head > 0 && l->nflight == l->flight_cap) {
+        l->nflight -= l->flight_head;
+        memmove(l->flight, l->flight + l->flight_head, l->nflight * sizeof *l->flight);
+        l->flight_head = 0;
+    }
+    link_flight_t *f = grow_room(l->flight, &l->flight_cap, l->nflight + 1, sizeof *f, 4);
+    if (f == NULL)
+        return sim_err_set(err, SIM_ERR_RUN, "link %s: out of memory", l->id);
+    l->flight = f;
+    l->flight[l->nflight++] = (link_flight_t){ at, bits };
+    return SIM_OK;
 }
 
 /* Closes the held block at t and sends it to the stores. */
@@ -485,47 +509,149 @@ static int link_close(link_device_t *d, int64_t t, sim_err_t *err)
     for (size_t i = 0; i < l->nlisteners; i++)
         if (l->listeners[i].on_block != NULL)
             l->listeners[i].on_block(l->listeners[i].ctx, &rec);
-    /* A block that would arrive after the end never does: no event. */
-    if (d->cfg.delay_ns <= l->ctx->end - t &&
-        sim_schedule_at(l->ctx->sim, t + d->cfg.delay_ns, link_on_deliver, d, d->held_bits) ==
-            0)
-        return sim_err_set(err, SIM_ERR_RUN, "link %s: out of memory", l->id);
+    /* A block that would arrive after the end never does. */
+    if (d->cfg.delay_ns <= l->ctx->end - t) {
+        if (l->lazy) {
+            if (link_fly(l, t + d->cfg.delay_ns, d->held_bits, err) != SIM_OK)
+                return err->code;
+        } else if (sim_schedule_late_at(l->ctx->sim, t + d->cfg.delay_ns, link_on_deliver, d,
+                                        d->held_bits) == 0) {
+            return sim_err_set(err, SIM_ERR_RUN, "link %s: out of memory", l->id);
+        }
+    }
     d->held_bits = 0;
     return SIM_OK;
 }
 
 static void link_on_device(sim_t *sim, void *object, uint64_t arg);
 
-/* The device's next event: its next block end or outage change, if that
- * lies within the run. */
-static int link_schedule(link_device_t *d, sim_err_t *err)
+/* The device's next step: its next block end or outage change, or
+ * INT64_MAX when that lies past the run. */
+static int64_t link_next_step(const link_device_t *d)
 {
     int64_t next = link_next_tick(d), tr = link_next_transition(d);
     if (tr < next)
         next = tr;
-    if (next > d->link->ctx->end)
+    return next > d->link->ctx->end ? INT64_MAX : next;
+}
+
+/* Schedules the device's next step as a late event (nothing when lazy:
+ * link_feed runs it). */
+static int link_schedule(link_device_t *d, sim_err_t *err)
+{
+    const int64_t next = link_next_step(d);
+    if (next == INT64_MAX || d->link->lazy)
         return SIM_OK;
-    if (sim_schedule_at(d->link->ctx->sim, next, link_on_device, d, 0) == 0)
+    if (sim_schedule_late_at(d->link->ctx->sim, next, link_on_device, d, 0) == 0)
         return sim_err_set(err, SIM_ERR_RUN, "link %s: out of memory", d->link->id);
     return SIM_OK;
 }
 
-/* At one instant: outage changes first, then the block end, then the held
- * key closes if the device is up. So a block that ends exactly when an
- * outage begins is held, and one that ends exactly when it ends closes. */
-static void link_on_device(sim_t *sim, void *object, uint64_t arg)
+/* The device's step at now. At one instant: outage changes first, then
+ * the block end, then the held key closes if the device is up. So a block
+ * that ends exactly when an outage begins is held, and one that ends
+ * exactly when it ends closes. */
+static int link_step(link_device_t *d, int64_t now, sim_err_t *err)
 {
-    link_device_t *d = object;
-    const int64_t now = sim_now(sim);
-    sim_err_t err;
-    (void)arg;
+    int rc;
 
     while (link_next_transition(d) <= now)
         link_apply_transition(d, link_next_transition(d));
-    if ((link_next_tick(d) == now && link_tick(d, now, &err) != SIM_OK) ||
-        (!link_dev_down(d) && d->held_bits > 0 && link_close(d, now, &err) != SIM_OK) ||
-        link_schedule(d, &err) != SIM_OK)
+    if ((link_next_tick(d) == now && (rc = link_tick(d, now, err)) != SIM_OK) ||
+        (!link_dev_down(d) && d->held_bits > 0 && (rc = link_close(d, now, err)) != SIM_OK))
+        return rc;
+    return link_schedule(d, err);
+}
+
+static void link_on_device(sim_t *sim, void *object, uint64_t arg)
+{
+    link_device_t *d = object;
+    sim_err_t err;
+    (void)arg;
+
+    if (link_step(d, sim_now(sim), &err) != SIM_OK)
         model_fail(d->link->ctx, &err);
+}
+
+/* ============================================================ lazy */
+
+bool link_can_be_lazy(const link_t *link)
+{
+    bool outages = false;
+    if (link->ndevices != 1)
+        return false;
+    outages = link->devices[0].cfg.noutages > 0 || link->devices[0].cfg.mtbf_ns > 0;
+    for (size_t i = 0; i < link->nlisteners; i++)
+        if (link->listeners[i].on_block != NULL || link->listeners[i].on_key != NULL ||
+            (outages && link->listeners[i].on_outage != NULL))
+            return false;
+    return true;
+}
+
+void link_set_lazy(link_t *link)
+{
+    link->lazy = true;
+}
+
+/* A lazy link's earliest pending step or delivery, INT64_MAX when none. */
+static int64_t link_due(const link_t *l)
+{
+    const int64_t step = link_next_step(&l->devices[0]);
+    const int64_t fly = l->flight_head < l->nflight ? l->flight[l->flight_head].at : INT64_MAX;
+    return step < fly ? step : fly;
+}
+
+/* Runs a lazy link's steps and deliveries due before `limit` (also those
+ * at `limit` when inclusive), in time order; a step before a delivery at
+ * the same instant (a step delivers nothing itself, and the block it
+ * closes with no delay is delivered after it, as its late event would
+ * be). */
+static int link_catch_up(link_t *l, int64_t limit, bool inclusive, sim_err_t *err)
+{
+    link_device_t *d = &l->devices[0];
+    int rc = SIM_OK;
+
+    l->feeding = true;
+    for (;;) {
+        const int64_t step = link_next_step(d);
+        const int64_t fly =
+            l->flight_head < l->nflight ? l->flight[l->flight_head].at : INT64_MAX;
+        const int64_t t = step <= fly ? step : fly;
+        if (t > limit || (t == limit && !inclusive))
+            break;
+        if (step <= fly) {
+            rc = link_step(d, t, err);
+        } else {
+            const uint64_t bits = l->flight[l->flight_head++].bits;
+            if (l->flight_head == l->nflight)
+                l->flight_head = l->nflight = 0;
+            rc = link_deliver(d, bits, t, err);
+        }
+        if (rc != SIM_OK)
+            break;
+    }
+    l->due = link_due(l);
+    l->feeding = false;
+    return rc;
+}
+
+void link_feed(void *link)
+{
+    link_t *l = link;
+    sim_err_t err;
+    const int64_t now = sim_now(l->ctx->sim);
+
+    if (l->feeding || l->due >= now)
+        return;
+    if (link_catch_up(l, now, false, &err) != SIM_OK)
+        model_fail(l->ctx, &err);
+}
+
+int link_finish(link_t *link, int64_t end, sim_err_t *err)
+{
+    if (!link->lazy || link->feeding)
+        return SIM_OK;
+    return link_catch_up(link, end, true, err);
 }
 
 /* ============================================================ start */
@@ -581,6 +707,7 @@ int link_start(link_t *link, uint64_t initial, sim_err_t *err)
     for (size_t i = 0; i < link->ndevices; i++)
         if ((rc = link_start_device(link, &link->devices[i], err)) != SIM_OK)
             return rc;
+    link->due = link->lazy ? link_due(link) : INT64_MAX;
     return SIM_OK;
 }
 

@@ -145,6 +145,12 @@ typedef struct link_device {
     uint64_t outages;         /* outages begun (both kinds) */
 } link_device_t;
 
+/* A closed block on its way to the ends (lazy links): due at `at` ns. */
+typedef struct link_flight {
+    int64_t at;
+    uint64_t bits;
+} link_flight_t;
+
 typedef struct link {
     uint32_t index;
     const char *id;          /* borrowed */
@@ -166,6 +172,16 @@ typedef struct link {
     uint64_t blocks;         /* sum over devices */
     size_t devices_up;
     int64_t up_ns, up_since; /* time with at least one device up */
+
+    /* Lazy key accrual (link_set_lazy): no kernel events; link_feed
+     * runs the device's steps and deliveries due before the current time
+     * when one of the link's stores is read, link_finish those due by the
+     * end. */
+    bool lazy;
+    bool feeding;            /* link_feed is running: do not recurse */
+    int64_t due;             /* lazy: the earliest pending step or delivery */
+    link_flight_t *flight;   /* owned: closed blocks not yet delivered, FIFO */
+    size_t flight_head, nflight, flight_cap;
 } link_t;
 
 /* Reads the <generation> children of e (a <link> or <link-defaults>) into
@@ -178,6 +194,28 @@ int link_parse(link_t *link, const scn_elem_t *e, sim_err_t *err);
  * bits of device 0's stream in the sink at time 0 (offsets [0, initial))
  * and schedules each device's first event. */
 int link_start(link_t *link, uint64_t initial, sim_err_t *err);
+
+/* Lazy key accrual. The links' block ends, outage changes and
+ * deliveries are late kernel events (sim_schedule_late_at): at one instant
+ * they come after every other event, so a reader at t sees exactly the
+ * key delivered before t. A lazy link keeps no events at all and gives
+ * each reader that same state: its stores call link_feed (kstore_set_feed)
+ * before they are read or changed, and link_feed runs, in the order the
+ * events would have run, every step and delivery due before the current
+ * time. The results are identical (docs/models.md, "Ties"); only the
+ * kernel's event count differs. A link can be lazy only when nothing
+ * listens to its blocks or deliveries (and to its outages, if it has
+ * any), it has one device, and the caller knows that its sink only adds
+ * key to the stores that feed from it (link_can_be_lazy). */
+bool link_can_be_lazy(const link_t *link);
+/* Makes the link lazy (before link_start; link_can_be_lazy must hold). */
+void link_set_lazy(link_t *link);
+/* kstore_feed_fn of a lazy link's stores (ctx: the link_t). Errors stop
+ * the run (model_fail). */
+void link_feed(void *link);
+/* Runs what a lazy link has due at or before `end` (the end of the run,
+ * before its summaries are read); nothing for other links. */
+int link_finish(link_t *link, int64_t end, sim_err_t *err);
 
 /* Frees what the link owns (safe on a zeroed or partly parsed link). */
 void link_cleanup(link_t *link);
