@@ -357,5 +357,6 @@ const storage_design_t storage_shared = {
     .serving = storage_shared_serving,
     .take = storage_shared_take,
     .available = storage_shared_available,
+    .passive = true,
     .destroy = storage_shared_destroy,
 };

@@ -130,6 +130,11 @@ struct storage_design {
     uint64_t (*available)(storage_link_t *sl, int end, int64_t now);
     /* Why the design has no take (shown in that refusal); NULL otherwise. */
     const char *no_take;
+    /* True when deliver only adds the key to the design's own stores
+     * (nothing scheduled, nobody told, no state subscriptions): then the
+     * link may deliver lazily, when a store is next looked at (link.h,
+     * link_set_lazy), with the same results. */
+    bool passive;
     /* Its counters, ended by an entry whose name is NULL; may be NULL. */
     const model_counter_t *counters;
     /* Frees sl->state; may be NULL. */

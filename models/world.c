@@ -456,6 +456,7 @@ int world_build_kinds(const scn_t *scn, const world_options_t *opts,
     w->kinds = kinds;
     w->opts = opts;
     w->interrupt = opts->interrupt;
+    w->eager_links = opts->eager_links;
     w->progress = opts->progress;
     w->progress_ctx = opts->progress_ctx;
     if ((rc = scn_attr_time(root, "duration", true, &duration, err)) != SIM_OK ||
@@ -500,9 +501,47 @@ static void world_on_sample(sim_t *sim, void *object, uint64_t arg)
     }
 }
 
+/* Lazy links (link.h, link_set_lazy): all links or none, so that no late
+ * event of an eager link can ever run between a lazy link's readers at
+ * one instant. A link qualifies when nothing listens to its blocks or
+ * deliveries, its design only adds delivered key to its stores
+ * (`passive`), and its stores have no max-age (an expiry wake-up is an
+ * event at a time the delivery fixes); the level log on change must
+ * write rows in time order across stores, so it keeps every link eager. */
+static bool world_lazy_ok(const world_t *w)
+{
+    if (w->eager_links || w->levels == WORLD_LEVELS_ON_CHANGE)
+        return false;
+    for (size_t i = 0; i < w->nlinks; i++)
+        if (!link_can_be_lazy(&w->links[i]) || !w->storages[i].design->passive ||
+            w->store_cfgs[i].max_age > 0)
+            return false;
+    return true;
+}
+
+static void world_make_lazy(world_t *w)
+{
+    for (size_t i = 0; i < w->nlinks; i++)
+        link_set_lazy(&w->links[i]);
+    for (size_t i = 0; i < w->nstores; i++)
+        kstore_set_feed(w->stores[i]->ks, link_feed, &w->links[w->stores[i]->link]);
+}
+
+/* What lazy links have due by the end, before anything reads the run. */
+static int world_finish_links(world_t *w, sim_err_t *err)
+{
+    int rc;
+    for (size_t i = 0; i < w->nlinks; i++)
+        if ((rc = link_finish(&w->links[i], w->ctx.end, err)) != SIM_OK)
+            return rc;
+    return SIM_OK;
+}
+
 static int world_start(world_t *w, sim_err_t *err)
 {
     int rc;
+    if (world_lazy_ok(w))
+        world_make_lazy(w);
     for (size_t i = 0; i < w->nlinks; i++) {
         storage_link_t *sl = &w->storages[i];
         if ((rc = link_start(&w->links[i], w->store_cfgs[i].initial, err)) != SIM_OK ||
@@ -587,6 +626,8 @@ int world_run(world_t *w, const char *output, world_report_t *report, sim_err_t 
         rc = world_stop_interrupted(w, err);
         goto out;
     }
+    if ((rc = world_finish_links(w, err)) != SIM_OK)
+        goto out;
     rc = world_trace_finish(w, &r, err);
 out:
     if (w->trace != NULL) {

@@ -98,6 +98,7 @@ struct world {
     bool summary_only;         /* no level, request or block rows */
     bool compress;             /* deflate with shuffle on the large tables */
     const sim_options_t *opts; /* borrowed for the build */
+    bool eager_links;          /* from the options: no lazy link (link.h) */
     const volatile sig_atomic_t *interrupt;   /* from the options */
     void (*progress)(void *ctx, int64_t now, int64_t end, uint64_t events);
     void *progress_ctx;

@@ -60,6 +60,7 @@ static const char usage_tail[] =
 static const char usage_run[] =
     "Usage: qkmsim run FILE [-o OUT.h5] [--force] [--seed S] [--run R] [--until T]\n"
     "                       [-p NAME=VALUE ...] [-O NAME=VALUE ...] [--summary-only]\n"
+    "                       [--eager-links]\n"
     "                       [--quiet]\n"
     "Runs the scenario FILE and writes its trace (HDF5, docs/trace-format.md).\n"
     "When FILE does not exist and has no '/', it names a bundled scenario\n"
@@ -84,6 +85,9 @@ static const char usage_run[] =
     "                        <trace>: levels, interval, requests, request-every,\n"
     "                        summary-only, compress (docs/scenario-format.md)\n"
     "      --summary-only    no level, request or block rows: -O summary-only=true\n"
+    "      --eager-links     every block of every link a kernel event, even where\n"
+    "                        nothing observes it: the same results with more\n"
+    "                        events (links are lazy where they can be; docs/models.md)\n"
     "  -q, --quiet           print nothing but errors and warnings (the trace may\n"
     "                        not fit in the free space; an app is never served)\n"
     "  -h, --help            this help\n";
@@ -151,6 +155,7 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
         { "param", required_argument, NULL, 'p' },  { "quiet", no_argument, NULL, 'q' },
         { "output-option", required_argument, NULL, 'O' },
         { "summary-only", no_argument, NULL, 'S' },
+        { "eager-links", no_argument, NULL, 'E' },
         { "force", no_argument, NULL, 'f' },        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -191,6 +196,7 @@ static int cli_parse(int argc, char **argv, const char *usage, bool is_run, cli_
         case 'p': c->overrides[c->noverrides++] = optarg; break;
         case 'O': c->outputs[c->noutputs++] = optarg; break;
         case 'S': c->outputs[c->noutputs++] = "summary-only=true"; break;
+        case 'E': c->opts.eager_links = true; break;
         case 'q': c->quiet = true; break;
         case 'f': c->force = true; break;
         case 'h': fputs(usage, stdout); return 0;

@@ -49,6 +49,10 @@ typedef struct sim_options {
      * warnings are dropped. */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
+    /* Every block of every link a kernel event, even where nothing
+     * observes it (links are otherwise lazy where they can be: same
+     * results, fewer events; `qkmsim run --eager-links`, for checking). */
+    bool eager_links;
 } sim_options_t;
 
 /* A rough size of a run, known before it starts: what `validate` prints

@@ -4,6 +4,11 @@
   check_trace.py check TRACE.h5 SCENARIO.xml [--all-states]
   check_trace.py same A.h5 B.h5      (every dataset bit-identical)
   check_trace.py differ A.h5 B.h5    (the request logs differ)
+  check_trace.py lazy LAZY.h5 EAGER.h5 fewer|equal
+                                     (a run and its --eager-links twin: every
+                                     dataset and /metadata attribute the same
+                                     but /summary/network events, fewer in
+                                     LAZY.h5 or equal)
 
 The checks recompute from the trace what the summary claims, and replay the
 key store state machine of shared/REFERENCE.md independently of the C code.
@@ -357,6 +362,31 @@ def differ(a, b):
         expect(len(ra) != len(rb) or ra.tobytes() != rb.tobytes(), "request logs are identical")
 
 
+def lazy(a, b, events):
+    """A run with lazy links against its --eager-links twin (docs/models.md,
+    "Lazy links"): identical but for the kernel's event count."""
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        da, db = datasets(fa), datasets(fb)
+        expect(sorted(da) == sorted(db), "the two traces have different datasets")
+        na, nb = da.pop("summary/network"), db.pop("summary/network")
+        ea, eb = int(na["events"][0]), int(nb["events"][0])
+        rest = [n for n in na.dtype.names if n != "events"]
+        expect(same_rows(na[rest], nb[rest]), "/summary/network differs beyond events")
+        for k in da:
+            if k in db:
+                expect(da[k].tobytes() == db[k].tobytes() if da[k].dtype.hasobject is False
+                       else same_rows(da[k], db[k]), f"/{k} differs")
+        ma, mb = dict(fa["metadata"].attrs), dict(fb["metadata"].attrs)
+        expect(sorted(ma) == sorted(mb), "/metadata attributes differ")
+        for k in ma:
+            if k in mb and k != "scenario_path":
+                expect(np.array_equal(np.asarray(ma[k]), np.asarray(mb[k])), f"/metadata@{k} differs")
+        if events == "fewer":
+            expect(ea < eb, f"events: lazy {ea} not fewer than eager {eb} (links not lazy?)")
+        else:
+            expect(ea == eb, f"events: {ea} and {eb} differ (a link was lazy?)")
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "check" and len(argv) >= 4:
@@ -365,6 +395,8 @@ def main(argv):
         same(argv[2], argv[3])
     elif cmd == "differ" and len(argv) == 4:
         differ(argv[2], argv[3])
+    elif cmd == "lazy" and len(argv) == 5 and argv[4] in ("fewer", "equal"):
+        lazy(argv[2], argv[3], argv[4])
     else:
         print(__doc__, file=sys.stderr)
         return 2
