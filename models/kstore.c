@@ -262,10 +262,16 @@ static int64_t kstore_expiry_of(const kstore_t *s, const kstore_range_t *r)
     return r->birth + s->cfg.max_age;
 }
 
+/* When the oldest range expires; INT64_MAX when never. */
+static int64_t kstore_first_expiry(const kstore_t *s)
+{
+    return s->count > 0 ? kstore_expiry_of(s, kstore_slot(s, 0)) : INT64_MAX;
+}
+
 int64_t kstore_next_expiry(const kstore_t *store)
 {
     kstore_feed(store);
-    return store->count > 0 ? kstore_expiry_of(store, kstore_slot(store, 0)) : INT64_MAX;
+    return kstore_first_expiry(store);
 }
 
 /* Removes every range due at `now` from the oldest end, as one change.
@@ -299,9 +305,10 @@ static inline void kstore_expire_due(kstore_t *s, int64_t now)
 /* Requests a wake-up for the oldest range unless one is pending. */
 static int kstore_arm(kstore_t *s, sim_err_t *err)
 {
-    const int64_t due = kstore_next_expiry(s);
-
-    if (s->timer == NULL || s->timer_due != KSTORE_NO_TIMER || due == INT64_MAX)
+    if (s->cfg.max_age <= 0 || s->timer == NULL || s->timer_due != KSTORE_NO_TIMER)
+        return SIM_OK;   /* nothing ever expires, or a wake-up is pending */
+    const int64_t due = kstore_first_expiry(s);
+    if (due == INT64_MAX)
         return SIM_OK;
     s->timer_due = due;
     return s->timer(s->timer_ctx, s, due, err);

@@ -133,6 +133,12 @@ typedef struct link_device {
     int64_t up_ns, up_since;  /* up time before up_since; up since then (if up) */
     int64_t up_at_tick;       /* U(t) at the last block end */
     uint64_t cum_bits;        /* no fluctuation: floor(R U(up_at_tick)) */
+    /* No fluctuation, whole R: R U(up_at_tick) = cum_bits * 1e9 + cum_rem
+     * (bit ns), so that a block of full up time adds R * block = step_q *
+     * 1e9 + step_rem without a division (step_ok: R * block fits). */
+    uint64_t cum_rem, step_q, step_rem;
+    bool cum_exact, step_ok;
+    uint64_t last_k;          /* the last k with k * block <= INT64_MAX */
     double carry;             /* fluctuation: fraction of a bit carried */
     uint64_t held_bits, held_block;
     double held_rate;
