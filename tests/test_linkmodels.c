@@ -298,6 +298,63 @@ static void test_scheduled_outage_by_hand(void)
     free(h);
 }
 
+/* floor(R U / 1e9) for a whole R, by 128-bit division. */
+static uint64_t whole_bits(uint64_t r, int64_t up_ns)
+{
+    return (uint64_t)((unsigned __int128)r * (uint64_t)up_ns / 1000000000u);
+}
+
+/* A whole rate adds R x block per block of full up time without dividing
+ * (link.c keeps the quotient and the remainder): every block's key must
+ * still be floor(R U(t_k)) - floor(R U(t_{k-1})) exactly, with remainders
+ * that carry (awkward rates and blocks), an outage in between (the
+ * division again, then the sums), and a rate near 2^53. */
+static void test_whole_rate_blocks_exact(void)
+{
+    static const struct {
+        const char *xml;
+        uint64_t rate;
+        int64_t block, end, down_from, down_to;
+    } cases[] = {
+        { "<generation rate='7bps' block='333333333ns'/>", 7, 333333333, 1000 * S, 0, 0 },
+        /* R x block = 1.5e9 bit-ns: every other block the remainder is
+         * exactly 1e9 and must carry at once */
+        { "<generation rate='3bps' block='500000000ns'/>", 3, 500000000, 1000 * S, 0, 0 },
+        { "<generation rate='999999937bps' block='1234567ns'/>", 999999937, 1234567, 4 * S,
+          0, 0 },
+        { "<generation rate='150000bps' block='13653333ns'>"
+          "<outage from='5000000001ns' to='9123456789ns'/></generation>",
+          150000, 13653333, 30 * S, 5000000001, 9123456789 },
+        { "<generation rate='9007199254740991bps' block='999999999ns'/>", 9007199254740991,
+          999999999, 300 * S, 0, 0 },
+    };
+    harness_t *h = malloc(sizeof *h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char xml[512];
+        sim_err_t err = { 0 };
+        uint64_t before = 0, bad = 0, total = 0;
+        snprintf(xml, sizeof xml, "<link id='L' a='A' b='B'>%s</link>", cases[c].xml);
+        CU_ASSERT_EQUAL_FATAL(harness_run(h, xml, cases[c].end, 1, &err), SIM_OK);
+        CU_ASSERT(h->nblocks > 100 && h->nblocks < MAX_ROWS);
+        for (size_t i = 0; i < h->nblocks; i++) {
+            /* up time at the block's end: the outage's part left out */
+            const int64_t t = (int64_t)h->blocks[i].block * cases[c].block;
+            int64_t down = 0;
+            if (cases[c].down_to > 0 && t > cases[c].down_from)
+                down = (t < cases[c].down_to ? t : cases[c].down_to) - cases[c].down_from;
+            const uint64_t cum = whole_bits(cases[c].rate, t - down);
+            bad += h->blocks[i].bits != cum - before;
+            before = cum;
+            total += h->blocks[i].bits;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        CU_ASSERT_EQUAL(h->link.generated, total);
+        harness_free(h);
+    }
+    free(h);
+}
+
 /* Random outages and fluctuation together: no block closes while its
  * device is down, and no key reaches a store then (delay 0). */
 static void test_no_key_while_down(void)
@@ -548,6 +605,7 @@ int main(void)
         { "exp-loss closed form", test_exp_loss },
         { "parameter errors", test_rate_errors },
         { "scheduled outage, worked by hand", test_scheduled_outage_by_hand },
+        { "whole rates: every block exact without division", test_whole_rate_blocks_exact },
         { "no key while a device is down", test_no_key_while_down },
         { "mean rate, lognormal", test_mean_rate_lognormal },
         { "mean rate, gamma", test_mean_rate_gamma },
