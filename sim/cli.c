@@ -82,8 +82,10 @@ static const char usage_run[] =
     "                        -p \"links/link[@id='AB']/store/@capacity=20Mb\"\n"
     "  -O, --output-option NAME=VALUE  what the trace records, over the scenario's\n"
     "                        <trace>: levels, interval, requests, request-every,\n"
-    "                        summary-only, compress (docs/scenario-format.md)\n"
-    "      --summary-only    no level, request or block rows: -O summary-only=true\n"
+    "                        request-interval, blocks, summary-only, compress\n"
+    "                        (docs/scenario-format.md)\n"
+    "      --summary-only    no level, request, block or outage rows:\n"
+    "                        -O summary-only=true\n"
     "  -q, --quiet           print nothing but errors and warnings (the trace may\n"
     "                        not fit in the free space; an app is never served)\n"
     "  -h, --help            this help\n";
