@@ -3,15 +3,17 @@
 # compare_designs.sh - the storage-design comparison set
 # (docs/storage-models.md, "Comparing the designs").
 #
-#   compare_designs.sh [-q QKMSIM] [-s SCENARIO] [-o DIR] [-r RUN] [--csv]
+#   compare_designs.sh [-q QKMSIM] [-s SCENARIO] [-o DIR] [-r RUN]
+#                      [-O NAME=VALUE ...] [--csv]
 #
 # Runs SCENARIO (default: compare-designs.xml next to this script's
 # scenarios folder) once per storage design, changing only the <storage>
 # element (and, for the key-format rows, the store's format) with -p
 # overrides, so every run sees the same seeded workload. Writes DIR/<label>.h5
 # (default DIR: ./compare-designs; the traces of an earlier comparison there
-# are replaced) and prints one `qkmsim summarize` row per design. Exit
-# status: 0, or the first failing qkmsim's status.
+# are replaced) and prints one `qkmsim summarize` row per design. -O passes
+# an output setting to every run (e.g. -O blocks=true).
+# Exit status: 0, or the first failing qkmsim's status.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,14 +22,18 @@ scenario=""
 out=compare-designs
 run=0
 csv=""
+outputs=""
 while [ $# -gt 0 ]; do
     case "$1" in
         -q) qkmsim=$2; shift 2 ;;
         -s) scenario=$2; shift 2 ;;
         -o) out=$2; shift 2 ;;
         -r) run=$2; shift 2 ;;
+        -O) outputs="$outputs
+-O
+$2"; shift 2 ;;
         --csv) csv=--csv; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "compare_designs.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -58,7 +64,9 @@ IFS='
 '
 for v in $variants; do
     label=${v%%|*}
-    set -- -p "@name=$label" -r "$run"
+    # $outputs splits at the newlines (IFS)
+    # shellcheck disable=SC2086
+    set -- -p "@name=$label" -r "$run" $outputs
     IFS=' '
     for o in ${v#*|}; do
         # block sizes are written with _ in the table above: restore spaces

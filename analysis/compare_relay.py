@@ -4,7 +4,7 @@
 "Comparing the relay schedulers").
 
   compare_relay.py [-q QKMSIM] [-s SCENARIO] [-o DIR] [-r RUN] [--csv]
-                   [--schedulers fifo,dwrr,prio,toshiba]
+                   [--schedulers fifo,dwrr,prio,toshiba] [-O NAME=VALUE ...]
 
 Runs SCENARIO (default: relay-schedulers.xml of the bundled scenarios)
 once per relay scheduler, changing only relay/@scheduler with a -p
@@ -14,7 +14,8 @@ replaced) and prints one row per scheduler: the delivered rate of every
 flow (bit/s, /summary/flows), Jain's fairness index (/summary/relay) and
 the relay latency p50/p95/p99 over every delivered job of every flow (s,
 from /relays; numpy percentiles, linear interpolation). Exit status: 0,
-or the first failing qkmsim's status (2 for bad arguments).
+or the first failing qkmsim's status (2 for bad arguments). -O passes an
+output setting to every run (e.g. -O blocks=true).
 """
 import argparse
 import os
@@ -63,6 +64,8 @@ def main(argv):
     ap.add_argument("-r", dest="run", default="0")
     ap.add_argument("--csv", action="store_true")
     ap.add_argument("--schedulers", default="fifo,dwrr,prio,toshiba")
+    ap.add_argument("-O", dest="outputs", action="append", default=[], metavar="NAME=VALUE",
+                    help="an output setting for every run (qkmsim run -O)")
     a = ap.parse_args(argv[1:])
     scenario = a.scenario or find_scenario()
     if scenario is None or not os.path.isfile(scenario):
@@ -74,6 +77,8 @@ def main(argv):
         h5 = os.path.join(a.out, f"{s}.h5")
         cmd = [a.qkmsim, "run", scenario, "-o", h5, "--force", "--quiet", "-r", a.run,
                "-p", f"relay/@scheduler={s}", "-p", f"@name={s}", "-O", "requests=all"]
+        for o in a.outputs:
+            cmd += ["-O", o]
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
             print(f"compare_relay.py: {s} failed (exit {p.returncode}):\n{p.stdout}", file=sys.stderr)

@@ -19,6 +19,10 @@ The output is PNG, or SVG when -o ends in .svg. --print writes what was
 plotted, one line per store: its final level (bits) and the time it spent
 in each state (ns), recomputed from /levels (exact with levels="on-change";
 from the samples with levels="sampled"; not available with levels="off").
+The default trace samples every store's level every second
+(levels="sampled"): the curve and the state bands then follow the samples
+and miss what happened between them; run qkmsim with -O levels=on-change
+for the exact step function.
 
 Reads only the documented trace layout (docs/trace-format.md) through
 qkmtrace.py. Exit status: 0 done, 2 bad usage, unreadable or incomplete

@@ -215,13 +215,20 @@ def build(path):
             ("storage designs", meta.get("storage_designs", "")),
             ("level trace", meta.get("levels", "")),
             ("request log", meta.get("requests", "")),
+            ("block log", "every block" if int(meta.get("blocks", 0)) else "off"),
         ]) + "\n<details><summary>effective scenario (after overrides)</summary>\n<pre>"
             + esc(meta.get("effective_scenario", "")) + "</pre></details>")
         sections.append("<h2>Topology</h2>\n" + img(topology_figure(trace), "topology"))
         if stores:
-            lv = ("" if meta.get("levels") != "off" else
-                  '<p class="note">The level trace is off (levels="off"): only the '
-                  'thresholds are drawn; see the summary tables.</p>\n')
+            lv = ""
+            if meta.get("levels") == "off":
+                lv = ('<p class="note">The level trace is off (levels="off"): only the '
+                      'thresholds are drawn; see the summary tables.</p>\n')
+            elif meta.get("levels") == "sampled":
+                lv = ('<p class="note">Levels sampled every '
+                      f'{int(meta.get("sample_interval_ns", 0)) / 1e9:g} s (levels="sampled", '
+                      'the default): the curve and the state bands follow the samples; '
+                      'run with -O levels=on-change for every change.</p>\n')
             sections.append("<h2>Key levels</h2>\n" + lv
                             + img(plot_levels.figure(trace, stores, title=f"{name}: key levels"),
                                   "key levels per store"))

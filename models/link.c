@@ -839,7 +839,8 @@ void link_estimate(const link_t *link, int64_t end, model_estimate_t *est)
     }
     est->events += 2 * blocks + 2 * outages;
     est->level_rows += 2 * blocks;
-    est->log_bytes += blocks * (double)block_row + outages * (double)outage_row;
+    est->block_bytes += blocks * (double)block_row;
+    est->log_bytes += outages * (double)outage_row;
 }
 
 /* "name=value ..." of the parameters a device's model used. */
@@ -881,10 +882,11 @@ static int link_trace_devices(const link_t *links, size_t n, trace_t *trace, sim
     return SIM_OK;
 }
 
-int link_trace_open(link_t *links, size_t n, trace_t *trace, bool rows, sim_err_t *err)
+int link_trace_open(link_t *links, size_t n, trace_t *trace, bool block_rows,
+                    bool outage_rows, sim_err_t *err)
 {
-    const link_listener_t li = { .on_block = link_trace_block,
-                                 .on_outage = link_trace_outage };
+    const link_listener_t li = { .on_block = block_rows ? link_trace_block : NULL,
+                                 .on_outage = outage_rows ? link_trace_outage : NULL };
     trace_table_t *blocks = trace_table_create_large(trace, "/link_blocks",
                                                      sizeof(link_block_rec_t),
                                                      link_block_fields,
@@ -898,7 +900,7 @@ int link_trace_open(link_t *links, size_t n, trace_t *trace, bool rows, sim_err_
         trace_attr_string(trace, "/link_outages", "kind_names", "0=SCHEDULED,1=FAILURE",
                           err) != SIM_OK)
         return SIM_ERR_RUN;
-    for (size_t i = 0; i < n && rows; i++) {
+    for (size_t i = 0; i < n && (block_rows || outage_rows); i++) {
         link_listener_t mine = li;
         mine.ctx = &links[i];
         links[i].t_blocks = blocks;

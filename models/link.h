@@ -243,17 +243,20 @@ double link_block_count(const link_t *link, int64_t end);
 
 /* Adds the link's part of a run of `end` ns to *est: per block interval
  * of each device, two events (the block's end, its delivery), one
- * /link_blocks row and two level changes (the key reaches both ends); per
- * outage (scheduled, or expected failures end / (mtbf + mttr)), two
- * events and one /link_outages row. */
+ * /link_blocks row (block_bytes: written only when blocks are logged) and
+ * two level changes (the key reaches both ends); per outage (scheduled,
+ * or expected failures end / (mtbf + mttr)), two events and one
+ * /link_outages row (log_bytes). */
 void link_estimate(const link_t *link, int64_t end, model_estimate_t *est);
 
 /* ---- output (docs/trace-format.md): the link's own tables ---- */
 
 /* The tables /link_devices (written at once), /link_blocks and
- * /link_outages (their rows by a listener subscribed to every link when
- * `rows`; empty otherwise: a summary-only trace). */
-int link_trace_open(link_t *links, size_t n, trace_t *trace, bool rows, sim_err_t *err);
+ * /link_outages (their rows by a listener subscribed to every link: block
+ * rows when `block_rows` (<trace blocks>), outage rows when `outage_rows`
+ * (not summary-only); each table exists, empty, otherwise). */
+int link_trace_open(link_t *links, size_t n, trace_t *trace, bool block_rows, bool outage_rows,
+                    sim_err_t *err);
 
 /* The rows of /summary/link_devices for a run that ended at `end` (ns). */
 int link_trace_summary(const link_t *links, size_t n, trace_t *trace, int64_t end,

@@ -39,14 +39,16 @@ typedef struct model_counter {
  * estimate in docs/models.md): handlers it would execute, rows it would
  * add to the level log (/levels, when levels are logged on change; the
  * world turns them into bytes), bytes of request-log rows (kept as the
- * trace's `requests` setting says) and their number, bytes of other log rows (dropped by
- * summary-only) and bytes of rows always written. The world applies the
- * output settings and compression. */
+ * trace's `requests` setting says) and their number, bytes of block-log
+ * rows (/link_blocks, kept when the trace's `blocks` is on), bytes of other
+ * log rows (dropped by summary-only) and bytes of rows always written. The
+ * world applies the output settings and compression. */
 typedef struct model_estimate {
     double events;
     double level_rows;
     double request_bytes;
     double request_rows;   /* the requests behind request_bytes (for the aggregates) */
+    double block_bytes;
     double log_bytes;
     double bytes;
 } model_estimate_t;

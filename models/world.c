@@ -208,8 +208,8 @@ static int world_make_relay(world_t *w, sim_err_t *err)
 
 /* The attributes of <trace>, which -O NAME=VALUE sets too. */
 static const char *const world_trace_attrs[] = {
-    "levels", "interval", "requests", "request-every", "request-interval", "summary-only",
-    "compress", NULL,
+    "levels", "interval", "requests", "request-every", "request-interval", "blocks",
+    "summary-only", "compress", NULL,
 };
 
 /* <trace>'s attributes with the -O settings over them, as one element
@@ -234,8 +234,8 @@ static int world_trace_elem(const world_t *w, const scn_elem_t *t, scn_elem_t *e
         if (world_trace_attrs[k] == NULL)
             return sim_err_set(err, SIM_ERR_INPUT,
                                "-O '%s': unknown output setting '%s' (expected one of: levels, "
-                               "interval, requests, request-every, request-interval, summary-only, "
-                               "compress)",
+                               "interval, requests, request-every, request-interval, blocks, "
+                               "summary-only, compress)",
                                o, names[i]);
         for (size_t j = 0; j < e->nattrs; j++)
             if (strcmp(keys[j], names[i]) == 0)
@@ -251,7 +251,8 @@ static int world_read_output(world_t *w, const scn_elem_t *t, sim_err_t *err)
     static const char *const modes[] = { "on-change", "sampled", "off", NULL };
     static const char *const logs[] = { "all", "sampled", "off", "aggregate", NULL };
     static const char *const booleans[] = { "false", "true", "0", "1", NULL };
-    int mode = 0, log = CLIENT_LOG_AGGREGATE, only = 0, compress = 1;
+    int mode = WORLD_LEVELS_SAMPLED, log = CLIENT_LOG_AGGREGATE, blocks = 0, only = 0,
+        compress = 1;
     int rc;
 
     w->sample_interval = SIM_S;
@@ -263,6 +264,7 @@ static int world_read_output(world_t *w, const scn_elem_t *t, sim_err_t *err)
         (rc = scn_attr_uint(t, "request-every", false, &w->requests.every, err)) != SIM_OK ||
         (rc = scn_attr_time(t, "request-interval", false, &w->requests.interval, err)) !=
             SIM_OK ||
+        (rc = scn_attr_enum(t, "blocks", false, booleans, &blocks, err)) != SIM_OK ||
         (rc = scn_attr_enum(t, "summary-only", false, booleans, &only, err)) != SIM_OK ||
         (rc = scn_attr_enum(t, "compress", false, booleans, &compress, err)) != SIM_OK)
         return rc;
@@ -275,6 +277,7 @@ static int world_read_output(world_t *w, const scn_elem_t *t, sim_err_t *err)
     w->summary_only = only % 2 == 1;
     w->compress = compress % 2 == 1;
     w->levels = w->summary_only ? WORLD_LEVELS_OFF : (world_levels_t)mode;
+    w->blocks = !w->summary_only && blocks % 2 == 1;
     w->requests.requests = w->summary_only ? CLIENT_LOG_OFF : (client_log_t)log;
     return SIM_OK;
 }

@@ -95,7 +95,8 @@ struct world {
     world_levels_t levels;
     int64_t sample_interval;   /* ns */
     client_output_t requests;  /* the request log */
-    bool summary_only;         /* no level, request or block rows */
+    bool blocks;               /* a /link_blocks row per closed block */
+    bool summary_only;         /* no level, request, block or outage rows */
     bool compress;             /* deflate with shuffle on the large tables */
     const sim_options_t *opts; /* borrowed for the build */
     bool eager_links;          /* from the options: no lazy link (link.h) */

@@ -9,7 +9,9 @@ For every enumeration column: the dataset carries `<column>_names`, the
 attribute parses as CODE=NAME pairs, its names are the documented ones,
 and every value in the column has a name. Then every table of the file
 reads into pandas.DataFrame(h5py.File(p)[table][()]) with its columns, and
-the /levels causes map to names with pandas alone (Series.map).
+the /levels causes map to names with pandas alone (Series.map). The trace
+must log every level change (run with -O levels=on-change: the default
+samples hold only SAMPLE rows, which would leave the causes unchecked).
 --expect-outages: /link_outages must have rows (so its kind column is
 checked on real values). --etsi004: a trace of ETSI 004 sessions only:
 /etsi004_calls and /sessions must have rows, /requests may be empty.
@@ -66,6 +68,10 @@ def main():
         bad = 1
 
     with h5py.File(path, "r") as f:
+        mode = f["metadata"].attrs["levels"]
+        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        if mode != "on-change":
+            fail(f"levels='{mode}': the checks need levels='on-change' (run with -O levels=on-change)")
         for (table, column), want in EXPECTED.items():
             ds = f[table]
             raw = ds.attrs.get(f"{column}_names")

@@ -6,7 +6,9 @@
   check_designs.py collide NONE.h5 OPPOSITE.h5 WORKING.h5   collisions.xml
 
 Each check recomputes a design's defining behaviour from the trace, from
-the rules in docs/storage-models.md, independently of the C code.
+the rules in docs/storage-models.md, independently of the C code. session
+and q3p read every level change: their traces need levels="on-change"
+(the scenario's, or -O levels=on-change; the default only samples).
 """
 
 import math
@@ -20,6 +22,13 @@ from check_trace import expect, failures, report
 
 def text(x):
     return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def needs_changes(f):
+    """The level log holds every change (not the default samples)."""
+    mode = text(f["metadata"].attrs["levels"])
+    expect(mode == "on-change",
+           f"levels='{mode}': the checks need levels='on-change' (run with -O levels=on-change)")
 
 
 def moved_in(levels, store):
@@ -42,6 +51,7 @@ def session(path):
     """Every refill on a link whose buffers are all needy and none fills up
     splits the key in proportion to the clients' rates (Hamilton)."""
     with h5py.File(path, "r") as f:
+        needs_changes(f)
         stores, levels, apps = f["stores"][()], f["levels"][()], f["apps"][()]
         links = f["links"][()]
         checked = 0
@@ -78,6 +88,7 @@ def session(path):
 def q3p(path):
     """Tags, LOAD-REQUESTs and the one-third rule, from the level trace."""
     with h5py.File(path, "r") as f:
+        needs_changes(f)
         stores, levels, lsum = f["stores"][()], f["levels"][()], f["summary/links"][()]
         ssum = f["summary/stores"][()]
         for l in f["links"][()]:

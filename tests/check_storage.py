@@ -98,7 +98,8 @@ def check(path, expect_expiry, reserve_links, below_links):
         stores, links, apps = f["stores"][()], f["links"][()], f["apps"][()]
         levels, req = f["levels"][()], f["requests"][()]
         ssum, asum, net = f["summary/stores"][()], f["summary/apps"][()], f["summary/network"][()][0]
-        expect(text(f["metadata"].attrs["levels"]) == "on-change", "needs levels='on-change'")
+        expect(text(f["metadata"].attrs["levels"]) == "on-change",
+               "needs levels='on-change' (run with -O levels=on-change)")
         link_index = {text(l["id"]): int(l["index"]) for l in links}
         total_expired = 0
         for s in stores:

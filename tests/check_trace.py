@@ -12,11 +12,17 @@
 
 The checks recompute from the trace what the summary claims, and replay the
 key store state machine of shared/REFERENCE.md independently of the C code.
+`check` needs the detailed logs, which the default trace does not keep: the
+block log (run with -O blocks=true) and every level change (-O
+levels=on-change), unless the scenario's own <trace levels> asks for
+another mode (then the checks of that mode run). A trace without them
+fails, saying so, rather than being checked less.
 Exit status 0 when every check passed, 1 otherwise (each failure printed).
 """
 
 import hashlib
 import sys
+import xml.etree.ElementTree as ET
 
 import h5py
 import numpy as np
@@ -138,6 +144,24 @@ def check_store(s, rows, summary):
     return seen
 
 
+def scenario_levels(scenario):
+    """The levels mode the scenario file itself asks for, "on-change" when it
+    says nothing (the mode the checks need)."""
+    trace = ET.parse(scenario).getroot().find("trace")
+    return "on-change" if trace is None else trace.get("levels", "on-change")
+
+
+def check_detail(meta, scenario):
+    """The trace keeps the logs the checks replay (see the module's doc)."""
+    mode = meta["levels"]
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    want = scenario_levels(scenario)
+    expect(mode in ("on-change", want),
+           f"levels='{mode}': the checks need levels='{want}' (run with -O levels={want})")
+    expect("blocks" in meta and int(meta["blocks"]) == 1,
+           "no block log: the checks need blocks='true' (run with -O blocks=true)")
+
+
 def check(path, scenario, all_states):
     with h5py.File(path, "r") as f:
         for t in TABLES:
@@ -149,6 +173,7 @@ def check(path, scenario, all_states):
         with open(scenario, "rb") as sf:
             expect(text == sf.read(), "scenario_text is not the scenario file")
         expect(meta["scenario_sha256"] == hashlib.sha256(text).hexdigest(), "scenario_sha256 wrong")
+        check_detail(meta, scenario)
         if failures:
             return
         stores, levels, summ = f["stores"][()], f["levels"][()], f["summary/stores"][()]

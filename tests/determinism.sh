@@ -9,7 +9,8 @@ trap 'rm -rf "$tmp"' EXIT
 scn="$SRCDIR/scenarios/default.xml"
 check="$SRCDIR/tests/check_trace.py"
 fail=0
-run() { "$QKMSIM" run "$scn" --until 20min --quiet -O requests=all "$@" || { echo "FAIL: run $* exited $?"; fail=1; }; }
+# every request, level change and block, so that all of them are compared
+run() { "$QKMSIM" run "$scn" --until 20min --quiet -O requests=all -O blocks=true "$@" || { echo "FAIL: run $* exited $?"; fail=1; }; }
 
 run -o "$tmp/a.h5" --seed 5
 run -o "$tmp/b.h5" --seed 5

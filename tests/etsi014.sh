@@ -16,6 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 dir="$SRCDIR/tests/etsi014"
 check="$SRCDIR/tests/check_etsi014.py"
+# The logs check_trace.py replays (not in the default trace).
+detail="-O levels=on-change -O blocks=true"
 
 run() {   # run NAME SCENARIO [ARGS...]
     n=$1; s=$2; shift 2
@@ -36,7 +38,8 @@ else
     echo "FAIL: run statuses (aggregate) exited $?"; fail=1
 fi
 # Every status, and the warnings of apps that are always refused.
-if run statuses "$dir/statuses.xml"; then
+# shellcheck disable=SC2086
+if run statuses "$dir/statuses.xml" $detail; then
     "$PYTHON3" "$check" statuses "$tmp/statuses.h5" || fail=1
     "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/statuses.h5" "$dir/statuses.xml" ||
         fail=1
@@ -95,7 +98,8 @@ if run relayed "$dir/relayed.xml"; then
 fi
 # Additional slaves on nodes that share no link with the master (key
 # relay), and the PQC fallback's delay; accounts close.
-if run slaves "$dir/slaves.xml"; then
+# shellcheck disable=SC2086
+if run slaves "$dir/slaves.xml" $detail; then
     "$PYTHON3" "$check" slaves "$tmp/slaves.h5" || fail=1
     "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/slaves.h5" "$dir/slaves.xml" ||
         fail=1
@@ -104,7 +108,8 @@ fi
 # they do not poll while it is on its way (before the fix, "starved"
 # asked every 2 ms until the end: 495 099 slave requests instead of 198).
 # The run is bounded by `timeout`: a loop at one instant must fail, not hang.
-if timeout 120 "$QKMSIM" run "$dir/waits.xml" -o "$tmp/waits.h5" --quiet -O requests=all \
+# shellcheck disable=SC2086
+if timeout 120 "$QKMSIM" run "$dir/waits.xml" -o "$tmp/waits.h5" --quiet -O requests=all $detail \
         2> "$tmp/waits.err"; then
     "$PYTHON3" "$check" waits "$tmp/waits.h5" || fail=1
     "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/waits.h5" "$dir/waits.xml" || fail=1

@@ -13,7 +13,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 scn="$SRCDIR/scenarios/relay-schedulers.xml"
 
-"$PYTHON3" "$SRCDIR/analysis/compare_relay.py" -q "$QKMSIM" -s "$scn" -o "$tmp/out" --csv \
+# The block log for check_trace.py (the scenario turns the level log off itself).
+"$PYTHON3" "$SRCDIR/analysis/compare_relay.py" -q "$QKMSIM" -s "$scn" -o "$tmp/out" -O blocks=true --csv \
     > "$tmp/table.csv" || { echo "FAIL: compare_relay.py exited $?"; cat "$tmp/table.csv"; exit 1; }
 cat "$tmp/table.csv"
 for t in "$tmp"/out/*.h5; do

@@ -40,9 +40,9 @@ done
 
 # The progress line (a terminal: the run goes in 1 % slices) changes nothing.
 if command -v script >/dev/null 2>&1; then
-    script -qc "'$QKMSIM' run '$scn' -o '$tmp/tty.h5' -p @duration=30min -O requests=all" /dev/null > "$tmp/tty.out"
+    script -qc "'$QKMSIM' run '$scn' -o '$tmp/tty.h5' -p @duration=30min -O requests=all -O blocks=true" /dev/null > "$tmp/tty.out"
     grep -q "simulated .* events/s" "$tmp/tty.out" || no "no progress line on a terminal"
-    "$QKMSIM" run "$scn" -o "$tmp/plain.h5" -p @duration=30min -O requests=all > "$tmp/plain.out" 2>&1
+    "$QKMSIM" run "$scn" -o "$tmp/plain.h5" -p @duration=30min -O requests=all -O blocks=true > "$tmp/plain.out" 2>&1
     grep -q "simulated 1800s" "$tmp/plain.out" && ! grep -q "events/s" "$tmp/plain.out" ||
         no "a progress line without a terminal"
     "$PYTHON3" "$SRCDIR/tests/check_trace.py" same "$tmp/tty.h5" "$tmp/plain.h5" ||

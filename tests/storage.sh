@@ -12,9 +12,14 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 scn="$SRCDIR/scenarios/storage-options.xml"
 check="$SRCDIR/tests/check_storage.py"
+# Every level change (expiry and supply are replayed from them) and block
+# (check_trace.py): logs the default trace does not keep.
+detail="-O levels=on-change -O blocks=true"
 
-"$QKMSIM" run "$scn" -o "$tmp/reserve.h5" --quiet -O requests=all || { echo "FAIL: run exited $?"; exit 1; }
-"$QKMSIM" run "$scn" -o "$tmp/open.h5" --quiet -O requests=all -p "//store/@reserve-min=false" \
+# shellcheck disable=SC2086
+"$QKMSIM" run "$scn" -o "$tmp/reserve.h5" --quiet -O requests=all $detail || { echo "FAIL: run exited $?"; exit 1; }
+# shellcheck disable=SC2086
+"$QKMSIM" run "$scn" -o "$tmp/open.h5" --quiet -O requests=all $detail -p "//store/@reserve-min=false" \
     -p "@name=no-reserve" || { echo "FAIL: run without reserve exited $?"; exit 1; }
 "$PYTHON3" "$SRCDIR/tests/check_trace.py" check "$tmp/reserve.h5" "$scn" || fail=1
 "$PYTHON3" "$check" check "$tmp/reserve.h5" --expect-expiry --reserve-bites AD || fail=1

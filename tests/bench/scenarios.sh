@@ -22,6 +22,9 @@
 #                      option: free hops ahead taken at once, docs/models.md)
 #   qkdnetsim          qkdnetsim.xml, 10 days, default trace
 #   qkdnetsim-notrace  the same with --summary-only
+#   qkdnetsim-detail   the same with the detailed logs (-O levels=on-change
+#                      -O blocks=true): the default trace before issue 14;
+#                      not run unless named
 #   geo10000           10,000 nodes (radius 0.0139: ~28,000 links), 50,000
 #                      pairs, BENCH_BIG_UNTIL (default 5 min): the memory target
 #   geo100             100 nodes (radius 0.139: ~280 links), 500 pairs, 1 h
@@ -133,6 +136,8 @@ for n in $names; do
         -p //relay/@cut-through=true || status=1 ;;
     qkdnetsim) bench qkdnetsim "$here/qkdnetsim.xml" "$QKD_UNTIL" || status=1 ;;
     qkdnetsim-notrace) bench qkdnetsim-notrace "$here/qkdnetsim.xml" "$QKD_UNTIL" --summary-only || status=1 ;;
+    qkdnetsim-detail) bench qkdnetsim-detail "$here/qkdnetsim.xml" "$QKD_UNTIL" -O levels=on-change \
+        -O blocks=true || status=1 ;;
     geo10000) bench geo10000 "$here/geometric-1000.xml" "$BIG_UNTIL" $BIG || status=1 ;;
     geo-*-*)
         nodes=${n#geo-} && nodes=${nodes%%-*}
