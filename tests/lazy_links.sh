@@ -4,7 +4,7 @@
 # twin give the same datasets and attributes but the kernel's event count,
 # which is smaller where the links can be lazy and equal where they
 # cannot (two devices on a link, a design that reacts to deliveries, the
-# per-change level log).
+# per-change level log, the block log, outages that are logged).
 set -u
 : "${QKMSIM:?}" "${SRCDIR:?}" "${PYTHON3:?}"
 tmp=$(mktemp -d) || exit 1
@@ -26,12 +26,17 @@ twin() {
     echo "ok: $name ($want events)"
 }
 
-ties="$SRCDIR/tests/lazy/ties.xml"
-twin "ties, summary only" "$ties" fewer --summary-only
+ties="$SRCDIR/tests/lazy/ties.xml" outages="$SRCDIR/tests/lazy/outages.xml"
 twin "ties, sampled levels, every request" "$ties" fewer
-twin "ties, another seed" "$ties" fewer --seed 11 --summary-only
+twin "ties, summary only" "$ties" fewer --summary-only
+twin "ties, another seed" "$ties" fewer --seed 11
 twin "ties, per-change level log (eager)" "$ties" equal -O levels=on-change
-twin "default scenario" "$SRCDIR/scenarios/default.xml" fewer --until 10min -O requests=all
+twin "ties, block log (eager)" "$ties" equal -O blocks=true
+twin "outages, summary only" "$outages" fewer --summary-only
+twin "outages, another seed, summary only" "$outages" fewer --seed 11 --summary-only
+twin "outages logged (eager)" "$outages" equal
+twin "default scenario, sampled levels" "$SRCDIR/scenarios/default.xml" fewer --until 10min \
+    -O levels=sampled -O requests=all
 twin "ETSI 014 arrivals" "$SRCDIR/tests/etsi014/arrivals.xml" fewer --until 2min
 twin "two devices on a link (eager)" "$SRCDIR/scenarios/links.xml" equal --until 30min --summary-only
 twin "Q3P design (eager)" "$SRCDIR/scenarios/q3p.xml" equal --until 10min --summary-only
