@@ -824,7 +824,7 @@ double link_block_count(const link_t *link, int64_t end)
     return blocks;
 }
 
-void link_estimate(const link_t *link, int64_t end, model_estimate_t *est)
+void link_estimate(const link_t *link, int64_t end, bool lazy, model_estimate_t *est)
 {
     const double blocks = link_block_count(link, end);
     const size_t block_row = trace_row_bytes(link_block_fields, NFIELDS(link_block_fields));
@@ -837,7 +837,8 @@ void link_estimate(const link_t *link, int64_t end, model_estimate_t *est)
         if (c->mtbf_ns > 0)
             outages += (double)end / ((double)c->mtbf_ns + (double)c->mttr_ns);
     }
-    est->events += 2 * blocks + 2 * outages;
+    if (!lazy)
+        est->events += 2 * blocks + 2 * outages;
     est->level_rows += 2 * blocks;
     est->block_bytes += blocks * (double)block_row;
     est->log_bytes += outages * (double)outage_row;

@@ -242,12 +242,13 @@ int link_listen(link_t *link, const link_listener_t *li, sim_err_t *err);
 double link_block_count(const link_t *link, int64_t end);
 
 /* Adds the link's part of a run of `end` ns to *est: per block interval
- * of each device, two events (the block's end, its delivery), one
+ * of each device, two events (the block's end, its delivery; none when
+ * the link is lazy), one
  * /link_blocks row (block_bytes: written only when blocks are logged) and
  * two level changes (the key reaches both ends); per outage (scheduled,
  * or expected failures end / (mtbf + mttr)), two events and one
  * /link_outages row (log_bytes). */
-void link_estimate(const link_t *link, int64_t end, model_estimate_t *est);
+void link_estimate(const link_t *link, int64_t end, bool lazy, model_estimate_t *est);
 
 /* ---- output (docs/trace-format.md): the link's own tables ---- */
 

@@ -138,4 +138,7 @@ void world_estimate(const struct world *w, sim_estimate_t *est);
 void world_store_times(void *ctx, const kstore_t *store, const kstore_change_t *ch);
 void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *ch);
 
+/* Whether the links will be lazy (world.c; docs/models.md, "Lazy links"). */
+bool world_lazy_ok(const world_t *w);
+
 #endif

@@ -835,9 +835,10 @@ void world_estimate(const world_t *w, sim_estimate_t *out)
     const double windows = ceil((double)end / (double)w->requests.interval);
     double agg_rows = 0;
 
+    const bool lazy = world_lazy_ok(w);
     for (size_t i = 0; i < w->nlinks; i++) {
         const storage_link_t *sl = &w->storages[i];
-        link_estimate(&w->links[i], end, &m);
+        link_estimate(&w->links[i], end, lazy, &m);
         if (sl->design->estimate != NULL)
             sl->design->estimate(sl, end, &m);
     }
