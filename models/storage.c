@@ -286,11 +286,16 @@ typedef struct storage_shared_state {
 static int storage_shared_setup(storage_link_t *sl, const scn_elem_t *e, sim_err_t *err)
 {
     storage_shared_state_t *st = calloc(1, sizeof *st);
+    /* Nothing here reads births or range boundaries past the first range
+     * a take returns (the key ID): the stores merge contiguous blocks
+     * (kstore.h, "Merging"; they do not when key has a max-age). */
+    kstore_config_t cfg = sl->cfg;
     (void)e;
     if (st == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     sl->state = st;
-    return storage_make_stores(sl, "common", &sl->cfg, true, st->common, err);
+    cfg.merge = true;
+    return storage_make_stores(sl, "common", &cfg, true, st->common, err);
 }
 
 static int storage_shared_deliver(storage_link_t *sl, size_t device, const kstore_range_t *r,
