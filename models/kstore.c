@@ -171,18 +171,21 @@ static bool kstore_rising(const kstore_t *s)
 
 static kstore_state_t kstore_next_state(const kstore_t *s)
 {
-    const kstore_state_t prev = s->state;
-    const bool between = s->level > s->cfg.mmin && s->level < s->cfg.mthr;
-
+    /* The five rules of kstore.h, in the order a level meets them: at or
+     * above Mthr rule 1, at or below Mmin rule 4; in between, rule 2, 3
+     * or 5 by the previous state, and only from WARNING does "rising"
+     * decide (from EMPTY rule 2 holds, from READY rule 3, from CHARGING
+     * rule 2 or 5 both keep CHARGING), so the window is read only then. */
     if (s->level >= s->cfg.mthr)
         return KSTORE_READY;
-    if (between && ((kstore_rising(s) && prev != KSTORE_READY) || prev == KSTORE_EMPTY))
-        return KSTORE_CHARGING;
-    if (between && prev != KSTORE_CHARGING)
-        return KSTORE_WARNING;
     if (s->level <= s->cfg.mmin)
         return KSTORE_EMPTY;
-    return prev;
+    switch (s->state) {
+    case KSTORE_EMPTY: return KSTORE_CHARGING;
+    case KSTORE_READY: return KSTORE_WARNING;
+    case KSTORE_WARNING: return kstore_rising(s) ? KSTORE_CHARGING : KSTORE_WARNING;
+    default: return KSTORE_CHARGING;
+    }
 }
 
 /* The slow part of a change: the observers (with delta 0 for a discard

@@ -67,6 +67,51 @@ static void test_warning_to_charging_when_rising(void)
     kstore_destroy(s);
 }
 
+/* The five rules of kstore.h written out literally, against a store
+ * driven through a random walk of adds and takes around Mmin and Mthr
+ * (many windows rising and not): the same state after every change. */
+static void test_states_random_walk(void)
+{
+    kstore_t *s = kstore_create(&cfg, 0);
+    uint64_t hist[KSTORE_RISING_WINDOW - 1], x = 7, level = 0;
+    size_t nh = 0, pos = 0;
+    kstore_state_t want = KSTORE_EMPTY;
+
+    for (int step = 0; step < 20000; step++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        const uint64_t bits = 1 + (x >> 33) % 120, old = level;
+        if ((x >> 40) % 2 == 0 || level < bits) {
+            add(s, bits, step);
+            level += bits;
+            if (level > cfg.capacity)
+                level = cfg.capacity;
+        } else {
+            take(s, bits);
+            level -= bits;
+        }
+        if (level == old)
+            continue;   /* a full store discards: no change */
+        hist[pos] = old;
+        pos = (pos + 1) % (KSTORE_RISING_WINDOW - 1);
+        nh += nh < KSTORE_RISING_WINDOW - 1;
+        bool rising = true;
+        for (size_t i = 0; i < nh; i++)
+            rising = rising && level >= hist[i];
+        const bool between = level > cfg.mmin && level < cfg.mthr;
+        if (level >= cfg.mthr)
+            want = KSTORE_READY;
+        else if (between && ((rising && want != KSTORE_READY) || want == KSTORE_EMPTY))
+            want = KSTORE_CHARGING;
+        else if (between && want != KSTORE_CHARGING)
+            want = KSTORE_WARNING;
+        else if (level <= cfg.mmin)
+            want = KSTORE_EMPTY;
+        CU_ASSERT_EQUAL_FATAL(kstore_level(s), level);
+        CU_ASSERT_EQUAL_FATAL(kstore_state(s), want);
+    }
+    kstore_destroy(s);
+}
+
 static void test_capacity_and_accounts(void)
 {
     kstore_t *s = kstore_create(&cfg, 0);
@@ -538,6 +583,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("kstore", NULL, NULL);
     CU_add_test(s, "QKDNetSim states", test_states);
     CU_add_test(s, "WARNING to CHARGING when rising", test_warning_to_charging_when_rising);
+    CU_add_test(s, "states: a random walk against the five rules", test_states_random_walk);
     CU_add_test(s, "capacity and accounts", test_capacity_and_accounts);
     CU_add_test(s, "FIFO ranges", test_fifo_ranges);
     CU_add_test(s, "peer synchronisation", test_peer_sync);
