@@ -21,7 +21,10 @@ struct gstore {
 gstore_t *gstore_create(const gstore_config_t *cfg, uint64_t stream)
 {
     gstore_t *g = calloc(1, sizeof *g);
-    kstore_config_t kc = { .capacity = cfg->capacity, .mmin = 0, .mthr = cfg->lower };
+    /* Served from the oldest end only, by the first range's ID: the
+     * deliveries, one stream, merge (kstore.h, "Merging"). */
+    kstore_config_t kc = { .capacity = cfg->capacity, .mmin = 0, .mthr = cfg->lower,
+                           .merge = true };
     if (g == NULL)
         return NULL;
     g->cfg = *cfg;

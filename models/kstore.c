@@ -33,8 +33,11 @@ struct kstore {
     size_t head, count, cap;
     /* Births never decrease from head to tail (always true with max_age,
      * where kstore_add enforces it; otherwise true until a range born
-     * earlier than the newest one arrives, and again once empty). */
+     * earlier than the newest one arrives, and again once empty). Never
+     * set in a merging store: there a range's birth is only its first
+     * part's, so kstore_remove must not search by birth. */
     bool birth_sorted;
+    bool merge;   /* cfg.merge && no max_age (kstore.h, "Merging") */
 
     /* The last KSTORE_RISING_WINDOW - 1 levels before the current one. */
     uint64_t history[KSTORE_RISING_WINDOW - 1];
@@ -53,6 +56,12 @@ struct kstore {
 };
 
 #define KSTORE_NO_TIMER INT64_MAX
+
+#if defined(__GNUC__)
+#define KSTORE_NOINLINE __attribute__((noinline))
+#else
+#define KSTORE_NOINLINE
+#endif
 
 int kstore_config_check(const kstore_config_t *cfg, sim_err_t *err)
 {
@@ -112,7 +121,8 @@ kstore_t *kstore_create(const kstore_config_t *cfg, uint32_t id)
     s->state = KSTORE_EMPTY;
     s->timer_due = KSTORE_NO_TIMER;
     s->cap = 16;
-    s->birth_sorted = true;
+    s->merge = cfg->merge && cfg->max_age == 0;
+    s->birth_sorted = !s->merge;
     s->ring = malloc(s->cap * sizeof *s->ring);
     if (s->ring == NULL) {
         free(s);
@@ -176,40 +186,52 @@ static bool kstore_rising(const kstore_t *s)
 
 static kstore_state_t kstore_next_state(const kstore_t *s)
 {
-    const kstore_state_t prev = s->state;
-    const bool between = s->level > s->cfg.mmin && s->level < s->cfg.mthr;
-
+    /* The five rules of kstore.h, in the order a level meets them: at or
+     * above Mthr rule 1, at or below Mmin rule 4; in between, rule 2, 3
+     * or 5 by the previous state, and only from WARNING does "rising"
+     * decide (from EMPTY rule 2 holds, from READY rule 3, from CHARGING
+     * rule 2 or 5 both keep CHARGING), so the window is read only then. */
     if (s->level >= s->cfg.mthr)
         return KSTORE_READY;
-    if (between && ((kstore_rising(s) && prev != KSTORE_READY) || prev == KSTORE_EMPTY))
-        return KSTORE_CHARGING;
-    if (between && prev != KSTORE_CHARGING)
-        return KSTORE_WARNING;
     if (s->level <= s->cfg.mmin)
         return KSTORE_EMPTY;
-    return prev;
+    switch (s->state) {
+    case KSTORE_EMPTY: return KSTORE_CHARGING;
+    case KSTORE_READY: return KSTORE_WARNING;
+    case KSTORE_WARNING: return kstore_rising(s) ? KSTORE_CHARGING : KSTORE_WARNING;
+    default: return KSTORE_CHARGING;
+    }
 }
 
-/* Tells the observers; a change with delta 0 (discard, sample) leaves the
- * state and the rising window alone. */
-static void kstore_emit(const kstore_t *s, int64_t delta, uint64_t amount,
-                        kstore_cause_t cause, int64_t time)
+/* The slow part of a change: the observers (with delta 0 for a discard
+ * the state and the rising window are left alone), then the subscribers
+ * when the state moved. Kept out of line (KSTORE_NOINLINE) so that the
+ * common case, no observer and no state change, costs a few instructions
+ * in kstore_notify (docs/performance.md). */
+static KSTORE_NOINLINE void kstore_tell(kstore_t *s, kstore_state_t from, int64_t delta,
+                                        uint64_t amount, kstore_cause_t cause, int64_t time)
 {
+    const kstore_state_t to = s->state;
+
     if (s->nobs > 0) {
         const kstore_change_t ch = {
             .time = time, .level = s->level, .delta = delta, .amount = amount,
-            .cause = cause, .state = s->state,
+            .cause = cause, .state = to,
         };
         for (size_t i = 0; i < s->nobs; i++)
             s->obs[i].fn(s->obs[i].ctx, s, &ch);
     }
+    if (from != to)
+        for (size_t i = 0; i < s->nsubs; i++)
+            s->subs[i].fn(s->subs[i].ctx, s, from, to, time);
 }
 
-static void kstore_notify(kstore_t *s, uint64_t old_level, uint64_t amount,
-                          kstore_cause_t cause, int64_t time)
+/* After every change of level: the rising window and the state, then
+ * the observers and, when the state moved, the subscribers. */
+static inline void kstore_notify(kstore_t *s, uint64_t old_level, uint64_t amount,
+                                 kstore_cause_t cause, int64_t time)
 {
     const kstore_state_t from = s->state;
-    kstore_state_t to;
 
     /* The window holds the levels before the current one, the one just
      * left included. */
@@ -217,13 +239,9 @@ static void kstore_notify(kstore_t *s, uint64_t old_level, uint64_t amount,
     s->history_pos = (s->history_pos + 1) % (KSTORE_RISING_WINDOW - 1);
     if (s->history_len < KSTORE_RISING_WINDOW - 1)
         s->history_len++;
-    to = kstore_next_state(s);
-    s->state = to;
-
-    kstore_emit(s, (int64_t)s->level - (int64_t)old_level, amount, cause, time);
-    if (from != to)
-        for (size_t i = 0; i < s->nsubs; i++)
-            s->subs[i].fn(s->subs[i].ctx, s, from, to, time);
+    s->state = kstore_next_state(s);
+    if (s->nobs > 0 || s->state != from)
+        kstore_tell(s, from, (int64_t)s->level - (int64_t)old_level, amount, cause, time);
 }
 
 /* ------------------------------------------------------------ ranges */
@@ -271,7 +289,7 @@ static int64_t kstore_first_expiry(const kstore_t *s)
 int64_t kstore_next_expiry(const kstore_t *store)
 {
     kstore_feed(store);
-    return kstore_first_expiry(store);
+    return store->count > 0 ? kstore_expiry_of(store, kstore_slot(store, 0)) : INT64_MAX;
 }
 
 /* Removes every range due at `now` from the oldest end, as one change.
@@ -305,10 +323,10 @@ static inline void kstore_expire_due(kstore_t *s, int64_t now)
 /* Requests a wake-up for the oldest range unless one is pending. */
 static int kstore_arm(kstore_t *s, sim_err_t *err)
 {
-    if (s->cfg.max_age <= 0 || s->timer == NULL || s->timer_due != KSTORE_NO_TIMER)
-        return SIM_OK;   /* nothing ever expires, or a wake-up is pending */
-    const int64_t due = kstore_first_expiry(s);
-    if (due == INT64_MAX)
+    int64_t due;
+
+    if (s->cfg.max_age <= 0 || s->timer == NULL || s->timer_due != KSTORE_NO_TIMER ||
+        (due = kstore_first_expiry(s)) == INT64_MAX)
         return SIM_OK;
     s->timer_due = due;
     return s->timer(s->timer_ctx, s, due, err);
@@ -349,23 +367,60 @@ static bool kstore_inflow_fits(const kstore_t *s, uint64_t bits)
     return sim_add_u64(&total, s->acc.moved_in) && sim_add_u64(&total, bits);
 }
 
-int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t cause,
-               int64_t time, uint64_t *stored, sim_err_t *err)
+/* Joins the first `keep` bits of range to the newest range held when the
+ * store merges and range continues it (kstore.h, "Merging"). */
+static inline bool kstore_extend(kstore_t *s, const kstore_range_t *range, uint64_t keep)
 {
-    uint64_t room, keep, lost, old;
+    kstore_range_t *last;
 
-    kstore_feed(store);
+    if (!s->merge || s->count == 0)
+        return false;
+    last = kstore_slot(s, s->count - 1);
+    if (last->stream != range->stream || range->offset < last->offset ||
+        range->offset - last->offset != last->length)
+        return false;
+    last->length += keep;
+    return true;
+}
 
-    *stored = 0;
-    kstore_expire_due(store, time);
-    if (store->cfg.max_age > 0 && store->count > 0 &&
-        range->birth < kstore_slot(store, store->count - 1)->birth)
-        return sim_err_set(err, SIM_ERR_RUN,
-                           "store %" PRIu32 ": key born at %" PRId64
-                           " ns arrived after key born at %" PRId64
-                           " ns: expiry needs ranges in birth order",
-                           store->id, range->birth,
-                           kstore_slot(store, store->count - 1)->birth);
+/* Appends the first `keep` bits of range as a new ring entry, making room
+ * first. SIM_ERR_RUN (nothing added) when out of memory. Out of line, so
+ * that a merge, the common case where stores merge, spills no registers. */
+static KSTORE_NOINLINE int kstore_append(kstore_t *s, const kstore_range_t *range,
+                                         uint64_t keep, sim_err_t *err)
+{
+    kstore_range_t *slot;
+
+    if (s->count == s->cap && kstore_grow(s, err) != SIM_OK)
+        return SIM_ERR_RUN;
+    if (s->count == 0)
+        s->birth_sorted = !s->merge;
+    else if (range->birth < kstore_slot(s, s->count - 1)->birth)
+        s->birth_sorted = false;
+    slot = kstore_slot(s, s->count);
+    *slot = *range;
+    slot->length = keep;
+    s->count++;
+    return SIM_OK;
+}
+
+/* The checks before an add that can fail, out of line (the error text
+ * costs registers in the hot path): with max_age, what is due leaves
+ * first and births must not go back; the key received must stay below
+ * 2^64 bits. */
+static KSTORE_NOINLINE int kstore_add_check(kstore_t *store, const kstore_range_t *range,
+                                            int64_t time, sim_err_t *err)
+{
+    if (store->cfg.max_age > 0) {
+        kstore_expire_scan(store, time);
+        if (store->count > 0 && range->birth < kstore_slot(store, store->count - 1)->birth)
+            return sim_err_set(err, SIM_ERR_RUN,
+                               "store %" PRIu32 ": key born at %" PRId64
+                               " ns arrived after key born at %" PRId64
+                               " ns: expiry needs ranges in birth order",
+                               store->id, range->birth,
+                               kstore_slot(store, store->count - 1)->birth);
+    }
     if (!kstore_inflow_fits(store, range->length))
         return sim_err_set(err, SIM_ERR_RUN,
                            "store %" PRIu32 ": key counter overflow: %" PRIu64 " b more "
@@ -373,35 +428,51 @@ int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t caus
                            " + moved in %" PRIu64 " b) past 2^64 - 1 bits",
                            store->id, range->length, store->acc.generated,
                            store->acc.moved_in);
-    room = store->cfg.capacity - store->level;
-    keep = range->length < room ? range->length : room;
-    lost = range->length - keep;
-    old = store->level;
-    if (keep > 0 && store->count == store->cap && kstore_grow(store, err) != SIM_OK)
-        return err != NULL ? err->code : SIM_ERR_RUN;
+    return SIM_OK;
+}
+
+/* After an add with max_age: a range that arrived past its age leaves at
+ * once, and the wake-up for the oldest range is asked for. */
+static KSTORE_NOINLINE int kstore_add_aged_done(kstore_t *store, int64_t time, sim_err_t *err)
+{
+    kstore_expire_scan(store, time);
+    return kstore_arm(store, err);
+}
+
+int kstore_add(kstore_t *store, const kstore_range_t *range, kstore_cause_t cause,
+               int64_t time, uint64_t *stored, sim_err_t *err)
+{
+    const uint64_t length = range->length;
+    uint64_t keep, lost;
+    kstore_feed(store);
+
+    *stored = 0;
+    if ((store->cfg.max_age > 0 || !kstore_inflow_fits(store, length)) &&
+        kstore_add_check(store, range, time, err) != SIM_OK)
+        return SIM_ERR_RUN;
+    keep = store->cfg.capacity - store->level;   /* room; the level may have
+                                                  * dropped by expiry */
+    keep = length < keep ? length : keep;
+    lost = length - keep;
+    if (keep > 0 && !kstore_extend(store, range, keep) &&
+        kstore_append(store, range, keep, err) != SIM_OK)
+        return SIM_ERR_RUN;   /* nothing added, nothing counted */
     if (cause == KSTORE_CAUSE_MOVED)
-        store->acc.moved_in += range->length;
+        store->acc.moved_in += length;
     else
-        store->acc.generated += range->length;
+        store->acc.generated += length;
     if (keep > 0) {
-        kstore_range_t *slot = kstore_slot(store, store->count);
-        if (store->count == 0)
-            store->birth_sorted = true;
-        else if (range->birth < kstore_slot(store, store->count - 1)->birth)
-            store->birth_sorted = false;
-        *slot = *range;
-        slot->length = keep;
-        store->count++;
+        const uint64_t before = store->level;
         store->level += keep;
-        kstore_notify(store, old, keep, cause, time);
+        kstore_notify(store, before, keep, cause, time);
     }
     if (lost > 0) {
         store->acc.discarded += lost;
-        kstore_emit(store, 0, lost, KSTORE_CAUSE_DISCARDED, time);
+        if (store->nobs > 0)
+            kstore_tell(store, store->state, 0, lost, KSTORE_CAUSE_DISCARDED, time);
     }
     *stored = keep;
-    kstore_expire_due(store, time);   /* a range that arrived past its age */
-    return kstore_arm(store, err);
+    return store->cfg.max_age > 0 ? kstore_add_aged_done(store, time, err) : SIM_OK;
 }
 
 static uint64_t *kstore_account_of(kstore_t *s, kstore_cause_t cause)
@@ -621,7 +692,6 @@ int kstore_remove(kstore_t *store, const kstore_range_t *ranges, size_t n,
     uint64_t *account = kstore_account_of(store, cause);
     uint64_t old, cut = 0;
     int rc = SIM_OK;
-
     kstore_feed(store);
 
     *removed = 0;
@@ -648,7 +718,6 @@ int kstore_take_same(kstore_t *store, const kstore_range_t *ranges, size_t n,
     uint64_t bits = 0;
     uint64_t *account = kstore_account_of(store, cause);
     uint64_t old;
-
     kstore_feed(store);
 
     kstore_expire_due(store, time);
@@ -703,12 +772,6 @@ int kstore_count_waste(kstore_t *store, uint64_t bits, sim_err_t *err)
                            store->id, bits, store->acc.supplied - store->acc.wasted);
     store->acc.wasted += bits;
     return SIM_OK;
-}
-
-void kstore_sample(const kstore_t *store, int64_t time)
-{
-    kstore_feed(store);
-    kstore_emit(store, 0, 0, KSTORE_CAUSE_SAMPLE, time);
 }
 
 uint32_t kstore_id(const kstore_t *store) { return store->id; }

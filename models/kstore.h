@@ -56,6 +56,21 @@
  * moved_in; kstore_add refuses (SIM_ERR_RUN) a range that would take that
  * total past 2^64 - 1 bits, so no account and no sum of accounts can wrap.
  *
+ * Merging (cfg.merge, set by a storage design for stores whose births
+ * nobody reads; never with max_age > 0): a range that continues the
+ * newest range held (same stream, its offset = that range's offset +
+ * length) extends that range instead of becoming a new one; the merged
+ * range keeps the birth of its first part. The level, the accounts, every
+ * change told to observers and the bits every take removes are those of
+ * the store without merging, and a take from the oldest end returns a
+ * first range that starts at the same bit (the ETSI key ID); only the
+ * ranges become fewer and longer: a take returns, and kstore_range_count
+ * counts, fewer of them. Both ends of a link merge alike (same ranges in,
+ * same takes), so they still hold identical ranges. kstore_remove stays
+ * exact on such a store (it looks for key by stream and offset in all
+ * ranges, not by birth). A merge saves a ring entry per block and makes a
+ * take of many blocks' worth of key one piece (docs/performance.md).
+ *
  * Ownership: the store owns its ranges. Observers are borrowed pointers
  * that must outlive the store.
  */
@@ -112,6 +127,8 @@ typedef struct kstore_config {
     int64_t max_age;     /* ns a range may stay in the store; 0 = for ever */
     bool reserve_min;    /* refuse supply and relay that would cut into Mmin */
     kformat_t format;    /* how supply cuts keys (for the clients) */
+    bool merge;          /* join a range that continues the newest one held
+                          * (see "Merging" above); ignored with max_age > 0 */
 } kstore_config_t;
 
 /* The largest capacity, bits (2^62): a change of level is reported as a
@@ -168,12 +185,15 @@ int kstore_config_parse_options(const scn_elem_t *store, kstore_config_t *cfg,
 kstore_t *kstore_create(const kstore_config_t *cfg, uint32_t id);
 void kstore_destroy(kstore_t *store);
 
-/* Adds a level-change observer: every change of level (and every sample)
- * is told to each observer, in the order they were added. SIM_ERR_RUN
- * when KSTORE_MAX_SUBSCRIBERS observers are already added. */
+/* Adds a level-change observer: every change of level (and every discard)
+ * is told to each observer, in the order they were added.
+ * SIM_ERR_RUN when KSTORE_MAX_SUBSCRIBERS observers are already added. A
+ * store without observers skips building the change (the cheap case). */
 int kstore_observe(kstore_t *store, kstore_observer_fn fn, void *ctx, sim_err_t *err);
-/* Subscribes to state changes (threshold crossings). SIM_ERR_RUN when
- * KSTORE_MAX_SUBSCRIBERS are already subscribed. */
+/* Subscribes to state changes (threshold crossings): fn is called, in
+ * the order of subscription and after the observers, only when a change
+ * moves the state (cheaper than an observer that compares states).
+ * SIM_ERR_RUN when KSTORE_MAX_SUBSCRIBERS are already subscribed. */
 int kstore_subscribe(kstore_t *store, kstore_state_fn fn, void *ctx, sim_err_t *err);
 
 /* Asks the owner for one call of kstore_on_timer(store, due) at time `due`
@@ -287,9 +307,6 @@ int kstore_release_reserved(kstore_t *store, uint64_t bits, sim_err_t *err);
 /* Records that `bits` of what this store supplied were format waste.
  * SIM_ERR_RUN when wasted would exceed supplied. */
 int kstore_count_waste(kstore_t *store, uint64_t bits, sim_err_t *err);
-
-/* Reports the current level to the observers with cause SAMPLE. */
-void kstore_sample(const kstore_t *store, int64_t time);
 
 uint32_t kstore_id(const kstore_t *store);
 uint64_t kstore_level(const kstore_t *store);

@@ -154,27 +154,33 @@ int storage_add_pair(kstore_t *pair[2], const kstore_range_t *r, kstore_cause_t 
     return SIM_OK;
 }
 
+/* storage_take_pair into a list of its own, dropped after. */
+static bool storage_take_pair_scratch(kstore_t *pair[2], int end, uint64_t bits,
+                                      kstore_cause_t cause, kstore_cause_t peer_cause,
+                                      int64_t now, sim_err_t *err)
+{
+    kstore_range_t few[4];
+    kstore_rangebuf_t scratch = KSTORE_RANGEBUF_ON(few);
+    const bool ok = storage_take_pair(pair, end, bits, cause, peer_cause, now, &scratch, err);
+    kstore_rangebuf_free(&scratch);
+    return ok;
+}
+
 bool storage_take_pair(kstore_t *pair[2], int end, uint64_t bits, kstore_cause_t cause,
                        kstore_cause_t peer_cause, int64_t now, kstore_rangebuf_t *out,
                        sim_err_t *err)
 {
-    /* The ranges go straight to out (a scratch list when the caller wants
-     * none); the peer takes the part appended by this call. */
-    kstore_range_t few[4];
-    kstore_rangebuf_t scratch = KSTORE_RANGEBUF_ON(few), *buf = out != NULL ? out : &scratch;
-    const size_t first = buf->n;
-    bool ok = false;
+    /* The ranges go straight to out; the peer takes the part appended by
+     * this call. A caller that wants none gets a scratch list (once per
+     * request on the client path, so out != NULL costs nothing extra). */
+    const size_t first = out != NULL ? out->n : 0;
 
+    if (out == NULL)
+        return storage_take_pair_scratch(pair, end, bits, cause, peer_cause, now, err);
     sim_err_clear(err);
-    if (!kstore_take(pair[end], bits, cause, now, buf, err))
-        goto out;
-    if (kstore_take_same(pair[1 - end], buf->v + first, buf->n - first, peer_cause, now,
-                         err) != SIM_OK)
-        goto out;
-    ok = true;
-out:
-    kstore_rangebuf_free(&scratch);
-    return ok;
+    return kstore_take(pair[end], bits, cause, now, out, err) &&
+           kstore_take_same(pair[1 - end], out->v + first, out->n - first, peer_cause, now,
+                            err) == SIM_OK;
 }
 
 bool storage_move_pair(storage_link_t *sl, kstore_t *from[2], kstore_t *to[2], uint64_t bits,
@@ -286,11 +292,16 @@ typedef struct storage_shared_state {
 static int storage_shared_setup(storage_link_t *sl, const scn_elem_t *e, sim_err_t *err)
 {
     storage_shared_state_t *st = calloc(1, sizeof *st);
+    /* Nothing here reads births or range boundaries past the first range
+     * a take returns (the key ID): the stores merge contiguous blocks
+     * (kstore.h, "Merging"; they do not when key has a max-age). */
+    kstore_config_t cfg = sl->cfg;
     (void)e;
     if (st == NULL)
         return sim_err_set(err, SIM_ERR_RUN, "out of memory");
     sl->state = st;
-    return storage_make_stores(sl, "common", &sl->cfg, true, st->common, err);
+    cfg.merge = true;
+    return storage_make_stores(sl, "common", &cfg, true, st->common, err);
 }
 
 static int storage_shared_deliver(storage_link_t *sl, size_t device, const kstore_range_t *r,

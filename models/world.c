@@ -348,9 +348,13 @@ static int world_new_stores(void *owner, storage_link_t *sl, const char *role,
         snprintf(s->role, sizeof s->role, "%s", role);
         if ((s->ks = kstore_create(cfg, index)) == NULL)
             return sim_err_set(err, SIM_ERR_RUN, "out of memory");
-        /* Two observers among any others: time in states, and the level log. */
-        if (kstore_observe(s->ks, world_store_times, s, err) != SIM_OK ||
-            kstore_observe(s->ks, world_trace_level, s, err) != SIM_OK ||
+        /* Time in states: a subscriber, told only when the state moves.
+         * The level log: an observer of every change, only when the trace
+         * keeps every change (world_read_trace ran before): a store
+         * without observers skips that work (docs/performance.md). */
+        if (kstore_subscribe(s->ks, world_store_times, s, err) != SIM_OK ||
+            (w->levels == WORLD_LEVELS_ON_CHANGE &&
+             kstore_observe(s->ks, world_trace_level, s, err) != SIM_OK) ||
             kstore_set_timer(s->ks, world_store_timer, s, err) != SIM_OK)
             return SIM_ERR_RUN;
         pair[end] = s->ks;
@@ -495,7 +499,7 @@ static void world_on_sample(sim_t *sim, void *object, uint64_t arg)
     world_t *w = object;
     (void)arg;
     for (size_t i = 0; i < w->nstores; i++)
-        kstore_sample(w->stores[i]->ks, sim_now(sim));
+        world_trace_sample(w->stores[i], sim_now(sim));
     if (sim_now(sim) <= w->ctx.end - w->sample_interval &&
         sim_schedule_in(sim, w->sample_interval, world_on_sample, w, 0) == 0) {
         sim_err_t e;

@@ -134,9 +134,15 @@ int world_trace_finish(struct world *w, world_report_t *r, sim_err_t *err);
  * run is"): the links', the designs' and the clients' parts, the level
  * log in the scenario's mode and the fixed tables. */
 void world_estimate(const struct world *w, sim_estimate_t *est);
-/* Store observers: time in each state (for /summary/stores) and the level log. */
-void world_store_times(void *ctx, const kstore_t *store, const kstore_change_t *ch);
+/* A store's subscriber (kstore_state_fn): time in each state, for
+ * /summary/stores. */
+void world_store_times(void *ctx, kstore_t *store, kstore_state_t from, kstore_state_t to,
+                       int64_t time);
+/* A store's observer when the level log keeps every change: one /levels
+ * row per change. */
 void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *ch);
+/* The level log's SAMPLE row of store s at `now` (levels="sampled"). */
+void world_trace_sample(world_store_t *s, int64_t now);
 
 /* Whether the links will be lazy (world.c; docs/models.md, "Lazy links"). */
 bool world_lazy_ok(const world_t *w);

@@ -163,34 +163,48 @@ static const trace_field_t net_sum_fields[] = {
 
 /* ------------------------------------------------------------ observers */
 
-void world_store_times(void *ctx, const kstore_t *store, const kstore_change_t *ch)
+void world_store_times(void *ctx, kstore_t *store, kstore_state_t from, kstore_state_t to,
+                       int64_t time)
 {
     world_store_t *s = ctx;
     (void)store;
-    if (ch->state != s->last_state) {
-        s->time_in[s->last_state] += ch->time - s->state_since;
-        s->state_since = ch->time;
-        s->last_state = ch->state;
-        s->state_changes++;
-    }
+    (void)from;   /* == s->last_state: the world subscribes first */
+    s->time_in[s->last_state] += time - s->state_since;
+    s->state_since = time;
+    s->last_state = to;
+    s->state_changes++;
+}
+
+static void world_level_row(world_t *w, const level_rec_t *rec)
+{
+    sim_err_t err;
+    if (trace_append(w->t_levels, rec, &err) != SIM_OK)
+        model_fail(&w->ctx, &err);
 }
 
 void world_trace_level(void *ctx, const kstore_t *store, const kstore_change_t *ch)
 {
     world_store_t *s = ctx;
-    world_t *w = s->world;
-    sim_err_t err;
 
-    if (w->t_levels == NULL || w->levels == WORLD_LEVELS_OFF ||
-        (w->levels == WORLD_LEVELS_SAMPLED) != (ch->cause == KSTORE_CAUSE_SAMPLE))
+    if (s->world->t_levels == NULL)
         return;
     const level_rec_t rec = {
         .time = ch->time, .store = kstore_id(store), .cause = (uint8_t)ch->cause,
         .state = (uint8_t)ch->state, .level = ch->level, .delta = ch->delta,
         .amount = ch->amount,
     };
-    if (trace_append(w->t_levels, &rec, &err) != SIM_OK)
-        model_fail(&w->ctx, &err);
+    world_level_row(s->world, &rec);
+}
+
+void world_trace_sample(world_store_t *s, int64_t now)
+{
+    if (s->world->t_levels == NULL)
+        return;
+    const level_rec_t rec = {
+        .time = now, .store = kstore_id(s->ks), .cause = (uint8_t)KSTORE_CAUSE_SAMPLE,
+        .state = (uint8_t)kstore_state(s->ks), .level = kstore_level(s->ks),
+    };
+    world_level_row(s->world, &rec);
 }
 
 /* ------------------------------------------------------------ static tables */

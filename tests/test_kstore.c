@@ -67,6 +67,51 @@ static void test_warning_to_charging_when_rising(void)
     kstore_destroy(s);
 }
 
+/* The five rules of kstore.h written out literally, against a store
+ * driven through a random walk of adds and takes around Mmin and Mthr
+ * (many windows rising and not): the same state after every change. */
+static void test_states_random_walk(void)
+{
+    kstore_t *s = kstore_create(&cfg, 0);
+    uint64_t hist[KSTORE_RISING_WINDOW - 1], x = 7, level = 0;
+    size_t nh = 0, pos = 0;
+    kstore_state_t want = KSTORE_EMPTY;
+
+    for (int step = 0; step < 20000; step++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        const uint64_t bits = 1 + (x >> 33) % 120, old = level;
+        if ((x >> 40) % 2 == 0 || level < bits) {
+            add(s, bits, step);
+            level += bits;
+            if (level > cfg.capacity)
+                level = cfg.capacity;
+        } else {
+            take(s, bits);
+            level -= bits;
+        }
+        if (level == old)
+            continue;   /* a full store discards: no change */
+        hist[pos] = old;
+        pos = (pos + 1) % (KSTORE_RISING_WINDOW - 1);
+        nh += nh < KSTORE_RISING_WINDOW - 1;
+        bool rising = true;
+        for (size_t i = 0; i < nh; i++)
+            rising = rising && level >= hist[i];
+        const bool between = level > cfg.mmin && level < cfg.mthr;
+        if (level >= cfg.mthr)
+            want = KSTORE_READY;
+        else if (between && ((rising && want != KSTORE_READY) || want == KSTORE_EMPTY))
+            want = KSTORE_CHARGING;
+        else if (between && want != KSTORE_CHARGING)
+            want = KSTORE_WARNING;
+        else if (level <= cfg.mmin)
+            want = KSTORE_EMPTY;
+        CU_ASSERT_EQUAL_FATAL(kstore_level(s), level);
+        CU_ASSERT_EQUAL_FATAL(kstore_state(s), want);
+    }
+    kstore_destroy(s);
+}
+
 static void test_capacity_and_accounts(void)
 {
     kstore_t *s = kstore_create(&cfg, 0);
@@ -259,9 +304,9 @@ static void test_counter_overflow(void)
  * middle. With `sorted` false one range arrives out of birth order, which
  * makes the store search all its ranges. */
 #define RM_BITS 640
-static void check_remove(bool sorted)
+static void check_remove(bool sorted, bool merge)
 {
-    const kstore_config_t c = { .capacity = 100000 };
+    const kstore_config_t c = { .capacity = 100000, .merge = merge };
     kstore_t *s = kstore_create(&c, 9);
     bool held[RM_BITS] = { false };
     int64_t birth_of[RM_BITS];
@@ -319,12 +364,205 @@ static void check_remove(bool sorted)
 
 static void test_remove_sorted(void)
 {
-    check_remove(true);
+    check_remove(true, false);
 }
 
 static void test_remove_unsorted(void)
 {
-    check_remove(false);
+    check_remove(false, false);
+}
+
+/* The 40 blocks merge into one range with the first block's birth; a
+ * removal names key by its block's own birth, so the store must find it
+ * by stream and offset alone. */
+static void test_remove_merged(void)
+{
+    check_remove(true, true);
+}
+
+/* ---- merging (kstore.h, "Merging") */
+
+/* Every change an observer sees, to compare two stores' histories. */
+typedef struct changes { size_t n; kstore_change_t v[512]; } changes_t;
+
+static void on_change(void *ctx, const kstore_t *store, const kstore_change_t *ch)
+{
+    changes_t *c = ctx;
+    (void)store;
+    if (c->n < sizeof c->v / sizeof c->v[0])
+        c->v[c->n] = *ch;
+    c->n++;
+}
+
+/* The bits a list of ranges names, as (stream, offset, length) runs with
+ * contiguous neighbours joined: two lists name the same key when their
+ * runs are equal. Returns the number of runs written to out. */
+static size_t runs_of(const kstore_rangebuf_t *b, kstore_range_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (n > 0 && out[n - 1].stream == b->v[i].stream &&
+            out[n - 1].offset + out[n - 1].length == b->v[i].offset) {
+            out[n - 1].length += b->v[i].length;
+            continue;
+        }
+        CU_ASSERT_FATAL(n < cap);
+        out[n] = b->v[i];
+        out[n].birth = 0;
+        n++;
+    }
+    return n;
+}
+
+/* Three contiguous blocks make one range with the first block's birth; a
+ * take across the block boundaries returns one range that starts at the
+ * same bit (key ID) as the three unmerged ranges, and removes the same
+ * bits; a gap in the offsets or another stream starts a new range; the
+ * peer takes the same (merged) ranges. */
+static void test_merge_blocks(void)
+{
+    kstore_config_t cm = cfg, cu = cfg;
+    cm.merge = true;
+    kstore_t *m = kstore_create(&cm, 0), *peer = kstore_create(&cm, 1);
+    kstore_t *u = kstore_create(&cu, 2);
+    kstore_rangebuf_t gm = { 0 }, gu = { 0 };
+    kstore_range_t rm[8], ru[8];
+    sim_err_t err;
+    uint64_t kept;
+    const kstore_range_t blocks[] = {
+        { 1, 0, 100, 10 }, { 1, 100, 100, 20 }, { 1, 200, 100, 30 },
+        { 1, 350, 50, 40 },   /* a gap at 300: key discarded upstream */
+        { 2, 400, 50, 50 },   /* another stream */
+    };
+    for (size_t i = 0; i < 5; i++) {
+        CU_ASSERT_EQUAL(kstore_add(m, &blocks[i], KSTORE_CAUSE_GENERATED, 60, &kept, NULL), SIM_OK);
+        CU_ASSERT_EQUAL(kstore_add(peer, &blocks[i], KSTORE_CAUSE_GENERATED, 60, &kept, NULL),
+                        SIM_OK);
+        CU_ASSERT_EQUAL(kstore_add(u, &blocks[i], KSTORE_CAUSE_GENERATED, 60, &kept, NULL), SIM_OK);
+    }
+    CU_ASSERT_EQUAL_FATAL(kstore_range_count(m), 3);
+    CU_ASSERT_EQUAL(kstore_range_count(u), 5);
+    CU_ASSERT_EQUAL(kstore_range_at(m, 0)->length, 300);
+    CU_ASSERT_EQUAL(kstore_range_at(m, 0)->birth, 10);
+    CU_ASSERT_EQUAL(kstore_range_at(m, 1)->offset, 350);
+    CU_ASSERT_EQUAL(kstore_range_at(m, 2)->stream, 2);
+    CU_ASSERT_TRUE(kstore_take(m, 250, KSTORE_CAUSE_SUPPLIED, 70, &gm, NULL));
+    CU_ASSERT_TRUE(kstore_take(u, 250, KSTORE_CAUSE_SUPPLIED, 70, &gu, NULL));
+    CU_ASSERT_EQUAL(gm.n, 1);
+    CU_ASSERT_EQUAL(gu.n, 3);
+    CU_ASSERT_EQUAL(gm.v[0].stream, gu.v[0].stream);   /* the same key ID */
+    CU_ASSERT_EQUAL(gm.v[0].offset, gu.v[0].offset);
+    CU_ASSERT_EQUAL(runs_of(&gm, rm, 8), 1);
+    CU_ASSERT_EQUAL(runs_of(&gu, ru, 8), 1);
+    CU_ASSERT_EQUAL(memcmp(rm, ru, sizeof rm[0]), 0);
+    CU_ASSERT_EQUAL(kstore_take_same(peer, gm.v, gm.n, KSTORE_CAUSE_RESERVED, 70, &err), SIM_OK);
+    CU_ASSERT_EQUAL(kstore_level(peer), kstore_level(u));
+    CU_ASSERT_EQUAL(kstore_range_at(peer, 0)->offset, 250);
+    CU_ASSERT_EQUAL(kstore_range_at(u, 0)->offset, 250);
+    CU_ASSERT_TRUE(kstore_accounts_close(m) && kstore_accounts_close(peer));
+    kstore_rangebuf_free(&gm);
+    kstore_rangebuf_free(&gu);
+    kstore_destroy(m);
+    kstore_destroy(peer);
+    kstore_destroy(u);
+}
+
+/* With a max-age, births decide expiry: the store does not merge. */
+static void test_merge_not_with_max_age(void)
+{
+    kstore_config_t c = cfg;
+    uint64_t kept;
+    c.merge = true;
+    c.max_age = 1000;
+    kstore_t *s = kstore_create(&c, 0);
+    for (uint64_t i = 0; i < 4; i++) {
+        const kstore_range_t r = { 1, 50 * i, 50, (int64_t)i };
+        CU_ASSERT_EQUAL(kstore_add(s, &r, KSTORE_CAUSE_GENERATED, (int64_t)i, &kept, NULL),
+                        SIM_OK);
+    }
+    CU_ASSERT_EQUAL(kstore_range_count(s), 4);
+    CU_ASSERT_EQUAL(kstore_next_expiry(s), 1000);
+    kstore_destroy(s);
+}
+
+/* A merging and a plain store (each with its peer) fed the same blocks -
+ * mostly contiguous, some cut by the capacity, some after a gap or on
+ * another stream - and asked for the same takes: every take succeeds or
+ * fails alike, returns the same first bit (key ID) and the same bits,
+ * the peers follow, and the observers see the same changes. */
+static void test_merge_same_outcomes(void)
+{
+    kstore_config_t cm = cfg, cu = cfg;
+    cm.merge = true;
+    kstore_t *s[4] = { kstore_create(&cm, 0), kstore_create(&cm, 1), kstore_create(&cu, 2),
+                       kstore_create(&cu, 3) };
+    changes_t *seen = calloc(4, sizeof *seen);
+    uint64_t x = 99, offset = 0, stream = 1;
+    kstore_range_t rm[64], ru[64];
+    size_t ranges_m = 0, ranges_u = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(seen);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(kstore_observe(s[i], on_change, &seen[i], NULL), SIM_OK);
+    for (int step = 0; step < 400; step++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        const uint64_t r = x >> 33;
+        if (r % 3 != 0) {   /* a block */
+            if (r % 17 == 0)
+                offset += 7;   /* a gap */
+            if (r % 29 == 0)
+                stream = 3 - stream;
+            const kstore_range_t b = { stream, offset, 20 + r % 90, step };
+            for (int i = 0; i < 4; i++) {
+                uint64_t kept = 0;
+                CU_ASSERT_EQUAL(kstore_add(s[i], &b, KSTORE_CAUSE_GENERATED, step, &kept, NULL),
+                                SIM_OK);
+            }
+            offset += b.length;
+        } else {            /* a take, then the peer's */
+            const uint64_t bits = 1 + (r >> 4) % 400;
+            kstore_rangebuf_t gm = { 0 }, gu = { 0 };
+            sim_err_t err;
+            const bool okm = kstore_take(s[0], bits, KSTORE_CAUSE_SUPPLIED, step, &gm, NULL);
+            const bool oku = kstore_take(s[2], bits, KSTORE_CAUSE_SUPPLIED, step, &gu, NULL);
+            CU_ASSERT_EQUAL_FATAL(okm, oku);
+            if (okm) {
+                CU_ASSERT_EQUAL(gm.v[0].stream, gu.v[0].stream);
+                CU_ASSERT_EQUAL(gm.v[0].offset, gu.v[0].offset);
+                const size_t nm = runs_of(&gm, rm, 64), nu = runs_of(&gu, ru, 64);
+                CU_ASSERT_EQUAL_FATAL(nm, nu);
+                CU_ASSERT_EQUAL(memcmp(rm, ru, nm * sizeof rm[0]), 0);
+                CU_ASSERT_TRUE(gm.n <= gu.n);
+                CU_ASSERT_EQUAL(kstore_take_same(s[1], gm.v, gm.n, KSTORE_CAUSE_RESERVED, step,
+                                                 &err), SIM_OK);
+                CU_ASSERT_EQUAL(kstore_take_same(s[3], gu.v, gu.n, KSTORE_CAUSE_RESERVED, step,
+                                                 &err), SIM_OK);
+            }
+            kstore_rangebuf_free(&gm);
+            kstore_rangebuf_free(&gu);
+        }
+        for (int i = 1; i < 4; i++) {
+            CU_ASSERT_EQUAL(kstore_level(s[i]), kstore_level(s[0]));
+            CU_ASSERT_EQUAL(kstore_state(s[i]), kstore_state(s[0]));
+        }
+        ranges_m = ranges_m > kstore_range_count(s[0]) ? ranges_m : kstore_range_count(s[0]);
+        ranges_u = ranges_u > kstore_range_count(s[2]) ? ranges_u : kstore_range_count(s[2]);
+    }
+    CU_ASSERT_TRUE(ranges_m < ranges_u);   /* merging did happen */
+    CU_ASSERT_EQUAL(memcmp(kstore_accounts(s[0]), kstore_accounts(s[2]),
+                           sizeof(kstore_accounts_t)), 0);
+    CU_ASSERT_EQUAL(memcmp(kstore_accounts(s[1]), kstore_accounts(s[3]),
+                           sizeof(kstore_accounts_t)), 0);
+    CU_ASSERT_TRUE(seen[0].n > 100 && seen[0].n <= 512);
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_EQUAL_FATAL(seen[i].n, seen[i + 2].n);
+        CU_ASSERT_EQUAL(memcmp(seen[i].v, seen[i + 2].v, seen[i].n * sizeof seen[i].v[0]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_TRUE(kstore_accounts_close(s[i]));
+        kstore_destroy(s[i]);
+    }
+    free(seen);
 }
 
 static void test_capacity_bound(void)
@@ -345,6 +583,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("kstore", NULL, NULL);
     CU_add_test(s, "QKDNetSim states", test_states);
     CU_add_test(s, "WARNING to CHARGING when rising", test_warning_to_charging_when_rising);
+    CU_add_test(s, "states: a random walk against the five rules", test_states_random_walk);
     CU_add_test(s, "capacity and accounts", test_capacity_and_accounts);
     CU_add_test(s, "FIFO ranges", test_fifo_ranges);
     CU_add_test(s, "peer synchronisation", test_peer_sync);
@@ -354,6 +593,10 @@ int main(void)
     CU_add_test(s, "capacity at most 2^62", test_capacity_bound);
     CU_add_test(s, "remove: ranges in birth order", test_remove_sorted);
     CU_add_test(s, "remove: ranges out of birth order", test_remove_unsorted);
+    CU_add_test(s, "remove: merged ranges", test_remove_merged);
+    CU_add_test(s, "merge: contiguous blocks, same key IDs", test_merge_blocks);
+    CU_add_test(s, "merge: not with max-age", test_merge_not_with_max_age);
+    CU_add_test(s, "merge: same outcomes as unmerged", test_merge_same_outcomes);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
