@@ -127,6 +127,8 @@ typedef struct link_device {
 
     /* run state */
     uint64_t next_k;          /* the next block to end */
+    int64_t next_at;          /* its next step (block end or outage change);
+                               * INT64_MAX past the run (set by link.c) */
     bool sched_down, fail_down;
     size_t next_outage;       /* the next scheduled outage to begin or end */
     int64_t fail_at;          /* next change of the failure process; INT64_MAX: none */
