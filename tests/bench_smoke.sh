@@ -23,11 +23,13 @@ for n in kernel geo100 geo1000 geo1000-notrace geo1000-requests geo1000-relay ge
         { echo "FAIL: no line for $n"; fail=1; }
 done
 # Benchmarks run only when named.
-BENCH_SMOKE=1 QKMSIM="$QKMSIM" SRCDIR="$SRCDIR" sh "$SRCDIR/tests/bench/scenarios.sh" qkdnetsim-detail \
+BENCH_SMOKE=1 QKMSIM="$QKMSIM" SRCDIR="$SRCDIR" sh "$SRCDIR/tests/bench/scenarios.sh" qkdnetsim-detail geo1000-hugepages \
     > "$tmp/named" 2>&1 || { echo "FAIL: scenarios.sh qkdnetsim-detail"; fail=1; }
 cat "$tmp/named"
 grep -Eq "^qkdnetsim-detail +events=[1-9][0-9]* .* trace_bytes=[1-9][0-9]* " "$tmp/named" ||
     { echo "FAIL: no line for qkdnetsim-detail"; fail=1; }
+grep -Eq "^geo1000-hugepages +events=[1-9][0-9]* .* trace_bytes=[1-9][0-9]* " "$tmp/named" ||
+    { echo "FAIL: no line for geo1000-hugepages"; fail=1; }
 # The scaling runs and their plot (analysis/plot_scaling.py).
 # With valgrind, the instruction counts (BENCH_CALLGRIND=1) and their panel
 # (not on a build with AddressSanitizer, which valgrind cannot run).

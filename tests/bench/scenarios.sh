@@ -42,6 +42,10 @@
 #   BENCH_QKD_UNTIL=T       simulated time of the qkdnetsim runs (default 10d)
 #   BENCH_BIG_UNTIL=T       simulated time of geo10000 (default 5min)
 #   BENCH_KEEP=DIR          keep the traces in DIR
+#   geo1000-hugepages is geo1000 with GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+#   (glibc 2.35 or later: malloc asks the kernel for transparent huge pages;
+#   the same results, fewer TLB misses; docs/performance.md, "Huge pages");
+#   run only when named.
 #   BENCH_CALLGRIND=1       also run each geo benchmark once more under
 #                           callgrind, counting the instructions of the run
 #                           loop only (--toggle-collect=sim_run: not the
@@ -89,7 +93,7 @@ bench() {
     l=$(load)
     # shellcheck disable=SC2086
     /usr/bin/time -o "$out/$name.time" -f "%e %M %U %S" \
-        "$QKMSIM" run "$scn" --until "$until" -o "$out/$name.h5" --force "$@" \
+        env ${run_env:-} "$QKMSIM" run "$scn" --until "$until" -o "$out/$name.h5" --force "$@" \
         > "$out/$name.log" 2>&1 || { echo "$name FAILED: $(tail -n 2 "$out/$name.log")"; return 1; }
     events=$(sed -n 's/^simulated [^:]*: \([0-9]*\) events.*/\1/p' "$out/$name.log")
     read -r wall kb user sys < "$out/$name.time"
@@ -129,6 +133,9 @@ for n in $names; do
     kernel) kernel || status=1 ;;
     geo100) bench geo100 "$here/geometric-1000.xml" "$UNTIL" $SMALL || status=1 ;;
     geo1000) bench geo1000 "$here/geometric-1000.xml" "$UNTIL" $GEO || status=1 ;;
+    geo1000-hugepages) run_env=GLIBC_TUNABLES=glibc.malloc.hugetlb=1 &&
+        bench geo1000-hugepages "$here/geometric-1000.xml" "$UNTIL" $GEO || status=1
+        run_env= ;;
     geo1000-notrace) bench geo1000-notrace "$here/geometric-1000.xml" "$UNTIL" $GEO --summary-only || status=1 ;;
     geo1000-requests) bench geo1000-requests "$here/geometric-1000.xml" "$UNTIL" $GEO -O requests=all || status=1 ;;
     geo1000-relay) bench geo1000-relay "$here/geometric-1000-relay.xml" "$UNTIL" $GEO || status=1 ;;
