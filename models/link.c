@@ -517,7 +517,6 @@ static int link_fly(link_t *l, int64_t at, uint64_t bits, sim_err_t *err)
     return SIM_OK;
 }
 
-/* Closes the held block at t and sends it to the stores. */
 /* Tells the listeners that the held block closed at t. */
 static void link_tell_block(const link_device_t *d, int64_t t)
 {
@@ -529,6 +528,7 @@ static void link_tell_block(const link_device_t *d, int64_t t)
             l->listeners[i].on_block(l->listeners[i].ctx, &rec);
 }
 
+/* Closes the held block at t and sends it to the stores. */
 static int link_close(link_device_t *d, int64_t t, sim_err_t *err)
 {
     link_t *l = d->link;
@@ -627,6 +627,7 @@ bool link_can_be_lazy(const link_t *link)
 void link_set_lazy(link_t *link)
 {
     link->lazy = true;
+    link->due = INT64_MAX;   /* nothing due before link_start */
 }
 
 /* A lazy link's earliest pending step or delivery, INT64_MAX when none. */
