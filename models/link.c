@@ -654,8 +654,8 @@ static int link_catch_up(link_t *l, int64_t limit, bool inclusive, sim_err_t *er
         const int64_t fly =
             l->flight_head < l->nflight ? l->flight[l->flight_head].at : INT64_MAX;
         const int64_t t = step <= fly ? step : fly;
-        if (t > limit || (t == limit && !inclusive))
-            break;
+        if (t == INT64_MAX || t > limit || (t == limit && !inclusive))
+            break;   /* INT64_MAX: nothing due at all (a run may end there) */
         if (step <= fly) {
             rc = link_step(d, t, err);
         } else {

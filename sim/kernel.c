@@ -55,8 +55,9 @@
  * are renumbered 0 .. n-1 in (time, seq) order (dead ones are dropped; a
  * sort, O(n log n), once per about 2^32 schedulings), so order is kept
  * exactly and the counter never wraps. Scheduling fails (returns 0) only if
- * the renumbered set still leaves no sequence number, i.e. with about 2^32
- * events pending, which the slot limit (2^32 - 2) already rules out.
+ * the renumbered set would leave no sequence number, i.e. with 2^31 - 1
+ * events pending; renumbering then changes nothing, so no number can reach
+ * the band bit.
  *
  * The spent root: while a handler runs, its event's entry stays at heap[0]
  * and root_spent is set; its slot is retired (generation bumped, seq
@@ -356,6 +357,8 @@ static int sim_renumber(sim_t *sim)
 {
     sim_heap_truncate(sim, sim_compact(sim));
     qsort(sim->heap, sim->n, sizeof *sim->heap, sim_entry_cmp);
+    if (sim->n >= sim->seq_limit)
+        return -1;   /* no number left even after renumbering: keep every key */
     for (size_t i = 0; i < sim->n; i++) {
         uint32_t s = sim_entry_slot(sim->heap[i]);
         uint32_t seq = (uint32_t)i | (sim_entry_seq(sim->heap[i]) & SIM_SEQ_LATE);
@@ -364,7 +367,7 @@ static int sim_renumber(sim_t *sim)
             sim->body[s].seq = seq;
     }
     sim->seq = sim->n;
-    return sim->seq < sim->seq_limit ? 0 : -1;
+    return 0;
 }
 
 /* The next sequence number, renumbering first when the counter is spent. */

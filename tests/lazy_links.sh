@@ -35,6 +35,8 @@ twin "ties, block log (eager)" "$ties" equal -O blocks=true
 twin "outages, summary only" "$outages" fewer --summary-only
 twin "outages, another seed, summary only" "$outages" fewer --seed 11 --summary-only
 twin "outages logged (eager)" "$outages" equal
+twin "to the largest end time" "$SRCDIR/tests/lazy/longest.xml" fewer --summary-only \
+    --until 9223372036854775807ns
 twin "default scenario, sampled levels" "$SRCDIR/scenarios/default.xml" fewer --until 10min \
     -O levels=sampled -O requests=all
 twin "ETSI 014 arrivals" "$SRCDIR/tests/etsi014/arrivals.xml" fewer --until 2min

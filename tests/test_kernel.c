@@ -973,6 +973,18 @@ static void test_seq_limit(void)
     for (uint64_t i = 0; i < 20; i++)
         CU_ASSERT_EQUAL(lg.ids[i], i);
     CU_ASSERT(sim_debug_next_seq(sim) < 8);
+    /* Full of plain and late events at one time: a scheduling that finds
+     * no number fails and leaves every key as it was (late still after
+     * plain, each band FIFO). */
+    lg.n = 0;
+    for (uint64_t i = 0; i < 8; i++)
+        CU_ASSERT((i % 2 ? sim_schedule_late_at(sim, sim_now(sim) + 1, on_log, &lg, 10 + i)
+                         : sim_schedule_at(sim, sim_now(sim) + 1, on_log, &lg, i)) != 0);
+    CU_ASSERT_EQUAL(sim_schedule_late_at(sim, sim_now(sim) + 1, on_log, &lg, 99), 0);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), SIM_RUN_EMPTY);
+    static const uint64_t banded[] = { 0, 2, 4, 6, 11, 13, 15, 17 };
+    CU_ASSERT_EQUAL_FATAL(lg.n, 8);
+    CU_ASSERT_EQUAL(memcmp(lg.ids, banded, sizeof banded), 0);
     log_free(&lg);
     sim_destroy(sim);
 }
