@@ -289,8 +289,10 @@ static int64_t kstore_first_expiry(const kstore_t *s)
 int64_t kstore_next_expiry(const kstore_t *store)
 {
     kstore_feed(store);
-    return store->count > 0 ? kstore_expiry_of(store, kstore_slot(store, 0)) : INT64_MAX;
+    return kstore_first_expiry(store);
 }
+
+
 
 /* Removes every range due at `now` from the oldest end, as one change.
  * Ranges are in birth order, so the first one not due ends the scan. */

@@ -611,12 +611,19 @@ static void link_on_device(sim_t *sim, void *object, uint64_t arg)
 
 /* ============================================================ lazy */
 
+bool link_has_outages(const link_t *link)
+{
+    for (size_t k = 0; k < link->ndevices; k++)
+        if (link->devices[k].cfg.noutages > 0 || link->devices[k].cfg.mtbf_ns > 0)
+            return true;
+    return false;
+}
+
 bool link_can_be_lazy(const link_t *link)
 {
-    bool outages = false;
+    const bool outages = link_has_outages(link);
     if (link->ndevices != 1)
         return false;
-    outages = link->devices[0].cfg.noutages > 0 || link->devices[0].cfg.mtbf_ns > 0;
     for (size_t i = 0; i < link->nlisteners; i++)
         if (link->listeners[i].on_block != NULL || link->listeners[i].on_key != NULL ||
             (outages && link->listeners[i].on_outage != NULL))
@@ -630,11 +637,16 @@ void link_set_lazy(link_t *link)
     link->due = INT64_MAX;   /* nothing due before link_start */
 }
 
+/* When a lazy link's oldest block in flight arrives, INT64_MAX when none. */
+static int64_t link_next_arrival(const link_t *l)
+{
+    return l->flight_head < l->nflight ? l->flight[l->flight_head].at : INT64_MAX;
+}
+
 /* A lazy link's earliest pending step or delivery, INT64_MAX when none. */
 static int64_t link_due(const link_t *l)
 {
-    const int64_t step = l->devices[0].next_at;
-    const int64_t fly = l->flight_head < l->nflight ? l->flight[l->flight_head].at : INT64_MAX;
+    const int64_t step = l->devices[0].next_at, fly = link_next_arrival(l);
     return step < fly ? step : fly;
 }
 
@@ -650,9 +662,7 @@ static int link_catch_up(link_t *l, int64_t limit, bool inclusive, sim_err_t *er
 
     l->feeding = true;
     for (;;) {
-        const int64_t step = d->next_at;
-        const int64_t fly =
-            l->flight_head < l->nflight ? l->flight[l->flight_head].at : INT64_MAX;
+        const int64_t step = d->next_at, fly = link_next_arrival(l);
         const int64_t t = step <= fly ? step : fly;
         if (t == INT64_MAX || t > limit || (t == limit && !inclusive))
             break;   /* INT64_MAX: nothing due at all (a run may end there) */
@@ -672,16 +682,25 @@ static int link_catch_up(link_t *l, int64_t limit, bool inclusive, sim_err_t *er
     return rc;
 }
 
+/* link_feed when something is due: out of line, so that the common call,
+ * with nothing due, sets up no error record. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void link_feed_due(link_t *l, int64_t now)
+{
+    sim_err_t err;
+    if (link_catch_up(l, now, false, &err) != SIM_OK)
+        model_fail(l->ctx, &err);
+}
+
 void link_feed(void *link)
 {
     link_t *l = link;
-    sim_err_t err;
     const int64_t now = sim_now(l->ctx->sim);
 
-    if (l->feeding || l->due >= now)
-        return;
-    if (link_catch_up(l, now, false, &err) != SIM_OK)
-        model_fail(l->ctx, &err);
+    if (!l->feeding && l->due < now)
+        link_feed_due(l, now);
 }
 
 int link_finish(link_t *link, int64_t end, sim_err_t *err)

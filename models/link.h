@@ -216,6 +216,8 @@ int link_start(link_t *link, uint64_t initial, sim_err_t *err);
  * any), it has one device, and the caller knows that its sink only adds
  * key to the stores that feed from it (link_can_be_lazy). */
 bool link_can_be_lazy(const link_t *link);
+/* True when a device of the link has scheduled outages or failures. */
+bool link_has_outages(const link_t *link);
 /* Makes the link lazy (before link_start; link_can_be_lazy must hold). */
 void link_set_lazy(link_t *link);
 /* kstore_feed_fn of a lazy link's stores (ctx: the link_t). Errors stop

@@ -508,15 +508,6 @@ static void world_on_sample(sim_t *sim, void *object, uint64_t arg)
     }
 }
 
-/* True when a device of the link has outages or failures. */
-static bool world_link_has_outages(const link_t *l)
-{
-    for (size_t k = 0; k < l->ndevices; k++)
-        if (l->devices[k].cfg.noutages > 0 || l->devices[k].cfg.mtbf_ns > 0)
-            return true;
-    return false;
-}
-
 /* Lazy links (link.h, link_set_lazy): all links or none, so that no late
  * event of an eager link can ever run between a lazy link's readers at
  * one instant. A link qualifies when nothing listens to its blocks or
@@ -533,7 +524,7 @@ bool world_lazy_ok(const world_t *w)
     for (size_t i = 0; i < w->nlinks; i++)
         if (!link_can_be_lazy(&w->links[i]) || !w->storages[i].design->passive ||
             w->store_cfgs[i].max_age > 0 ||
-            (!w->summary_only && world_link_has_outages(&w->links[i])))
+            (!w->summary_only && link_has_outages(&w->links[i])))
             return false;
     return true;
 }

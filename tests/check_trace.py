@@ -369,14 +369,19 @@ def same_rows(x, y):
                                     for r, q in zip(map(tuple, x), map(tuple, y)))
 
 
+def same_datasets(da, db):
+    """Every dataset of da equal to db's (bytes, or rows by value)."""
+    expect(sorted(da) == sorted(db), "the two traces have different datasets")
+    for k in da:
+        if k in db:
+            expect(da[k].tobytes() == db[k].tobytes() if da[k].dtype.hasobject is False
+                   else same_rows(da[k], db[k]), f"/{k} differs")
+
+
 def same(a, b):
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         da, db = datasets(fa), datasets(fb)
-        expect(sorted(da) == sorted(db), "the two traces have different datasets")
-        for k in da:
-            if k in db:
-                expect(da[k].tobytes() == db[k].tobytes() if da[k].dtype.hasobject is False
-                       else same_rows(da[k], db[k]), f"/{k} differs")
+        same_datasets(da, db)
         expect(len(da.get("requests", [])) > 0 or len(da.get("etsi004_calls", [])) > 0,
                "no requests to compare")
 
@@ -392,15 +397,11 @@ def lazy(a, b, events):
     "Lazy links"): identical but for the kernel's event count."""
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         da, db = datasets(fa), datasets(fb)
-        expect(sorted(da) == sorted(db), "the two traces have different datasets")
         na, nb = da.pop("summary/network"), db.pop("summary/network")
         ea, eb = int(na["events"][0]), int(nb["events"][0])
         rest = [n for n in na.dtype.names if n != "events"]
         expect(same_rows(na[rest], nb[rest]), "/summary/network differs beyond events")
-        for k in da:
-            if k in db:
-                expect(da[k].tobytes() == db[k].tobytes() if da[k].dtype.hasobject is False
-                       else same_rows(da[k], db[k]), f"/{k} differs")
+        same_datasets(da, db)
         ma, mb = dict(fa["metadata"].attrs), dict(fb["metadata"].attrs)
         expect(sorted(ma) == sorted(mb), "/metadata attributes differ")
         for k in ma:
